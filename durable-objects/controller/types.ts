@@ -1,0 +1,12 @@
+import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
+
+/** What the Controller knows of a topic. */
+export interface TopicMeta {
+  name: string;
+  /** Unique per creation of the name. */
+  id: string;
+  partitions: number;
+  replicationFactor: number;
+  config: TopicConfig;
+  createdAt: number;
+}

@@ -1,0 +1,177 @@
+/**
+ * The SQL of a partition log. Records live one row each, keyed by offset (so a fetch is a
+ * rowid range scan); an append writes all of its records with one `INSERT … SELECT … FROM
+ * json_each(?)` per chunk (see encode.ts), plus one row in `batches` (the unit of retention). Everything here is synchronous: callers wrap writes in `transactionSync`.
+ */
+import type { Migration } from "../shared/migrations.ts";
+import type { BatchInfo } from "./retention.ts";
+import { KEY_IS_BASE64, VALUE_IS_BASE64 } from "./types.ts";
+
+export const MIGRATIONS: readonly Migration[] = [
+  (sql) => {
+    sql.exec(`CREATE TABLE records (
+      offset INTEGER PRIMARY KEY,
+      ts INTEGER NOT NULL,
+      key TEXT,
+      value TEXT,
+      headers TEXT,
+      flags INTEGER NOT NULL DEFAULT 0
+    )`);
+    sql.exec(`CREATE TABLE batches (
+      base_offset INTEGER PRIMARY KEY,
+      last_offset INTEGER NOT NULL,
+      max_ts INTEGER NOT NULL,
+      bytes INTEGER NOT NULL
+    )`);
+    sql.exec("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+  },
+];
+
+// Records arrive as JSON arrays of produce records (API.md form, validated by the worker).
+// SQLite's `->` keeps JSON text as JSON text, so values are stored and served without parsing.
+const INSERT_CHUNK = `INSERT INTO records (offset, ts, key, value, headers, flags)
+  SELECT ?1 + j.key,
+         coalesce(j.value ->> '$.timestamp', ?2),
+         coalesce(nullif(j.value -> '$.key', 'null'), j.value -> '$.keyBase64'),
+         coalesce(j.value -> '$.value', j.value -> '$.valueBase64', 'null'),
+         j.value -> '$.headers',
+         (j.value -> '$.keyBase64' IS NOT NULL) * ${KEY_IS_BASE64} + (j.value -> '$.valueBase64' IS NOT NULL) * ${VALUE_IS_BASE64}
+  FROM json_each(?3) AS j`;
+
+export interface LogBounds {
+  logStartOffset: number;
+  highWatermark: number;
+  totalBytes: number;
+}
+
+export class PartitionStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  getMeta(key: string): string | undefined {
+    return this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0]?.v;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = ?2", key, value);
+  }
+
+  loadBounds(): LogBounds {
+    const start = Number(this.getMeta("log_start_offset") ?? 0);
+    const row = this.sql
+      .exec<{ last: number | null; bytes: number | null }>(
+        "SELECT max(last_offset) AS last, sum(bytes) AS bytes FROM batches",
+      )
+      .one();
+    const highWatermark = Math.max(start, row.last === null ? 0 : row.last + 1, Number(this.getMeta("hw") ?? 0));
+    return { logStartOffset: start, highWatermark, totalBytes: row.bytes ?? 0 };
+  }
+
+  /**
+   * Appends records (JSON array texts, see encode.ts) at `baseOffset`: one statement per chunk
+   * and one batch row. Callers run it inside a transaction, so a failing chunk stores nothing.
+   */
+  append(
+    chunks: readonly string[],
+    count: number,
+    baseOffset: number,
+    appendTime: number,
+    maxTimestamp: number,
+    bytes: number,
+  ): void {
+    let offset = baseOffset;
+    for (const chunk of chunks) offset += this.sql.exec(INSERT_CHUNK, offset, appendTime, chunk).rowsWritten;
+    if (offset !== baseOffset + count) {
+      throw new Error(`append wrote ${offset - baseOffset} records where ${count} were sent`);
+    }
+    this.sql.exec(
+      "INSERT INTO batches (base_offset, last_offset, max_ts, bytes) VALUES (?, ?, ?, ?)",
+      baseOffset,
+      baseOffset + count - 1,
+      maxTimestamp,
+      bytes,
+    );
+  }
+
+  /**
+   * Reads from `offset` on and renders the records as a JSON array text, stopping after
+   * `maxRecords` or once `maxBytes` of stored data is passed (always at least one record).
+   */
+  read(partition: number, offset: number, maxRecords: number, maxBytes: number): { json: string; count: number } {
+    const cursor = this.sql.exec(
+      "SELECT offset, ts, key, value, headers, flags FROM records WHERE offset >= ? ORDER BY offset LIMIT ?",
+      offset,
+      maxRecords,
+    );
+    let json = "[";
+    let count = 0;
+    let bytes = 0;
+    const head = `{"partition":${partition},"offset":`;
+    for (const row of cursor.raw()) {
+      const key = row[2] as string | null;
+      const value = row[3] as string;
+      const headers = row[4] as string | null;
+      const flags = row[5] as number;
+      bytes += value.length + (key === null ? 0 : key.length) + (headers === null ? 0 : headers.length);
+      if (count > 0 && bytes > maxBytes) break;
+      let r = `${count === 0 ? "" : ","}${head}${row[0]},"timestamp":${row[1]}`;
+      if (key !== null) r += flags & KEY_IS_BASE64 ? `,"keyBase64":${key}` : `,"key":${key}`;
+      r += flags & VALUE_IS_BASE64 ? `,"valueBase64":${value}` : `,"value":${value}`;
+      if (headers !== null) r += `,"headers":${headers}`;
+      json += `${r}}`;
+      count++;
+    }
+    return { json: `${json}]`, count };
+  }
+
+  /** The first offset at or after `offset` whose timestamp is at or after `timestamp`. */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | undefined {
+    // Like Kafka's time index: skip whole batches whose newest record is older, then scan one.
+    const batch = this.sql
+      .exec<{ base: number }>(
+        "SELECT base_offset AS base FROM batches WHERE max_ts >= ? ORDER BY base_offset LIMIT 1",
+        timestamp,
+      )
+      .toArray()[0];
+    if (!batch) return undefined;
+    return this.sql
+      .exec<{ offset: number; timestamp: number }>(
+        "SELECT offset, ts AS timestamp FROM records WHERE offset >= ? AND ts >= ? ORDER BY offset LIMIT 1",
+        batch.base,
+        timestamp,
+      )
+      .toArray()[0];
+  }
+
+  *batchesInOrder(): Generator<BatchInfo> {
+    const cursor = this.sql.exec("SELECT base_offset, last_offset, max_ts, bytes FROM batches ORDER BY base_offset");
+    for (const row of cursor.raw()) {
+      yield {
+        baseOffset: row[0] as number,
+        lastOffset: row[1] as number,
+        maxTimestamp: row[2] as number,
+        bytes: row[3] as number,
+      };
+    }
+  }
+
+  oldestBatch(): BatchInfo | undefined {
+    const it = this.batchesInOrder();
+    const first = it.next();
+    it.return(undefined);
+    return first.done ? undefined : first.value;
+  }
+
+  /** Removes every record and batch below `offset` (a prefix of the log). */
+  truncateBefore(offset: number, highWatermark: number): void {
+    this.sql.exec("DELETE FROM records WHERE offset < ?", offset);
+    this.sql.exec("DELETE FROM batches WHERE base_offset < ?", offset);
+    this.setMeta("log_start_offset", String(offset));
+    // Keep the high watermark when retention removes the whole log.
+    this.setMeta("hw", String(highWatermark));
+  }
+
+  dropAll(): void {
+    this.sql.exec("DELETE FROM records");
+    this.sql.exec("DELETE FROM batches");
+  }
+}

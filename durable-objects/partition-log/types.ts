@@ -1,0 +1,64 @@
+/** Types crossing the RPC boundary between the worker and a PartitionLog. */
+import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
+
+/** Which partition (of which incarnation of a topic) an object holds. */
+export interface PartitionRef {
+  topic: string;
+  /** Unique per creation of the topic name, so a re-created topic starts on fresh objects. */
+  topicId: string;
+  partition: number;
+}
+
+export interface PartitionSettings {
+  ref: PartitionRef;
+  config: TopicConfig;
+}
+
+export const KEY_IS_BASE64 = 1;
+export const VALUE_IS_BASE64 = 2;
+
+export interface AppendRequest {
+  ref: PartitionRef;
+  /**
+   * The records, in order, as JSON array texts of validated produce records (API.md form),
+   * split so that each text stays under the storage's string limit (see encode.ts).
+   */
+  chunks: string[];
+  count: number;
+  /** UTF-8 bytes of all chunks: what the records count for against retentionBytes. */
+  bytes: number;
+  /** The highest timestamp the records bring themselves, if any brings one. */
+  maxTimestamp?: number;
+  /** Whether any record lacks a timestamp (and so takes the append time). */
+  usesAppendTime: boolean;
+}
+
+export interface AppendSuccess {
+  baseOffset: number;
+  /** Append time: the timestamp of the records that did not bring one. */
+  appendTime: number;
+}
+
+export interface FetchRequest {
+  ref: PartitionRef;
+  offset: number;
+  maxRecords: number;
+  maxBytes: number;
+  waitMs: number;
+}
+
+export interface FetchSuccess {
+  /** The JSON text of the fetched records array, ready to send. */
+  records: string;
+  count: number;
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface PartitionStatus {
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  bytes: number;
+}

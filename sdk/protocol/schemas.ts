@@ -1,0 +1,172 @@
+/**
+ * Zod schemas of the public HTTP contract (API.md), shared by the worker (which validates
+ * requests with them) and the SDK (which validates configuration and answers).
+ */
+import { z } from "zod";
+
+export const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+export const GROUP_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+export const MAX_PARTITIONS = 1024;
+/** A record is stored in one SQLite row, which Durable Objects cap at 2 MB. */
+export const MAX_MESSAGE_BYTES = 1_800_000;
+export const MAX_REPLICATION_FACTOR = 5;
+export const MAX_WAIT_MS = 30_000;
+export const MAX_FETCH_RECORDS = 10_000;
+export const DEFAULT_FETCH_RECORDS = 1_000;
+export const DEFAULT_FETCH_BYTES = 4 * 1024 * 1024;
+export const MAX_FETCH_BYTES = 32 * 1024 * 1024;
+
+export const TOPIC_DEFAULTS = {
+  retentionMs: 604_800_000,
+  retentionBytes: 1_073_741_824,
+  maxMessageBytes: 1_048_576,
+  minInsyncReplicas: 2,
+  cleanupPolicy: "delete",
+} as const;
+
+export function isValidTopicName(name: string): boolean {
+  return TOPIC_NAME.test(name) && name !== "." && name !== "..";
+}
+
+export const topicName = z
+  .string()
+  .refine(
+    isValidTopicName,
+    "a topic name is 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-', and not '.' or '..'",
+  );
+
+const retention = z.union([z.literal(-1), z.int().min(1)]);
+
+export const topicConfigSchema = z.strictObject({
+  retentionMs: retention.optional(),
+  retentionBytes: retention.optional(),
+  maxMessageBytes: z.int().min(1).max(MAX_MESSAGE_BYTES).optional(),
+  minInsyncReplicas: z.int().min(1).max(MAX_REPLICATION_FACTOR).optional(),
+  cleanupPolicy: z.literal("delete").optional(),
+});
+export type TopicConfigInput = z.infer<typeof topicConfigSchema>;
+
+export interface TopicConfig {
+  retentionMs: number;
+  retentionBytes: number;
+  maxMessageBytes: number;
+  minInsyncReplicas: number;
+  cleanupPolicy: "delete";
+}
+
+export const createTopicSchema = z.strictObject({
+  name: topicName,
+  partitions: z.int().min(1).max(MAX_PARTITIONS).default(1),
+  replicationFactor: z.int().min(1).max(MAX_REPLICATION_FACTOR).default(3),
+  config: topicConfigSchema.default({}),
+});
+export type CreateTopicInput = z.input<typeof createTopicSchema>;
+
+export const patchTopicSchema = z.strictObject({
+  partitions: z.int().min(1).max(MAX_PARTITIONS).optional(),
+  config: topicConfigSchema.optional(),
+});
+export type PatchTopicInput = z.input<typeof patchTopicSchema>;
+
+const base64 = z.base64("expected standard base64");
+
+/** A record as a producer sends it. */
+export const produceRecordSchema = z
+  .strictObject({
+    key: z.string().nullable().optional(),
+    keyBase64: base64.optional(),
+    value: z.unknown().optional(),
+    valueBase64: base64.optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    timestamp: z.int().min(0).optional(),
+    partition: z.int().min(0).optional(),
+  })
+  .check((ctx) => {
+    const r = ctx.value;
+    const hasValue = "value" in r;
+    if (hasValue === (r.valueBase64 !== undefined)) {
+      ctx.issues.push({
+        code: "custom",
+        input: r,
+        path: ["value"],
+        message: hasValue ? "give either value or valueBase64, not both" : "value (or valueBase64) is required",
+      });
+    }
+    if (r.key != null && r.keyBase64 !== undefined) {
+      ctx.issues.push({ code: "custom", input: r, path: ["key"], message: "give either key or keyBase64, not both" });
+    }
+  });
+export type ProduceRecord = z.infer<typeof produceRecordSchema>;
+
+export const acksSchema = z.union([z.literal(0), z.literal(1), z.literal("all"), z.literal(-1)]).default(1);
+export type Acks = 0 | 1 | "all" | -1;
+
+export const produceRequestSchema = z.strictObject({
+  records: z.array(produceRecordSchema).min(1, "records must hold at least one record"),
+  acks: acksSchema,
+  producer: z.strictObject({ id: z.string().min(1), epoch: z.int().min(0), sequence: z.int().min(0) }).optional(),
+});
+export type ProduceRequest = z.input<typeof produceRequestSchema>;
+
+const intParam = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+
+export const partitionParam = intParam("partition", 0, MAX_PARTITIONS - 1);
+
+export const fetchQuerySchema = z.strictObject({
+  offset: intParam("offset", 0, Number.MAX_SAFE_INTEGER),
+  maxRecords: intParam("maxRecords", 1, MAX_FETCH_RECORDS).default(DEFAULT_FETCH_RECORDS),
+  maxBytes: intParam("maxBytes", 1, MAX_FETCH_BYTES).default(DEFAULT_FETCH_BYTES),
+  waitMs: intParam("waitMs", 0, MAX_WAIT_MS).default(0),
+});
+
+export const offsetsQuerySchema = z.strictObject({
+  at: z.union([z.literal("earliest"), z.literal("latest"), intParam("at", 0, Number.MAX_SAFE_INTEGER)]),
+});
+
+// ---- Answers ----
+
+export interface PartitionDescription {
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  id: string;
+  partitions: PartitionDescription[];
+  replicationFactor: number;
+  config: TopicConfig;
+  createdAt: number;
+}
+
+export interface ProduceResult {
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+/** A record as a fetch answers it. */
+export interface FetchedRecord {
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key?: string | null;
+  keyBase64?: string;
+  value?: unknown;
+  valueBase64?: string;
+  headers?: Record<string, string>;
+}
+
+export interface FetchResponse {
+  records: FetchedRecord[];
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}

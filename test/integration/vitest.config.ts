@@ -1,0 +1,15 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: { bindings: { TRIBUTARY_TOKENS: "test-token,second-token", MAX_REQUEST_BYTES: "4194304" } },
+    }),
+  ],
+  test: {
+    include: ["test/integration/**/*.test.ts"],
+    testTimeout: 30_000,
+  },
+});

@@ -1,0 +1,24 @@
+/** The worker's one error type; `app.onError` turns it (and anything else) into the envelope. */
+import type { ErrorCode, Failure, Result } from "../sdk/protocol/errors.ts";
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  static from(f: Failure): ApiError {
+    return new ApiError(f.code, f.message, f.details);
+  }
+}
+
+/** The success value of a Durable Object result; throws its failure as an ApiError. */
+export function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw ApiError.from(result);
+  return result as T;
+}

@@ -1,0 +1,7 @@
+/** The worker entry: the Hono app, and the Durable Object classes wrangler binds. */
+import { app } from "./app.ts";
+
+export { Controller } from "../durable-objects/controller/controller.ts";
+export { PartitionLog } from "../durable-objects/partition-log/partition-log.ts";
+
+export default app satisfies ExportedHandler<Env>;

@@ -1,0 +1,165 @@
+/** The data path: produce, fetch and offset lookup. */
+
+import type { Context } from "hono";
+import { Hono } from "hono";
+import type { TopicMeta } from "../../durable-objects/controller/types.ts";
+import { type EncodedBatch, encodeRecords } from "../../durable-objects/partition-log/encode.ts";
+import type { AppendSuccess, FetchSuccess, PartitionRef } from "../../durable-objects/partition-log/types.ts";
+import type { Failure, Result } from "../../sdk/protocol/errors.ts";
+import {
+  fetchQuerySchema,
+  offsetsQuerySchema,
+  partitionParam,
+  produceRequestSchema,
+} from "../../sdk/protocol/schemas.ts";
+import { readJson } from "../body.ts";
+import { ApiError } from "../errors.ts";
+import { type PartitionBatch, routeRecords } from "../produce.ts";
+import { partitionStub } from "../stubs.ts";
+import { getTopicMeta, invalidateTopic } from "../topics.ts";
+import { validate } from "../validate.ts";
+import { topicParam } from "./topics.ts";
+
+type Ctx = Context<{ Bindings: Env }>;
+
+function refOf(topic: TopicMeta, partition: number): PartitionRef {
+  return { topic: topic.name, topicId: topic.id, partition };
+}
+
+function checkPartition(topic: TopicMeta, partition: number): void {
+  if (partition >= topic.partitions) {
+    throw new ApiError(
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      `topic '${topic.name}' has ${topic.partitions} partitions (0 to ${topic.partitions - 1}); partition ${partition} does not exist`,
+      { topic: topic.name, partition, partitions: topic.partitions },
+    );
+  }
+}
+
+const isUnknown = (r: Result<unknown>): r is Failure => !r.ok && r.code === "UNKNOWN_TOPIC_OR_PARTITION";
+
+/**
+ * Runs `call` against the topic's current metadata. The metadata is cached; when a partition
+ * says it does not exist (the topic was deleted, maybe re-created), the cache is refreshed and
+ * the call tried once more against the new incarnation.
+ */
+async function onTopic<T>(env: Env, name: string, call: (topic: TopicMeta) => Promise<Result<T>>): Promise<T> {
+  let topic = await getTopicMeta(env, name);
+  let result = await call(topic);
+  if (isUnknown(result)) {
+    invalidateTopic(name);
+    const fresh = await getTopicMeta(env, name, true);
+    if (fresh.id !== topic.id) {
+      topic = fresh;
+      result = await call(topic);
+    }
+  }
+  if (!result.ok) throw ApiError.from(result);
+  return result as T;
+}
+
+/** The results JSON of a produce, in request order, written directly (it is on the hot path). */
+function resultsJson(batches: PartitionBatch[], answers: AppendSuccess[], total: number): string {
+  const items: string[] = new Array(total);
+  for (let i = 0; i < batches.length; i++) {
+    const { partition, positions, records } = batches[i]!;
+    const { baseOffset, appendTime } = answers[i]!;
+    for (let j = 0; j < positions.length; j++) {
+      const ts = records[j]!.timestamp ?? appendTime;
+      items[positions[j]!] = `{"partition":${partition},"offset":${baseOffset + j},"timestamp":${ts}}`;
+    }
+  }
+  return `{"results":[${items.join(",")}]}`;
+}
+
+async function appendBatches(
+  env: Env,
+  topic: TopicMeta,
+  batches: PartitionBatch[],
+  encoded: EncodedBatch[],
+): Promise<Result<{ answers: AppendSuccess[] }>> {
+  const answers = await Promise.all(
+    batches.map(
+      (b, i): Promise<Result<AppendSuccess>> =>
+        partitionStub(env, refOf(topic, b.partition)).append({
+          ref: refOf(topic, b.partition),
+          chunks: encoded[i]!.chunks,
+          count: b.records.length,
+          bytes: encoded[i]!.bytes,
+          maxTimestamp: b.maxTimestamp,
+          usesAppendTime: b.usesAppendTime,
+        }),
+    ),
+  );
+  const failed = answers.findIndex((a) => !a.ok);
+  if (failed !== -1) {
+    const answer = answers[failed] as Failure;
+    const stored = batches.filter((_, j) => answers[j]!.ok).map((b) => b.partition);
+    return {
+      ...answer,
+      details: { ...answer.details, partition: batches[failed]!.partition, storedPartitions: stored },
+    };
+  }
+  return { ok: true, answers: answers as AppendSuccess[] };
+}
+
+async function produce(c: Ctx, pathPartition?: number) {
+  const name = topicParam(c.req.param("topic")!);
+  const { json } = await readJson(c);
+  const request = validate(produceRequestSchema, json, "produce request");
+  let batches: PartitionBatch[] = [];
+  const send = async (topic: TopicMeta) => {
+    if (pathPartition !== undefined) checkPartition(topic, pathPartition);
+    batches = routeRecords(request.records, topic.partitions, topic.name, pathPartition);
+    // Every record is checked before any partition is written, so a bad request stores nothing.
+    const encoded = batches.map((b) => {
+      const e = encodeRecords(b.records, topic.config.maxMessageBytes);
+      if ("ok" in e) throw ApiError.from(e);
+      return e;
+    });
+    return appendBatches(c.env, topic, batches, encoded);
+  };
+  if (request.acks === 0) {
+    const topic = await getTopicMeta(c.env, name);
+    c.executionCtx.waitUntil(
+      send(topic).then(
+        (r) => !r.ok && console.error(`acks=0 produce to ${name} failed: ${r.code} ${r.message}`),
+        (err: unknown) => console.error(`acks=0 produce to ${name} failed`, err),
+      ),
+    );
+    return c.json({ accepted: request.records.length }, 202);
+  }
+  const { answers } = await onTopic(c.env, name, send);
+  return c.body(resultsJson(batches, answers, request.records.length), 200, { "content-type": "application/json" });
+}
+
+export const recordsRoutes = new Hono<{ Bindings: Env }>()
+  .post("/:topic/records", (c) => produce(c))
+  .post("/:topic/partitions/:partition/records", (c) =>
+    produce(c, validate(partitionParam, c.req.param("partition"), "partition in the path")),
+  )
+  .get("/:topic/partitions/:partition/records", async (c) => {
+    const name = topicParam(c.req.param("topic"));
+    const partition = validate(partitionParam, c.req.param("partition"), "partition in the path");
+    const query = validate(fetchQuerySchema, c.req.query(), "fetch query");
+    const page = await onTopic<FetchSuccess>(c.env, name, async (topic) => {
+      checkPartition(topic, partition);
+      return partitionStub(c.env, refOf(topic, partition)).read({ ref: refOf(topic, partition), ...query });
+    });
+    return c.body(
+      `{"records":${page.records},"nextOffset":${page.nextOffset},"highWatermark":${page.highWatermark},"logStartOffset":${page.logStartOffset}}`,
+      200,
+      { "content-type": "application/json" },
+    );
+  })
+  .get("/:topic/partitions/:partition/offsets", async (c) => {
+    const name = topicParam(c.req.param("topic"));
+    const partition = validate(partitionParam, c.req.param("partition"), "partition in the path");
+    const { at } = validate(offsetsQuerySchema, c.req.query(), "offsets query");
+    const answer = await onTopic(c.env, name, async (topic) => {
+      checkPartition(topic, partition);
+      return partitionStub(c.env, refOf(topic, partition)).offsetFor(refOf(topic, partition), at);
+    });
+    const { ok: _ok, ...body } = answer as typeof answer & { ok?: true };
+    return c.json(body);
+  });
