@@ -14,7 +14,7 @@ export function resolveConfig(
   if (config.minInsyncReplicas > replicationFactor) {
     return failure(
       "INVALID_CONFIG",
-      `minInsyncReplicas (${config.minInsyncReplicas}) cannot be above the replicationFactor (${replicationFactor})`,
+      `config.minInsyncReplicas (${config.minInsyncReplicas}) cannot be above the replicationFactor (${replicationFactor})`,
       { field: "config.minInsyncReplicas" },
     );
   }

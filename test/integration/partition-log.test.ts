@@ -1,0 +1,89 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { encodeRecords } from "../../durable-objects/partition-log/encode.ts";
+import type { PartitionLog } from "../../durable-objects/partition-log/partition-log.ts";
+import { partitionStub } from "../../worker/stubs.ts";
+import { call, createTopic, uniqueName } from "../helpers/http.ts";
+
+async function refOf(topic: string, partition = 0) {
+  const described = await call("GET", `/v1/topics/${topic}`);
+  return { topic, topicId: described.json.id as string, partition };
+}
+
+function chunksOf(records: unknown[]) {
+  const encoded = encodeRecords(records, 1_000_000);
+  if ("ok" in encoded) throw new Error(encoded.message);
+  return encoded;
+}
+
+describe("PartitionLog", () => {
+  it("gives each of many concurrent appends its own contiguous range of offsets", async () => {
+    const ref = await refOf(await createTopic(1));
+    const stub = partitionStub(env, ref);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const { chunks, bytes } = chunksOf([{ value: i }, { value: i }, { value: i }]);
+        return stub.append({ ref, chunks, count: 3, bytes, usesAppendTime: true });
+      }),
+    );
+    const bases = answers.map((a) => (a.ok ? a.baseOffset : -1)).sort((a, b) => a - b);
+    expect(bases).toEqual(Array.from({ length: 40 }, (_, i) => i * 3));
+    const page = await stub.read({ ref, offset: 0, maxRecords: 1000, maxBytes: 1 << 20, waitMs: 0 });
+    if (!page.ok) throw new Error(page.message);
+    const values = JSON.parse(page.records).map((r: { value: number }) => r.value);
+    // Every append's three records sit together.
+    for (let i = 0; i < values.length; i += 3) expect(new Set(values.slice(i, i + 3)).size).toBe(1);
+  });
+
+  it("stores nothing of an append whose later chunk fails, and the next append reuses the offsets", async () => {
+    const ref = await refOf(await createTopic(1));
+    const stub = partitionStub(env, ref);
+    await runInDurableObject(stub, async (instance: PartitionLog, state) => {
+      const good = chunksOf([{ value: 1 }, { value: 2 }]).chunks[0]!;
+      const answer = instance.append({ ref, chunks: [good, "[not json"], count: 3, bytes: 10, usesAppendTime: true });
+      await expect(answer).rejects.toThrow();
+      const rows = state.storage.sql.exec("SELECT count(*) AS n FROM records").one();
+      expect(rows.n).toBe(0);
+      const batches = state.storage.sql.exec("SELECT count(*) AS n FROM batches").one();
+      expect(batches.n).toBe(0);
+    });
+    const { chunks, bytes } = chunksOf([{ value: "after" }]);
+    const next = await stub.append({ ref, chunks, count: 1, bytes, usesAppendTime: true });
+    expect(next).toMatchObject({ ok: true, baseOffset: 0 });
+  });
+
+  it("pulls its settings from the Controller when it missed the push", async () => {
+    const topic = await createTopic(1, { maxMessageBytes: 5000 });
+    const ref = await refOf(topic);
+    const stub = partitionStub(env, ref);
+    await runInDurableObject(stub, (instance: PartitionLog, state) => {
+      state.storage.sql.exec("DELETE FROM meta WHERE k = 'settings'");
+      (instance as unknown as { settings: unknown }).settings = null;
+    });
+    const produced = await call("POST", `/v1/topics/${topic}/records`, { records: [{ value: "x" }] });
+    expect(produced.status).toBe(200);
+    await runInDurableObject(stub, (_instance: PartitionLog, state) => {
+      const row = state.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'settings'").one();
+      expect(JSON.parse(row.v).config.maxMessageBytes).toBe(5000);
+    });
+  });
+
+  it("refuses to serve a partition of a topic id the Controller does not know", async () => {
+    const ref = { topic: uniqueName(), topicId: crypto.randomUUID(), partition: 0 };
+    const stub = partitionStub(env, ref);
+    const answer = await stub.read({ ref, offset: 0, maxRecords: 10, maxBytes: 1000, waitMs: 0 });
+    expect(answer).toMatchObject({ ok: false, code: "UNKNOWN_TOPIC_OR_PARTITION" });
+  });
+
+  it("keeps its log and offsets across a restart of the object", async () => {
+    const topic = await createTopic(1);
+    await call("POST", `/v1/topics/${topic}/records`, { records: [{ value: 1 }, { value: 2 }] });
+    const ref = await refOf(topic);
+    const { evictDurableObject } = await import("cloudflare:test");
+    await evictDurableObject(partitionStub(env, ref));
+    const next = await call("POST", `/v1/topics/${topic}/records`, { records: [{ value: 3 }] });
+    expect(next.json.results[0].offset).toBe(2);
+    const all = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`);
+    expect(all.json.records.map((r: { value: number }) => r.value)).toEqual([1, 2, 3]);
+  });
+});
