@@ -60,11 +60,11 @@ export async function readBodyText(c: Context<{ Bindings: Env }>): Promise<strin
   return new TextDecoder().decode(all);
 }
 
-export async function readJson(c: Context<{ Bindings: Env }>): Promise<{ json: unknown; bytes: number }> {
+export async function readJson(c: Context<{ Bindings: Env }>): Promise<{ json: unknown; text: string }> {
   const text = await readBodyText(c);
   if (text.length === 0) throw new ApiError("INVALID_REQUEST", "the request body is empty; send a JSON object");
   try {
-    return { json: JSON.parse(text), bytes: text.length };
+    return { json: JSON.parse(text), text };
   } catch (err) {
     throw new ApiError("INVALID_REQUEST", `the request body is not valid JSON: ${(err as Error).message}`);
   }

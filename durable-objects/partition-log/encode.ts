@@ -1,15 +1,50 @@
 /**
- * Encoding produce records for an append: one JSON array text per chunk, each under the
- * storage's 2 MB string limit, with every record checked against maxMessageBytes. The common
- * case (a batch smaller than both limits) is one JSON.stringify and no per-record work.
+ * Encoding produce records for an append. Each record is stored as the JSON text of the
+ * fetched form without partition and offset: `{"timestamp"?, "key" | "keyBase64"?, "value" |
+ * "valueBase64", "headers"?}`, so a fetch serves it by splicing, never parsing. A record that
+ * brings its own timestamp has it first; the others take the append time from their row.
+ *
+ * Records go to the store as JSON array texts ("chunks"), each under the storage's 2 MB string
+ * limit, with every record checked against maxMessageBytes. The common case (a batch smaller
+ * than both limits) is one JSON.stringify and no per-record size work.
  */
 import { type Failure, failure } from "../../sdk/protocol/errors.ts";
+import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
 
 /**
  * Durable Object SQLite caps a string, BLOB or row at 2 MB; a chunk of records is bound to one
  * statement as one JSON text, so it stays below that, and so does any single record.
  */
 export const CHUNK_BYTES = 1_900_000;
+
+/** How a stored record that brought its own timestamp begins. */
+export const TIMESTAMP_FIRST = '{"timestamp":';
+
+export interface StoredRecord {
+  timestamp?: number;
+  key?: string;
+  keyBase64?: string;
+  value?: unknown;
+  valueBase64?: string;
+  headers?: Record<string, string>;
+}
+
+/** The stored form of a validated produce record (its partition is where it is stored). */
+export function toStored(r: ProduceRecord): StoredRecord {
+  return {
+    timestamp: r.timestamp,
+    key: r.key ?? undefined,
+    keyBase64: r.keyBase64,
+    value: r.valueBase64 === undefined ? (r.value ?? null) : undefined,
+    valueBase64: r.valueBase64,
+    headers: r.headers,
+  };
+}
+
+/** Whether a record's stored form is the record as sent (no partition, timestamp or null key). */
+export function storedAsSent(r: ProduceRecord): boolean {
+  return r.timestamp === undefined && r.partition === undefined && r.key !== null;
+}
 
 /** UTF-8 byte length of a string, without allocating. */
 export function utf8Length(s: string): number {
@@ -34,8 +69,18 @@ export function messageTooLarge(size: number, maxMessageBytes: number): Failure 
   );
 }
 
-export function encodeRecords(records: readonly unknown[], maxMessageBytes: number): EncodedBatch | Failure {
-  const whole = JSON.stringify(records);
+/**
+ * Encodes records for an append. `sentText`, when given, is the JSON array text of exactly
+ * these records as the client sent them, usable as is because each is already in stored form
+ * (see storedAsSent): then nothing is serialized again.
+ */
+export function encodeRecords(
+  records: readonly ProduceRecord[],
+  maxMessageBytes: number,
+  sentText?: string,
+): EncodedBatch | Failure {
+  const stored = sentText === undefined ? records.map(toStored) : undefined;
+  const whole = sentText ?? JSON.stringify(stored);
   // A JSON text is at most 3 UTF-8 bytes per UTF-16 unit; count exactly only when it matters.
   const limit = Math.min(maxMessageBytes, CHUNK_BYTES);
   const wholeBytes = whole.length * 3 <= limit ? whole.length : utf8Length(whole);
@@ -45,7 +90,7 @@ export function encodeRecords(records: readonly unknown[], maxMessageBytes: numb
   let parts: string[] = [];
   let chunkBytes = 2;
   let bytes = 0;
-  for (const record of records) {
+  for (const record of stored ?? records.map(toStored)) {
     const text = JSON.stringify(record);
     const size = utf8Length(text);
     if (size > maxMessageBytes) return messageTooLarge(size, maxMessageBytes);

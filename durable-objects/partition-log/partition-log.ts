@@ -63,7 +63,7 @@ export class PartitionLog extends DurableObject<Env> {
     const baseOffset = this.bounds.highWatermark;
     const maxTimestamp = Math.max(request.maxTimestamp ?? -1, request.usesAppendTime ? appendTime : -1);
     this.ctx.storage.transactionSync(() => {
-      this.store.append(chunks, count, baseOffset, appendTime, maxTimestamp, bytes);
+      this.store.append(chunks, count, baseOffset, appendTime, maxTimestamp, bytes, request.recordTimestamps);
     });
     this.bounds.highWatermark = baseOffset + count;
     this.bounds.totalBytes += bytes;

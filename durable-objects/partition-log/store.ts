@@ -4,18 +4,16 @@
  * json_each(?)` per chunk (see encode.ts), plus one row in `batches` (the unit of retention). Everything here is synchronous: callers wrap writes in `transactionSync`.
  */
 import type { Migration } from "../shared/migrations.ts";
+import { TIMESTAMP_FIRST } from "./encode.ts";
 import type { BatchInfo } from "./retention.ts";
-import { KEY_IS_BASE64, VALUE_IS_BASE64 } from "./types.ts";
 
 export const MIGRATIONS: readonly Migration[] = [
   (sql) => {
+    // `data` is the record's stored JSON text (see encode.ts), served as is.
     sql.exec(`CREATE TABLE records (
       offset INTEGER PRIMARY KEY,
       ts INTEGER NOT NULL,
-      key TEXT,
-      value TEXT,
-      headers TEXT,
-      flags INTEGER NOT NULL DEFAULT 0
+      data TEXT NOT NULL
     )`);
     sql.exec(`CREATE TABLE batches (
       base_offset INTEGER PRIMARY KEY,
@@ -27,16 +25,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-// Records arrive as JSON arrays of produce records (API.md form, validated by the worker).
-// SQLite's `->` keeps JSON text as JSON text, so values are stored and served without parsing.
-const INSERT_CHUNK = `INSERT INTO records (offset, ts, key, value, headers, flags)
-  SELECT ?1 + j.key,
-         coalesce(j.value ->> '$.timestamp', ?2),
-         coalesce(nullif(j.value -> '$.key', 'null'), j.value -> '$.keyBase64'),
-         coalesce(j.value -> '$.value', j.value -> '$.valueBase64', 'null'),
-         j.value -> '$.headers',
-         (j.value -> '$.keyBase64' IS NOT NULL) * ${KEY_IS_BASE64} + (j.value -> '$.valueBase64' IS NOT NULL) * ${VALUE_IS_BASE64}
-  FROM json_each(?3) AS j`;
+// Records arrive as JSON arrays of stored records (encode.ts): json_each hands each one over as
+// JSON text, which is kept as is. Only a batch in which records bring their own timestamps pays
+// for extracting them.
+const INSERT_CHUNK = `INSERT INTO records (offset, ts, data)
+  SELECT ?1 + j.key, ?2, j.value FROM json_each(?3) AS j`;
+const INSERT_TIMED_CHUNK = `INSERT INTO records (offset, ts, data)
+  SELECT ?1 + j.key, coalesce(j.value ->> '$.timestamp', ?2), j.value FROM json_each(?3) AS j`;
 
 export interface LogBounds {
   logStartOffset: number;
@@ -77,9 +72,11 @@ export class PartitionStore {
     appendTime: number,
     maxTimestamp: number,
     bytes: number,
+    recordTimestamps: boolean,
   ): void {
+    const insert = recordTimestamps ? INSERT_TIMED_CHUNK : INSERT_CHUNK;
     let offset = baseOffset;
-    for (const chunk of chunks) offset += this.sql.exec(INSERT_CHUNK, offset, appendTime, chunk).rowsWritten;
+    for (const chunk of chunks) offset += this.sql.exec(insert, offset, appendTime, chunk).rowsWritten;
     if (offset !== baseOffset + count) {
       throw new Error(`append wrote ${offset - baseOffset} records where ${count} were sent`);
     }
@@ -98,29 +95,25 @@ export class PartitionStore {
    */
   read(partition: number, offset: number, maxRecords: number, maxBytes: number): { json: string; count: number } {
     const cursor = this.sql.exec(
-      "SELECT offset, ts, key, value, headers, flags FROM records WHERE offset >= ? ORDER BY offset LIMIT ?",
+      "SELECT offset, ts, data FROM records WHERE offset >= ? ORDER BY offset LIMIT ?",
       offset,
       maxRecords,
     );
-    let json = "[";
-    let count = 0;
+    const parts: string[] = [];
     let bytes = 0;
     const head = `{"partition":${partition},"offset":`;
     for (const row of cursor.raw()) {
-      const key = row[2] as string | null;
-      const value = row[3] as string;
-      const headers = row[4] as string | null;
-      const flags = row[5] as number;
-      bytes += value.length + (key === null ? 0 : key.length) + (headers === null ? 0 : headers.length);
-      if (count > 0 && bytes > maxBytes) break;
-      let r = `${count === 0 ? "" : ","}${head}${row[0]},"timestamp":${row[1]}`;
-      if (key !== null) r += flags & KEY_IS_BASE64 ? `,"keyBase64":${key}` : `,"key":${key}`;
-      r += flags & VALUE_IS_BASE64 ? `,"valueBase64":${value}` : `,"value":${value}`;
-      if (headers !== null) r += `,"headers":${headers}`;
-      json += `${r}}`;
-      count++;
+      const data = row[2] as string;
+      bytes += data.length;
+      if (parts.length > 0 && bytes > maxBytes) break;
+      // A stored record that brought its own timestamp starts with it (encode.ts).
+      parts.push(
+        data.startsWith(TIMESTAMP_FIRST)
+          ? `${head}${row[0]},${data.slice(1)}`
+          : `${head}${row[0]},"timestamp":${row[1]},${data.slice(1)}`,
+      );
     }
-    return { json: `${json}]`, count };
+    return { json: `[${parts.join(",")}]`, count: parts.length };
   }
 
   /** The first offset at or after `offset` whose timestamp is at or after `timestamp`. */

@@ -14,14 +14,11 @@ export interface PartitionSettings {
   config: TopicConfig;
 }
 
-export const KEY_IS_BASE64 = 1;
-export const VALUE_IS_BASE64 = 2;
-
 export interface AppendRequest {
   ref: PartitionRef;
   /**
-   * The records, in order, as JSON array texts of validated produce records (API.md form),
-   * split so that each text stays under the storage's string limit (see encode.ts).
+   * The records, in order, as JSON array texts of stored records (see encode.ts), split so that
+   * each text stays under the storage's string limit.
    */
   chunks: string[];
   count: number;
@@ -31,6 +28,8 @@ export interface AppendRequest {
   maxTimestamp?: number;
   /** Whether any record lacks a timestamp (and so takes the append time). */
   usesAppendTime: boolean;
+  /** Whether any record brings its own timestamp. */
+  recordTimestamps: boolean;
 }
 
 export interface AppendSuccess {

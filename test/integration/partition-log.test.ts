@@ -1,7 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encodeRecords } from "../../durable-objects/partition-log/encode.ts";
+import { encodeRecords, type StoredRecord } from "../../durable-objects/partition-log/encode.ts";
 import type { PartitionLog } from "../../durable-objects/partition-log/partition-log.ts";
+import type { FetchSuccess } from "../../durable-objects/partition-log/types.ts";
+import type { Result } from "../../sdk/protocol/errors.ts";
 import { partitionStub } from "../../worker/stubs.ts";
 import { call, createTopic, uniqueName } from "../helpers/http.ts";
 
@@ -10,7 +12,7 @@ async function refOf(topic: string, partition = 0) {
   return { topic, topicId: described.json.id as string, partition };
 }
 
-function chunksOf(records: unknown[]) {
+function chunksOf(records: StoredRecord[]) {
   const encoded = encodeRecords(records, 1_000_000);
   if ("ok" in encoded) throw new Error(encoded.message);
   return encoded;
@@ -23,12 +25,18 @@ describe("PartitionLog", () => {
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) => {
         const { chunks, bytes } = chunksOf([{ value: i }, { value: i }, { value: i }]);
-        return stub.append({ ref, chunks, count: 3, bytes, usesAppendTime: true });
+        return stub.append({ ref, chunks, count: 3, bytes, usesAppendTime: true, recordTimestamps: false });
       }),
     );
     const bases = answers.map((a) => (a.ok ? a.baseOffset : -1)).sort((a, b) => a - b);
     expect(bases).toEqual(Array.from({ length: 40 }, (_, i) => i * 3));
-    const page = await stub.read({ ref, offset: 0, maxRecords: 1000, maxBytes: 1 << 20, waitMs: 0 });
+    const page = (await stub.read({
+      ref,
+      offset: 0,
+      maxRecords: 1000,
+      maxBytes: 1 << 20,
+      waitMs: 0,
+    })) as Result<FetchSuccess>;
     if (!page.ok) throw new Error(page.message);
     const values = JSON.parse(page.records).map((r: { value: number }) => r.value);
     // Every append's three records sit together.
@@ -40,7 +48,14 @@ describe("PartitionLog", () => {
     const stub = partitionStub(env, ref);
     await runInDurableObject(stub, async (instance: PartitionLog, state) => {
       const good = chunksOf([{ value: 1 }, { value: 2 }]).chunks[0]!;
-      const answer = instance.append({ ref, chunks: [good, "[not json"], count: 3, bytes: 10, usesAppendTime: true });
+      const answer = instance.append({
+        ref,
+        chunks: [good, "[not json"],
+        count: 3,
+        bytes: 10,
+        usesAppendTime: true,
+        recordTimestamps: false,
+      });
       await expect(answer).rejects.toThrow();
       const rows = state.storage.sql.exec("SELECT count(*) AS n FROM records").one();
       expect(rows.n).toBe(0);
@@ -48,7 +63,7 @@ describe("PartitionLog", () => {
       expect(batches.n).toBe(0);
     });
     const { chunks, bytes } = chunksOf([{ value: "after" }]);
-    const next = await stub.append({ ref, chunks, count: 1, bytes, usesAppendTime: true });
+    const next = await stub.append({ ref, chunks, count: 1, bytes, usesAppendTime: true, recordTimestamps: false });
     expect(next).toMatchObject({ ok: true, baseOffset: 0 });
   });
 

@@ -121,6 +121,26 @@ describe("produce and fetch", () => {
     expect(got[4]).not.toHaveProperty("key");
   });
 
+  it("serves the same records whether the body was compact or spaced out", async () => {
+    const topic = await createTopic(1);
+    const records = [
+      { key: "k", value: { a: [1, { b: "c" }] }, headers: { h: "v" } },
+      { keyBase64: "AAE=", valueBase64: "AgM=" },
+      { value: "plain" },
+    ];
+    // A compact body is stored without serializing the records again; a spaced one is not.
+    await call("POST", `/v1/topics/${topic}/records`, JSON.stringify({ records }));
+    await call("POST", `/v1/topics/${topic}/records`, JSON.stringify({ records }, null, 2));
+    const got = (await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`)).json.records;
+    const strip = (r: Record<string, unknown>) => {
+      const { offset: _o, timestamp: _t, ...rest } = r;
+      return rest;
+    };
+    expect(got).toHaveLength(6);
+    expect(got.slice(0, 3).map(strip)).toEqual(got.slice(3).map(strip));
+    expect(got.slice(0, 3).map(strip)).toEqual(records.map((r) => ({ partition: 0, ...r })));
+  });
+
   it("caps a fetch by maxRecords and maxBytes and follows nextOffset", async () => {
     const topic = await createTopic(1);
     const records = Array.from({ length: 50 }, (_, i) => ({ value: { i, pad: "p".repeat(100) } }));

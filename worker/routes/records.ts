@@ -3,18 +3,14 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { TopicMeta } from "../../durable-objects/controller/types.ts";
-import { type EncodedBatch, encodeRecords } from "../../durable-objects/partition-log/encode.ts";
+import { type EncodedBatch, encodeRecords, storedAsSent } from "../../durable-objects/partition-log/encode.ts";
 import type { AppendSuccess, FetchSuccess, PartitionRef } from "../../durable-objects/partition-log/types.ts";
 import type { Failure, Result } from "../../sdk/protocol/errors.ts";
-import {
-  fetchQuerySchema,
-  offsetsQuerySchema,
-  partitionParam,
-  produceRequestSchema,
-} from "../../sdk/protocol/schemas.ts";
+import { fetchQuerySchema, offsetsQuerySchema, partitionParam } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { ApiError } from "../errors.ts";
 import { type PartitionBatch, routeRecords } from "../produce.ts";
+import { parseProduceRequest } from "../produce-request.ts";
 import { partitionStub } from "../stubs.ts";
 import { getTopicMeta, invalidateTopic } from "../topics.ts";
 import { validate } from "../validate.ts";
@@ -88,6 +84,7 @@ async function appendBatches(
           bytes: encoded[i]!.bytes,
           maxTimestamp: b.maxTimestamp,
           usesAppendTime: b.usesAppendTime,
+          recordTimestamps: b.recordTimestamps,
         }),
     ),
   );
@@ -103,17 +100,30 @@ async function appendBatches(
   return { ok: true, answers: answers as AppendSuccess[] };
 }
 
+/**
+ * The records array exactly as sent, when the body is `{"records":[...]}` with nothing around
+ * it: then a batch can be stored without serializing its records again.
+ */
+function recordsText(body: unknown, text: string): string | undefined {
+  const prefix = '{"records":[';
+  if (!text.startsWith(prefix) || !text.endsWith("]}")) return undefined;
+  for (const k in body as object) if (k !== "records") return undefined;
+  return text.slice(prefix.length - 1, -1);
+}
+
 async function produce(c: Ctx, pathPartition?: number) {
   const name = topicParam(c.req.param("topic")!);
-  const { json } = await readJson(c);
-  const request = validate(produceRequestSchema, json, "produce request");
+  const { json, text } = await readJson(c);
+  const request = parseProduceRequest(json);
+  const sentText = recordsText(json, text);
   let batches: PartitionBatch[] = [];
   const send = async (topic: TopicMeta) => {
     if (pathPartition !== undefined) checkPartition(topic, pathPartition);
     batches = routeRecords(request.records, topic.partitions, topic.name, pathPartition);
     // Every record is checked before any partition is written, so a bad request stores nothing.
+    const asSent = sentText !== undefined && batches.length === 1 && request.records.every(storedAsSent);
     const encoded = batches.map((b) => {
-      const e = encodeRecords(b.records, topic.config.maxMessageBytes);
+      const e = encodeRecords(b.records, topic.config.maxMessageBytes, asSent ? sentText : undefined);
       if ("ok" in e) throw ApiError.from(e);
       return e;
     });
