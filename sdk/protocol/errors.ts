@@ -67,5 +67,7 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 }
 
 export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorBody {
-  return { error: { ...details, code, message, retriable: ERROR_CODES[code].retriable } };
+  // code, message and retriable first (and never overridden by a detail).
+  const head = { code, message, retriable: ERROR_CODES[code].retriable };
+  return { error: Object.assign({ ...head }, details, head) };
 }
