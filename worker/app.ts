@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
 import { ApiError } from "./errors.ts";
 import { bearerAuth } from "./middleware/auth.ts";
+import { groupsRoutes } from "./routes/groups.ts";
 import { recordsRoutes } from "./routes/records.ts";
 import { topicsRoutes } from "./routes/topics.ts";
 
@@ -15,6 +16,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.use("/v1/*", bearerAuth);
 app.route("/v1/topics", topicsRoutes);
 app.route("/v1/topics", recordsRoutes);
+app.route("/v1/groups", groupsRoutes);
 
 app.notFound((c) =>
   c.json(

@@ -2,6 +2,7 @@
 import { app } from "./app.ts";
 
 export { Controller } from "../durable-objects/controller/controller.ts";
+export { GroupCoordinator } from "../durable-objects/group-coordinator/group-coordinator.ts";
 export { PartitionLog } from "../durable-objects/partition-log/partition-log.ts";
 
 export default app satisfies ExportedHandler<Env>;

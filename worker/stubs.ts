@@ -4,6 +4,11 @@
  */
 import type { PartitionRef } from "../durable-objects/partition-log/types.ts";
 
+/** The coordinator of one consumer group, named by the group id. */
+export function groupStub(env: Env, group: string) {
+  return env.GROUP_COORDINATOR.get(env.GROUP_COORDINATOR.idFromName(group));
+}
+
 /** The cluster's single Controller. */
 export function controllerStub(env: Env) {
   return env.CONTROLLER.get(env.CONTROLLER.idFromName("cluster"));

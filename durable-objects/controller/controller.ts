@@ -23,6 +23,9 @@ const MIGRATIONS = [
       created_at INTEGER NOT NULL
     )`);
   },
+  (sql: SqlStorage) => {
+    sql.exec("CREATE TABLE groups (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL)");
+  },
 ];
 
 interface TopicRow extends Record<string, SqlStorageValue> {
@@ -136,6 +139,18 @@ export class Controller extends DurableObject<Env> {
       ),
     );
     return { ok: true, topic };
+  }
+
+  /** Lists a consumer group (its coordinator calls this once, when the group is first used). */
+  registerGroup(name: string): void {
+    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)", name, Date.now());
+  }
+
+  listGroups(): string[] {
+    return this.ctx.storage.sql
+      .exec<{ name: string }>("SELECT name FROM groups ORDER BY name")
+      .toArray()
+      .map((r) => r.name);
   }
 
   /** The settings of one partition; how a partition that missed a push learns its config. */

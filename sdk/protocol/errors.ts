@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   TOPIC_ALREADY_EXISTS: { status: 409, retriable: false },
   ILLEGAL_GENERATION: { status: 409, retriable: false },
   REBALANCE_IN_PROGRESS: { status: 409, retriable: false },
+  NON_EMPTY_GROUP: { status: 409, retriable: false },
   OUT_OF_ORDER_SEQUENCE_NUMBER: { status: 409, retriable: false },
   INVALID_PRODUCER_EPOCH: { status: 409, retriable: false },
   PRODUCER_FENCED: { status: 409, retriable: false },

@@ -129,6 +129,51 @@ export const offsetsQuerySchema = z.strictObject({
   at: z.union([z.literal("earliest"), z.literal("latest"), intParam("at", 0, Number.MAX_SAFE_INTEGER)]),
 });
 
+// ---- Consumer groups ----
+
+export const groupName = z
+  .string()
+  .regex(GROUP_NAME, "a group name is 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'");
+
+export const assignorSchema = z.enum(["range", "roundrobin", "sticky"]);
+
+export const joinGroupSchema = z.strictObject({
+  topics: z.array(topicName).min(1, "topics must name at least one topic").max(100),
+  memberId: z.string().min(1).max(300).optional(),
+  sessionTimeoutMs: z.int().min(1_000).max(300_000).default(30_000),
+  assignor: assignorSchema.default("range"),
+});
+
+export const heartbeatSchema = z.strictObject({ generation: z.int().min(0) });
+
+const topicPartitionOffset = z.strictObject({
+  topic: topicName,
+  partition: z
+    .int()
+    .min(0)
+    .max(MAX_PARTITIONS - 1),
+  offset: z.int().min(0),
+  metadata: z.string().max(4096).optional(),
+});
+
+export const commitSchema = z.strictObject({
+  memberId: z.string().min(1).optional(),
+  generation: z.int().min(0).optional(),
+  offsets: z.array(topicPartitionOffset).min(1).max(10_000),
+});
+
+export const resetOffsetsSchema = z.strictObject({
+  topic: topicName,
+  to: z.union([
+    z.literal("earliest"),
+    z.literal("latest"),
+    z.strictObject({ timestamp: z.int().min(0) }),
+    z.strictObject({ offset: z.int().min(0) }),
+  ]),
+});
+
+export const groupOffsetsQuerySchema = z.strictObject({ topic: topicName.optional() });
+
 // ---- Answers ----
 
 export interface PartitionDescription {

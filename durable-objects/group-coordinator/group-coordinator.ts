@@ -1,0 +1,410 @@
+/**
+ * GroupCoordinator: one consumer group (the object is named by the group id). Members join,
+ * heartbeat and leave; the coordinator assigns partitions (assignors.ts), fences stale members
+ * by generation, expires silent members by alarm, and stores the group's committed offsets.
+ * Membership logic is in membership.ts; this class wires it to storage and to the other objects.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import { controllerStub, partitionStub } from "../../worker/stubs.ts";
+import type { TopicMeta } from "../controller/types.ts";
+import type { PartitionStatus } from "../partition-log/types.ts";
+import { migrate } from "../shared/migrations.ts";
+import type { TopicPartition } from "./assignors.ts";
+import {
+  emptyGroup,
+  expiredMembers,
+  fromStored,
+  type GroupState,
+  handOut,
+  mayCommit,
+  nextExpiry,
+  rebalance,
+  removeMember,
+  type StoredGroup,
+  sameTopics,
+  stateName,
+  subscribedTopics,
+  toStored,
+} from "./membership.ts";
+import type {
+  CommitRequest,
+  GroupDescription,
+  HeartbeatAnswer,
+  JoinAnswer,
+  JoinRequest,
+  OffsetCommit,
+  PartitionLag,
+  ResetTarget,
+} from "./types.ts";
+
+const MIGRATIONS = [
+  (sql: SqlStorage) => {
+    sql.exec("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+    sql.exec(`CREATE TABLE offsets (
+      topic TEXT NOT NULL,
+      partition INTEGER NOT NULL,
+      committed INTEGER NOT NULL,
+      metadata TEXT,
+      committed_at INTEGER NOT NULL,
+      PRIMARY KEY (topic, partition)
+    )`);
+  },
+];
+
+/** How often heartbeats re-read the subscribed topics' partition counts. */
+const METADATA_REFRESH_MS = 3_000;
+
+export class GroupCoordinator extends DurableObject<Env> {
+  private group!: GroupState;
+  private name: string | null = null;
+  private alarmAt: number | null = null;
+  private metadataCheckedAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, MIGRATIONS);
+      const stored = this.getMeta("group");
+      this.group = stored ? fromStored(JSON.parse(stored) as StoredGroup, Date.now()) : emptyGroup();
+      this.name = this.getMeta("name") ?? null;
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  async join(request: JoinRequest): Promise<Result<JoinAnswer>> {
+    await this.register(request.group);
+    const partitions = await this.partitionCounts(request.topics);
+    if ("ok" in partitions) return partitions;
+    const now = Date.now();
+    const g = this.group;
+    let changed = false;
+    for (const [topic, count] of partitions) {
+      if (g.partitions.get(topic) !== count) {
+        g.partitions.set(topic, count);
+        changed = true;
+      }
+    }
+    let memberId = request.memberId;
+    const existing = memberId ? g.members.get(memberId) : undefined;
+    if (memberId && !existing) {
+      return failure(
+        "UNKNOWN_MEMBER_ID",
+        `member '${memberId}' is not in group '${request.group}' (its session may have expired); join without a memberId`,
+        { group: request.group, memberId },
+      );
+    }
+    if (existing) {
+      if (!sameTopics(existing.topics, request.topics)) changed = true;
+      existing.topics = [...request.topics];
+      existing.sessionTimeoutMs = request.sessionTimeoutMs;
+      existing.lastSeen = now;
+    } else {
+      memberId = `member-${crypto.randomUUID()}`;
+      g.members.set(memberId, {
+        memberId,
+        topics: [...request.topics],
+        sessionTimeoutMs: request.sessionTimeoutMs,
+        lastSeen: now,
+      });
+      changed = true;
+    }
+    if (g.members.size === 1 && g.assignor !== request.assignor) {
+      g.assignor = request.assignor;
+      changed = true;
+    }
+    if (changed) {
+      this.pruneTopics();
+      rebalance(g);
+    }
+    const owned = handOut(g, memberId!);
+    this.save();
+    this.metadataCheckedAt = now;
+    await this.scheduleExpiry();
+    return { ok: true, memberId: memberId!, generation: g.generation, assignments: owned.partitions };
+  }
+
+  async heartbeat(group: string, memberId: string, generation: number): Promise<Result<HeartbeatAnswer>> {
+    const g = this.group;
+    const member = g.members.get(memberId);
+    if (!member) return unknownMember(group, memberId);
+    const now = Date.now();
+    member.lastSeen = now;
+    if (now - this.metadataCheckedAt > METADATA_REFRESH_MS) {
+      this.metadataCheckedAt = now;
+      const partitions = await this.partitionCounts(subscribedTopics(g));
+      if (!("ok" in partitions) && [...partitions].some(([t, n]) => g.partitions.get(t) !== n)) {
+        for (const [t, n] of partitions) g.partitions.set(t, n);
+        rebalance(g);
+        this.save();
+      }
+    }
+    const owned = g.owned.get(memberId);
+    if (generation !== g.generation || !owned || owned.generation !== g.generation) {
+      return failure(
+        "REBALANCE_IN_PROGRESS",
+        `group '${group}' is rebalancing (generation ${g.generation}); join again with memberId '${memberId}'`,
+        { group, generation: g.generation, memberId },
+      );
+    }
+    // Partitions pending revocation from other members may have been released since.
+    const before = owned.partitions.length;
+    const now_ = handOut(g, memberId);
+    if (now_.partitions.length !== before) this.save();
+    await this.scheduleExpiry();
+    return { ok: true, generation: g.generation, assignments: now_.partitions, state: stateName(g) };
+  }
+
+  async leave(group: string, memberId: string): Promise<Result<{ left: string }>> {
+    const g = this.group;
+    if (!g.members.has(memberId)) return unknownMember(group, memberId);
+    removeMember(g, memberId);
+    this.pruneTopics();
+    rebalance(g);
+    this.save();
+    return { ok: true, left: memberId };
+  }
+
+  async commit(request: CommitRequest): Promise<Result<{ committed: OffsetCommit[] }>> {
+    await this.register(request.group);
+    const g = this.group;
+    const { memberId, generation } = request;
+    if (memberId !== undefined || generation !== undefined) {
+      if (memberId === undefined || generation === undefined) {
+        return failure("INVALID_REQUEST", "a member's commit needs both memberId and generation");
+      }
+      if (!g.members.has(memberId)) return unknownMember(request.group, memberId);
+      for (const o of request.offsets) {
+        if (!mayCommit(g, memberId, generation, o)) {
+          return failure(
+            "ILLEGAL_GENERATION",
+            `member '${memberId}' does not own ${o.topic}/${o.partition} at generation ${generation} (the group is at generation ${g.generation}); join again before committing`,
+            { group: request.group, generation: g.generation, topic: o.topic, partition: o.partition },
+          );
+        }
+      }
+    } else if (g.members.size > 0) {
+      return failure(
+        "ILLEGAL_GENERATION",
+        `group '${request.group}' has ${g.members.size} active members; commit as a member, with its memberId and generation`,
+        { group: request.group, generation: g.generation },
+      );
+    }
+    this.writeOffsets(request.offsets);
+    return { ok: true, committed: request.offsets };
+  }
+
+  /** Committed offsets with lag: of every partition of `topic`, or of everything committed. */
+  async offsets(group: string, topic?: string): Promise<Result<{ offsets: PartitionLag[] }>> {
+    if (!this.name && !topic) return unknownGroup(group);
+    const lag = await this.lagOf(topic ? [topic] : undefined);
+    if ("ok" in lag) return lag;
+    return { ok: true, offsets: lag };
+  }
+
+  async resetOffsets(group: string, topic: string, to: ResetTarget): Promise<Result<{ offsets: PartitionLag[] }>> {
+    const g = this.group;
+    const busy = [...g.members.values()].filter((m) => m.topics.includes(topic));
+    if (busy.length > 0) {
+      return failure(
+        "NON_EMPTY_GROUP",
+        `group '${group}' has ${busy.length} active members reading '${topic}'; stop them (or wait for their sessions to expire) before resetting offsets`,
+        { group, members: busy.map((m) => m.memberId) },
+      );
+    }
+    const meta = await this.topicMeta(topic);
+    if ("ok" in meta) return meta;
+    await this.register(group);
+    const offsets: OffsetCommit[] = [];
+    for (let partition = 0; partition < meta.partitions; partition++) {
+      const ref = { topic, topicId: meta.id, partition };
+      let offset: number;
+      if (typeof to === "object" && "offset" in to) {
+        const status = (await partitionStub(this.env, ref).status(ref)) as Result<PartitionStatus>;
+        if (!status.ok) return status;
+        offset = Math.min(Math.max(to.offset, status.logStartOffset), status.highWatermark);
+      } else {
+        const at = typeof to === "object" ? to.timestamp : to;
+        const found = (await partitionStub(this.env, ref).offsetFor(ref, at)) as Result<{ offset: number }>;
+        if (!found.ok) return found;
+        offset = found.offset;
+      }
+      offsets.push({ topic, partition, offset });
+    }
+    this.writeOffsets(offsets);
+    return this.offsets(group, topic);
+  }
+
+  async describe(group: string): Promise<Result<GroupDescription>> {
+    if (!this.name) return unknownGroup(group);
+    const g = this.group;
+    const lag = await this.lagOf(undefined);
+    if ("ok" in lag) return lag;
+    return {
+      ok: true,
+      group,
+      state: stateName(g),
+      generation: g.generation,
+      assignor: g.assignor,
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        topics: m.topics,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        assignments: g.owned.get(m.memberId)?.partitions ?? [],
+      })),
+      lag,
+      totalLag: lag.reduce((n, l) => n + l.lag, 0),
+    };
+  }
+
+  /** For the group list: state and member count, without lag. */
+  summary(): { state: string; members: number; generation: number } {
+    return { state: stateName(this.group), members: this.group.members.size, generation: this.group.generation };
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const expired = expiredMembers(this.group, Date.now());
+    if (expired.length > 0) {
+      for (const id of expired) removeMember(this.group, id);
+      this.pruneTopics();
+      rebalance(this.group);
+      this.save();
+    }
+    await this.scheduleExpiry();
+  }
+
+  // ---- internals ----
+
+  private async scheduleExpiry(): Promise<void> {
+    const due = nextExpiry(this.group);
+    if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
+    this.alarmAt = due;
+    await this.ctx.storage.setAlarm(due);
+  }
+
+  /** Forget partition counts of topics no member subscribes to any more. */
+  private pruneTopics(): void {
+    const topics = new Set(subscribedTopics(this.group));
+    for (const t of this.group.partitions.keys()) if (!topics.has(t)) this.group.partitions.delete(t);
+  }
+
+  private save(): void {
+    this.setMeta("group", JSON.stringify(toStored(this.group)));
+  }
+
+  private writeOffsets(offsets: OffsetCommit[]): void {
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      for (const o of offsets) {
+        this.ctx.storage.sql.exec(
+          `INSERT INTO offsets (topic, partition, committed, metadata, committed_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (topic, partition) DO UPDATE SET committed = excluded.committed, metadata = excluded.metadata, committed_at = excluded.committed_at`,
+          o.topic,
+          o.partition,
+          o.offset,
+          o.metadata ?? null,
+          now,
+        );
+      }
+    });
+  }
+
+  private committed(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const row of this.ctx.storage.sql.exec("SELECT topic, partition, committed FROM offsets").raw()) {
+      out.set(`${row[0]}/${row[1]}`, row[2] as number);
+    }
+    return out;
+  }
+
+  /** Lag of every partition of the given topics (default: topics committed to or subscribed). */
+  private async lagOf(topics: string[] | undefined): Promise<PartitionLag[] | Failure> {
+    const committed = this.committed();
+    const names = topics ?? [
+      ...new Set([
+        ...[...committed.keys()].map((k) => k.slice(0, k.lastIndexOf("/"))),
+        ...subscribedTopics(this.group),
+      ]),
+    ];
+    const out: PartitionLag[] = [];
+    for (const topic of names.sort()) {
+      const meta = await this.topicMeta(topic);
+      if ("ok" in meta) {
+        if (topics) return meta;
+        continue; // a topic deleted since: nothing to report
+      }
+      const statuses = await Promise.all(
+        Array.from({ length: meta.partitions }, (_, partition) => {
+          const ref = { topic, topicId: meta.id, partition };
+          return partitionStub(this.env, ref).status(ref) as Promise<Result<PartitionStatus>>;
+        }),
+      );
+      statuses.forEach((s, partition) => {
+        if (!s.ok) return;
+        const c = committed.get(`${topic}/${partition}`) ?? null;
+        const from = c ?? s.logStartOffset;
+        out.push({
+          topic,
+          partition,
+          committed: c,
+          highWatermark: s.highWatermark,
+          logStartOffset: s.logStartOffset,
+          lag: Math.max(0, s.highWatermark - Math.max(from, s.logStartOffset)),
+        });
+      });
+    }
+    return out;
+  }
+
+  private async topicMeta(topic: string): Promise<TopicMeta | Failure> {
+    const answer = (await controllerStub(this.env).getTopic(topic)) as Result<{ topic: TopicMeta }>;
+    return answer.ok ? answer.topic : answer;
+  }
+
+  private async partitionCounts(topics: string[]): Promise<Map<string, number> | Failure> {
+    const out = new Map<string, number>();
+    for (const topic of topics) {
+      const meta = await this.topicMeta(topic);
+      if ("ok" in meta) return meta;
+      out.set(topic, meta.partitions);
+    }
+    return out;
+  }
+
+  /** Records the group's name and lists it with the Controller, once. */
+  private async register(group: string): Promise<void> {
+    if (this.name) return;
+    await controllerStub(this.env).registerGroup(group);
+    this.name = group;
+    this.setMeta("name", group);
+  }
+
+  private getMeta(k: string): string | undefined {
+    return this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0]?.v;
+  }
+
+  private setMeta(k: string, v: string): void {
+    this.ctx.storage.sql.exec("INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = ?2", k, v);
+  }
+}
+
+function unknownMember(group: string, memberId: string): Failure {
+  return failure(
+    "UNKNOWN_MEMBER_ID",
+    `member '${memberId}' is not in group '${group}' (it left, or its session expired); join again without a memberId`,
+    { group, memberId },
+  );
+}
+
+function unknownGroup(group: string): Failure {
+  return failure(
+    "GROUP_ID_NOT_FOUND",
+    `consumer group '${group}' does not exist (no member has joined it and it has no offsets)`,
+    {
+      group,
+    },
+  );
+}
+
+export type { TopicPartition };

@@ -1,0 +1,163 @@
+/**
+ * Group membership as a pure state machine: joins, heartbeats, leaves, session expiry and the
+ * rebalances they cause. The coordinator computes assignments itself (as in Kafka's KIP-848
+ * protocol); a rebalance bumps the generation, and members learn of it from their next
+ * heartbeat (409 REBALANCE_IN_PROGRESS), then join again with the same member id.
+ *
+ * A partition is never owned by two live members at once: when it moves, the new owner gets it
+ * only after the old owner has taken its new assignment (by joining again) or has left. Until
+ * then the partition is "pending" and the new owner picks it up on a later heartbeat.
+ */
+import { ASSIGNORS, type AssignorName, type TopicPartition } from "./assignors.ts";
+
+export interface Member {
+  memberId: string;
+  topics: string[];
+  sessionTimeoutMs: number;
+  /** When the member was last heard from (join or heartbeat). Not persisted. */
+  lastSeen: number;
+}
+
+/** What a member holds now: the partitions handed to it, at the generation it was handed them. */
+export interface Owned {
+  generation: number;
+  partitions: TopicPartition[];
+}
+
+export interface GroupState {
+  generation: number;
+  assignor: AssignorName;
+  members: Map<string, Member>;
+  /** The assignment of the current generation. */
+  target: Map<string, TopicPartition[]>;
+  owned: Map<string, Owned>;
+  /** Partition counts of the subscribed topics, as last seen. */
+  partitions: Map<string, number>;
+}
+
+export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable";
+
+export function emptyGroup(): GroupState {
+  return {
+    generation: 0,
+    assignor: "range",
+    members: new Map(),
+    target: new Map(),
+    owned: new Map(),
+    partitions: new Map(),
+  };
+}
+
+const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+export function subscribedTopics(state: GroupState): string[] {
+  const topics = new Set<string>();
+  for (const m of state.members.values()) for (const t of m.topics) topics.add(t);
+  return [...topics].sort();
+}
+
+/** Computes a new target assignment and starts a new generation. */
+export function rebalance(state: GroupState): void {
+  state.generation++;
+  const previous = new Map<string, TopicPartition[]>();
+  for (const [id, owned] of state.owned) previous.set(id, owned.partitions);
+  // Partitions in the old target that were still pending keep their intended owner.
+  for (const [id, tps] of state.target) if (state.members.has(id) && !previous.has(id)) previous.set(id, tps);
+  state.target = ASSIGNORS[state.assignor]({
+    members: [...state.members.values()].map((m) => ({ memberId: m.memberId, topics: m.topics })),
+    partitions: state.partitions,
+    previous,
+  });
+}
+
+/**
+ * The part of a member's target it may hold now: everything not still owned by another member.
+ */
+export function handOut(state: GroupState, memberId: string): Owned {
+  const takenByOthers = new Set<string>();
+  for (const [id, owned] of state.owned) {
+    if (id !== memberId) for (const tp of owned.partitions) takenByOthers.add(key(tp));
+  }
+  const partitions = (state.target.get(memberId) ?? []).filter((tp) => !takenByOthers.has(key(tp)));
+  const owned = { generation: state.generation, partitions };
+  state.owned.set(memberId, owned);
+  return owned;
+}
+
+export function removeMember(state: GroupState, memberId: string): void {
+  state.members.delete(memberId);
+  state.owned.delete(memberId);
+  state.target.delete(memberId);
+}
+
+/** Members silent for longer than their session timeout. */
+export function expiredMembers(state: GroupState, now: number): string[] {
+  return [...state.members.values()].filter((m) => now - m.lastSeen > m.sessionTimeoutMs).map((m) => m.memberId);
+}
+
+export function nextExpiry(state: GroupState): number | null {
+  let next: number | null = null;
+  for (const m of state.members.values()) {
+    const at = m.lastSeen + m.sessionTimeoutMs + 1;
+    if (next === null || at < next) next = at;
+  }
+  return next;
+}
+
+export function stateName(state: GroupState): GroupStateName {
+  if (state.members.size === 0) return "Empty";
+  let pending = false;
+  for (const id of state.members.keys()) {
+    const owned = state.owned.get(id);
+    if (!owned || owned.generation < state.generation) return "PreparingRebalance";
+    if (owned.partitions.length !== (state.target.get(id)?.length ?? 0)) pending = true;
+  }
+  return pending ? "CompletingRebalance" : "Stable";
+}
+
+/** Whether `memberId` may commit `tp` at `generation`: it must hold the partition at that generation. */
+export function mayCommit(state: GroupState, memberId: string, generation: number, tp: TopicPartition): boolean {
+  const owned = state.owned.get(memberId);
+  if (!owned || owned.generation !== generation) return false;
+  return owned.partitions.some((x) => x.topic === tp.topic && x.partition === tp.partition);
+}
+
+export function sameTopics(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((t, i) => t === sb[i]);
+}
+
+/** Serializable form (members without lastSeen). */
+export interface StoredGroup {
+  generation: number;
+  assignor: AssignorName;
+  members: Omit<Member, "lastSeen">[];
+  target: [string, TopicPartition[]][];
+  owned: [string, Owned][];
+  partitions: [string, number][];
+}
+
+export function toStored(state: GroupState): StoredGroup {
+  return {
+    generation: state.generation,
+    assignor: state.assignor,
+    members: [...state.members.values()].map(({ lastSeen: _, ...m }) => m),
+    target: [...state.target],
+    owned: [...state.owned],
+    partitions: [...state.partitions],
+  };
+}
+
+/** Restores a group; every member counts as just seen, so it gets a full session to come back. */
+export function fromStored(stored: StoredGroup, now: number): GroupState {
+  return {
+    generation: stored.generation,
+    assignor: stored.assignor,
+    members: new Map(stored.members.map((m) => [m.memberId, { ...m, lastSeen: now }])),
+    target: new Map(stored.target),
+    owned: new Map(stored.owned),
+    partitions: new Map(stored.partitions),
+  };
+}

@@ -1,0 +1,67 @@
+/** Consumer groups: membership, committed offsets, lag. */
+import { Hono } from "hono";
+import type { ErrorCode } from "../../sdk/protocol/errors.ts";
+import {
+  commitSchema,
+  groupName,
+  groupOffsetsQuerySchema,
+  heartbeatSchema,
+  joinGroupSchema,
+  resetOffsetsSchema,
+} from "../../sdk/protocol/schemas.ts";
+import { readJson } from "../body.ts";
+import { unwrap } from "../errors.ts";
+import { controllerStub, groupStub } from "../stubs.ts";
+import { validate } from "../validate.ts";
+
+export function groupParam(raw: string): string {
+  return validate(groupName, raw, "group name in the path", (): ErrorCode => "INVALID_GROUP_ID");
+}
+
+/** Drops the `ok` flag of a Durable Object result before it is sent. */
+function body<T extends object>(result: T): Omit<T, "ok"> {
+  const { ok: _, ...rest } = result as T & { ok?: unknown };
+  return rest;
+}
+
+export const groupsRoutes = new Hono<{ Bindings: Env }>()
+  .get("/", async (c) => {
+    const names = await controllerStub(c.env).listGroups();
+    const groups = await Promise.all(
+      names.map(async (group) => ({ group, ...(await groupStub(c.env, group).summary()) })),
+    );
+    return c.json({ groups });
+  })
+  .get("/:group", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    return c.json(body(unwrap(await groupStub(c.env, group).describe(group))));
+  })
+  .post("/:group/members", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const input = validate(joinGroupSchema, (await readJson(c)).json, "join request");
+    return c.json(body(unwrap(await groupStub(c.env, group).join({ group, ...input }))));
+  })
+  .post("/:group/members/:member/heartbeat", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const { generation } = validate(heartbeatSchema, (await readJson(c)).json, "heartbeat");
+    return c.json(body(unwrap(await groupStub(c.env, group).heartbeat(group, c.req.param("member"), generation))));
+  })
+  .delete("/:group/members/:member", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    return c.json(body(unwrap(await groupStub(c.env, group).leave(group, c.req.param("member")))));
+  })
+  .post("/:group/offsets", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const input = validate(commitSchema, (await readJson(c)).json, "offset commit");
+    return c.json(body(unwrap(await groupStub(c.env, group).commit({ group, ...input }))));
+  })
+  .get("/:group/offsets", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const { topic } = validate(groupOffsetsQuerySchema, c.req.query(), "offsets query");
+    return c.json(body(unwrap(await groupStub(c.env, group).offsets(group, topic))));
+  })
+  .post("/:group/offsets/reset", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const { topic, to } = validate(resetOffsetsSchema, (await readJson(c)).json, "offset reset");
+    return c.json(body(unwrap(await groupStub(c.env, group).resetOffsets(group, topic, to))));
+  });
