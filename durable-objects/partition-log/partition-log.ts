@@ -4,26 +4,29 @@
  * retention.ts. Expected failures are returned as results, never thrown.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import { ERROR_CODES, errorBody, type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { controllerStub } from "../../worker/stubs.ts";
 import { migrate } from "../shared/migrations.ts";
 import { nextExpiry, planRetention } from "./retention.ts";
 import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
-import type {
-  AppendRequest,
-  AppendSuccess,
-  FetchRequest,
-  FetchSuccess,
-  PartitionRef,
-  PartitionSettings,
-  PartitionStatus,
+import { SUBSCRIBER_TAG, Subscribers } from "./subscribers.ts";
+import {
+  type AppendRequest,
+  type AppendSuccess,
+  type FetchRequest,
+  type FetchSuccess,
+  type PartitionRef,
+  type PartitionSettings,
+  type PartitionStatus,
+  SUBSCRIBE_REF_HEADER,
 } from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
 export class PartitionLog extends DurableObject<Env> {
   private readonly store: PartitionStore;
   private readonly waiters = new Waiters();
+  private readonly subscribers: Subscribers;
   private settings: PartitionSettings | null = null;
   private deleted = false;
   private bounds: LogBounds = { logStartOffset: 0, highWatermark: 0, totalBytes: 0 };
@@ -32,6 +35,11 @@ export class PartitionLog extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PartitionStore(ctx.storage.sql);
+    this.subscribers = new Subscribers(
+      ctx,
+      (offset, max) => this.store.read(this.settings?.ref.partition ?? 0, offset, max, Number.MAX_SAFE_INTEGER),
+      () => this.bounds.highWatermark,
+    );
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
       const settings = this.store.getMeta("settings");
@@ -68,6 +76,7 @@ export class PartitionLog extends DurableObject<Env> {
     this.bounds.highWatermark = baseOffset + count;
     this.bounds.totalBytes += bytes;
     this.waiters.wakeAll();
+    this.subscribers.wake();
     await this.scheduleRetention();
     return { ok: true, baseOffset, appendTime };
   }
@@ -133,9 +142,41 @@ export class PartitionLog extends DurableObject<Env> {
     this.deleted = true;
     this.bounds.totalBytes = 0;
     this.waiters.wakeAll();
+    this.subscribers.closeAll(4404, "the topic was deleted");
     await this.ctx.storage.deleteAlarm();
     this.alarmAt = null;
     return { ok: true };
+  }
+
+  /**
+   * Push delivery (`GET …/subscribe`, forwarded by the worker): a WebSocket upgrade, or else a
+   * Server-Sent Events stream. The worker passes the partition and start offset it validated.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const ref = JSON.parse(request.headers.get(SUBSCRIBE_REF_HEADER) ?? "null") as PartitionRef | null;
+    const offset = Number(new URL(request.url).searchParams.get("offset"));
+    if (!ref || !Number.isSafeInteger(offset)) {
+      return errorResponse(failure("INVALID_REQUEST", "subscribe through /v1/topics/:topic/partitions/:p/subscribe"));
+    }
+    const config = await this.configFor(ref);
+    if ("ok" in config) return errorResponse(config);
+    const outOfRange = this.checkOffset(offset);
+    if (outOfRange) return errorResponse(outOfRange);
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return this.subscribers.acceptWebSocket(offset);
+    return this.subscribers.openSse(offset);
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    // Subscribers only listen; a ping gets a pong so clients can check the connection.
+    if (message === "ping") ws.send("pong");
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
   }
 
   override async alarm(): Promise<void> {
@@ -206,6 +247,10 @@ export class PartitionLog extends DurableObject<Env> {
     if (this.settings.ref.topicId !== ref.topicId) return unknownPartition(ref);
     return this.settings.config;
   }
+}
+
+function errorResponse(f: Failure): Response {
+  return Response.json(errorBody(f.code, f.message, f.details), { status: ERROR_CODES[f.code].status });
 }
 
 function unknownPartition(ref: PartitionRef): Failure {

@@ -61,3 +61,6 @@ export interface PartitionStatus {
   highWatermark: number;
   bytes: number;
 }
+
+/** The header carrying the validated partition reference from the worker to a subscribe. */
+export const SUBSCRIBE_REF_HEADER = "x-tributary-partition";

@@ -125,6 +125,14 @@ export const fetchQuerySchema = z.strictObject({
   waitMs: intParam("waitMs", 0, MAX_WAIT_MS).default(0),
 });
 
+export const subscribeQuerySchema = z.strictObject({
+  offset: z
+    .union([z.literal("earliest"), z.literal("latest"), intParam("offset", 0, Number.MAX_SAFE_INTEGER)])
+    .optional(),
+  /** For browsers, whose WebSocket and EventSource cannot send an Authorization header. */
+  token: z.string().optional(),
+});
+
 export const offsetsQuerySchema = z.strictObject({
   at: z.union([z.literal("earliest"), z.literal("latest"), intParam("at", 0, Number.MAX_SAFE_INTEGER)]),
 });

@@ -42,7 +42,9 @@ export const bearerAuth = createMiddleware<{ Bindings: Env }>(async (c, next) =>
       challenge,
     );
   }
-  const header = c.req.header("authorization") ?? "";
+  // Browsers' WebSocket and EventSource cannot send headers: subscribe also takes ?token=.
+  const query = c.req.path.endsWith("/subscribe") ? c.req.query("token") : undefined;
+  const header = c.req.header("authorization") ?? (query ? `Bearer ${query}` : "");
   const match = /^Bearer\s+(.+)$/i.exec(header);
   if (!match) {
     throw new ApiError(

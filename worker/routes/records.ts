@@ -1,14 +1,24 @@
-/** The data path: produce, fetch and offset lookup. */
+/** The data path: produce, fetch, offset lookup and subscribe (push). */
 
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { TopicMeta } from "../../durable-objects/controller/types.ts";
 import { type EncodedBatch, encodeRecords, storedAsSent } from "../../durable-objects/partition-log/encode.ts";
-import type { AppendSuccess, FetchSuccess, PartitionRef } from "../../durable-objects/partition-log/types.ts";
+import {
+  type AppendSuccess,
+  type FetchSuccess,
+  type PartitionRef,
+  SUBSCRIBE_REF_HEADER,
+} from "../../durable-objects/partition-log/types.ts";
 import type { Failure, Result } from "../../sdk/protocol/errors.ts";
-import { fetchQuerySchema, offsetsQuerySchema, partitionParam } from "../../sdk/protocol/schemas.ts";
+import {
+  fetchQuerySchema,
+  offsetsQuerySchema,
+  partitionParam,
+  subscribeQuerySchema,
+} from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, unwrap } from "../errors.ts";
 import { type PartitionBatch, routeRecords } from "../produce.ts";
 import { parseProduceRequest } from "../produce-request.ts";
 import { partitionStub } from "../stubs.ts";
@@ -161,6 +171,27 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
       200,
       { "content-type": "application/json" },
     );
+  })
+  .get("/:topic/partitions/:partition/subscribe", async (c) => {
+    const name = topicParam(c.req.param("topic"));
+    const partition = validate(partitionParam, c.req.param("partition"), "partition in the path");
+    const query = validate(subscribeQuerySchema, c.req.query(), "subscribe query");
+    // An EventSource that reconnects sends the id of the last event it saw: the next offset.
+    const lastEventId = c.req.header("last-event-id");
+    const at = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : (query.offset ?? "latest");
+    const topic = await getTopicMeta(c.env, name);
+    checkPartition(topic, partition);
+    const ref = refOf(topic, partition);
+    const stub = partitionStub(c.env, ref);
+    let offset: number;
+    if (typeof at === "number") offset = at;
+    else offset = unwrap((await stub.offsetFor(ref, at)) as Result<{ offset: number }>).offset;
+    const headers = new Headers({ [SUBSCRIBE_REF_HEADER]: JSON.stringify(ref) });
+    for (const h of ["upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-protocol"]) {
+      const v = c.req.header(h);
+      if (v) headers.set(h, v);
+    }
+    return stub.fetch(new Request(`https://partition.internal/subscribe?offset=${offset}`, { headers }));
   })
   .get("/:topic/partitions/:partition/offsets", async (c) => {
     const name = topicParam(c.req.param("topic"));

@@ -1,0 +1,212 @@
+/**
+ * Topic administration: create, list, describe, change and delete topics, and look up offsets.
+ */
+import { z } from "zod";
+import type { Transport } from "./http.ts";
+import { checkTopic, parseOptions, partitionOption, topicOption } from "./options.ts";
+import type { TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
+
+/** One partition of a topic as `describeTopic` reports it. */
+export interface PartitionInfo {
+  partition: number;
+  /** The first offset the partition still holds (older records were removed by retention). */
+  logStartOffset: number;
+  /** The offset the next record appended to the partition will get. */
+  highWatermark: number;
+  /** Bytes the partition's records take, when the server reports it. */
+  bytes?: number;
+}
+
+/** A topic, its config and its partitions. */
+export interface TopicDescription {
+  name: string;
+  /** Unique per creation of the name: a deleted and re-created topic gets a new id. */
+  id: string;
+  partitions: PartitionInfo[];
+  replicationFactor: number;
+  config: TopicConfig;
+  createdAt: number;
+}
+
+/** A topic as `listTopics` reports it. */
+export interface TopicSummary {
+  name: string;
+  partitions: number;
+  replicationFactor?: number;
+}
+
+/** What `createTopic` takes. Defaults: 1 partition, replication factor 3, the server's config. */
+export interface CreateTopicOptions {
+  topic: string;
+  partitions?: number;
+  replicationFactor?: number;
+  config?: TopicConfigInput;
+}
+
+/** What `updateTopic` takes: a larger partition count, config to change, or both. */
+export interface UpdateTopicOptions {
+  partitions?: number;
+  config?: TopicConfigInput;
+}
+
+/** The offsets of one partition: `low` is its log start, `high` its high watermark. */
+export interface PartitionOffsets {
+  partition: number;
+  low: number;
+  high: number;
+}
+
+/** Which offset `fetchOffset` looks up: the log start, the high watermark, or a time. */
+export type OffsetSpec = "earliest" | "latest" | number | Date;
+
+/** What `fetchOffset` takes. */
+export interface FetchOffsetOptions {
+  topic: string;
+  partition: number;
+  /**
+   * `"earliest"`: the log start offset. `"latest"`: the high watermark (the next record's
+   * offset). A time (ms since epoch, or a Date): the first offset whose timestamp is at or
+   * after it, or the high watermark when there is none.
+   */
+  at: OffsetSpec;
+}
+
+/** The answer of `fetchOffset`; `timestamp` is the record's, when a time found one. */
+export interface OffsetAnswer {
+  offset: number;
+  timestamp?: number;
+}
+
+/** Topic administration, made by `client.admin()`. */
+export interface Admin {
+  /** Creates a topic; throws `TOPIC_ALREADY_EXISTS` if the name is taken. */
+  createTopic(options: CreateTopicOptions): Promise<TopicDescription>;
+  /** Every topic, by name. */
+  listTopics(): Promise<TopicSummary[]>;
+  /** A topic's config and partitions; throws `UNKNOWN_TOPIC_OR_PARTITION` if there is none. */
+  describeTopic(topic: string): Promise<TopicDescription>;
+  /** Changes a topic's config and/or raises its partition count (it never goes down). */
+  updateTopic(topic: string, options: UpdateTopicOptions): Promise<TopicDescription>;
+  /** Raises a topic's partition count to `count` (kafkajs's name for it). */
+  createPartitions(options: { topic: string; count: number }): Promise<TopicDescription>;
+  /** Deletes a topic and all its records. */
+  deleteTopic(topic: string): Promise<void>;
+  /** The low and high offsets of every partition of a topic. */
+  fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Looks up one offset of a partition: earliest, latest, or the first at or after a time. */
+  fetchOffset(options: FetchOffsetOptions): Promise<OffsetAnswer>;
+}
+
+// Answers are loose objects: fields a newer server adds come through to the caller.
+const topicDescriptionSchema = z.looseObject({
+  name: z.string(),
+  id: z.string(),
+  partitions: z.array(
+    z.looseObject({
+      partition: z.int(),
+      logStartOffset: z.int(),
+      highWatermark: z.int(),
+      bytes: z.number().optional(),
+    }),
+  ),
+  replicationFactor: z.int(),
+  config: z.looseObject({
+    retentionMs: z.number(),
+    retentionBytes: z.number(),
+    maxMessageBytes: z.number(),
+    minInsyncReplicas: z.number(),
+    cleanupPolicy: z.literal("delete"),
+  }),
+  createdAt: z.number(),
+});
+
+const topicListSchema = z.object({
+  topics: z.array(z.looseObject({ name: z.string(), partitions: z.int(), replicationFactor: z.int().optional() })),
+});
+
+const deletedSchema = z.object({ deleted: z.string() });
+
+const offsetAnswerSchema = z.object({ offset: z.int(), timestamp: z.number().optional() });
+
+const createTopicOptions = z.strictObject({
+  topic: topicOption,
+  partitions: z.unknown().optional(),
+  replicationFactor: z.unknown().optional(),
+  config: z.unknown().optional(),
+});
+
+const fetchOffsetOptions = z.strictObject({
+  topic: topicOption,
+  partition: partitionOption,
+  at: z.union([z.literal("earliest"), z.literal("latest"), z.int().min(0), z.date()], {
+    error: 'must be "earliest", "latest", a timestamp in ms or a Date',
+  }),
+});
+
+const path = (topic: string) => `v1/topics/${encodeURIComponent(topic)}`;
+
+/** Looks up one offset of a partition (options already checked); also how a reader resolves "earliest". */
+export function lookupOffset(
+  transport: Transport,
+  { topic, partition, at }: FetchOffsetOptions,
+  signal?: AbortSignal,
+): Promise<OffsetAnswer> {
+  return transport.request(
+    {
+      method: "GET",
+      path: `${path(topic)}/partitions/${partition}/offsets`,
+      query: { at: at instanceof Date ? at.getTime() : at },
+      signal,
+    },
+    offsetAnswerSchema,
+  );
+}
+
+/** Makes the admin API over `transport`. */
+export function createAdmin(transport: Transport): Admin {
+  const describeTopic = async (topic: string) =>
+    transport.request({ method: "GET", path: path(checkTopic(topic, "admin.describeTopic")) }, topicDescriptionSchema);
+
+  const updateTopic = async (topic: string, options: UpdateTopicOptions) =>
+    transport.request(
+      { method: "PATCH", path: path(checkTopic(topic, "admin.updateTopic")), body: options },
+      topicDescriptionSchema,
+    );
+
+  return {
+    // Only the name is checked here (it may end up in URLs); the server checks the rest and
+    // says which field is wrong.
+    async createTopic(options) {
+      const { topic, ...rest } = parseOptions(createTopicOptions, options, "admin.createTopic");
+      return transport.request(
+        { method: "POST", path: "v1/topics", body: { name: topic, ...rest } },
+        topicDescriptionSchema,
+      );
+    },
+
+    async listTopics() {
+      const { topics } = await transport.request({ method: "GET", path: "v1/topics" }, topicListSchema);
+      return topics;
+    },
+
+    describeTopic,
+    updateTopic,
+
+    async createPartitions({ topic, count }) {
+      return updateTopic(topic, { partitions: count });
+    },
+
+    async deleteTopic(topic) {
+      await transport.request({ method: "DELETE", path: path(checkTopic(topic, "admin.deleteTopic")) }, deletedSchema);
+    },
+
+    async fetchTopicOffsets(topic) {
+      const { partitions } = await describeTopic(topic);
+      return partitions.map((p) => ({ partition: p.partition, low: p.logStartOffset, high: p.highWatermark }));
+    },
+
+    async fetchOffset(options) {
+      return lookupOffset(transport, parseOptions(fetchOffsetOptions, options, "admin.fetchOffset"));
+    },
+  };
+}

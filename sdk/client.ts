@@ -1,0 +1,183 @@
+/**
+ * The client: where the worker is and how to call it, checked once when it is created, and
+ * the factories of the admin API, producers and partition readers that share it.
+ */
+import { z } from "zod";
+import { type Admin, createAdmin } from "./admin.ts";
+import { type FetchFunction, send, type Transport } from "./http.ts";
+import { intIn, parseOptions } from "./options.ts";
+import { createProducer, type Producer, type ProducerSettings, producerSettingsSchema } from "./producer.ts";
+import { type FetchOptions, type FetchPage, fetchRecords, PartitionReader, type ReaderOptions } from "./reader.ts";
+import { type RetryOptions, type RetryPolicy, resolveRetry, retry, retryOptionsSchema } from "./retry.ts";
+
+/** What `createClient` takes. */
+export interface ClientOptions {
+  /** The worker's address, e.g. `http://127.0.0.1:8787` (a path prefix is kept). */
+  url: string | URL;
+  /** A bearer token the worker accepts (one of its TRIBUTARY_TOKENS). */
+  token: string;
+  /**
+   * The fetch to call instead of the global one: for a Workers service binding,
+   * `(input, init) => env.TRIBUTARY.fetch(input, init)`; in tests, a fake.
+   */
+  fetch?: FetchFunction;
+  /** How calls that fail with a retriable error are retried (see RetryOptions). */
+  retry?: RetryOptions;
+  /** How long to wait for an answer, in ms, beyond a long poll's own wait. Default 30000. */
+  requestTimeoutMs?: number;
+}
+
+/** Options of `client.admin()`. */
+export interface AdminOptions {
+  /** Retry options for this admin's calls, over the client's. */
+  retry?: RetryOptions;
+}
+
+/** Options of `client.producer()`. */
+export interface ProducerOptions extends ProducerSettings {
+  /** Retry options for this producer's sends, over the client's. */
+  retry?: RetryOptions;
+}
+
+/** Options of `client.reader()`: where to read, plus retry options over the client's. */
+export interface PartitionReaderOptions extends ReaderOptions {
+  retry?: RetryOptions;
+}
+
+/** A connection to one Tributary worker; made by `createClient`. */
+export interface TributaryClient {
+  /** The worker's base URL, as resolved. */
+  readonly url: string;
+  /**
+   * Topic administration.
+   *
+   * @example
+   * const admin = client.admin();
+   * await admin.createTopic({ topic: "clicks", partitions: 6 });
+   * const { partitions } = await admin.describeTopic("clicks");
+   */
+  admin(options?: AdminOptions): Admin;
+  /**
+   * A producer, sending with Kafka's vocabulary.
+   *
+   * @example
+   * const producer = client.producer();
+   * const [meta] = await producer.send({
+   *   topic: "clicks",
+   *   messages: [{ key: "ad-42", value: { adId: "ad-42" }, headers: { source: "edge" } }],
+   * });
+   * console.log(meta.partition, meta.offset);
+   */
+  producer(options?: ProducerOptions): Producer;
+  /**
+   * Reads one page of records of a partition, from an offset.
+   *
+   * @example
+   * const page = await client.fetch({ topic: "clicks", partition: 0, offset: 0, maxRecords: 100 });
+   * for (const record of page.records) console.log(record.offset, record.value);
+   * // Read on from page.nextOffset.
+   */
+  fetch(options: FetchOptions): Promise<FetchPage>;
+  /**
+   * Follows a partition: yields its records from an offset on, then waits for new ones (long
+   * polls) until the loop breaks or the signal is aborted.
+   *
+   * @example
+   * const stop = new AbortController();
+   * for await (const record of client.reader({ topic: "clicks", partition: 0, fromOffset: "earliest", signal: stop.signal })) {
+   *   console.log(record.offset, record.key, record.value);
+   * }
+   */
+  reader(options: PartitionReaderOptions): PartitionReader;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+const URL_MESSAGE = "must be an absolute http:// or https:// URL, such as http://127.0.0.1:8787";
+const TOKEN_MESSAGE = "must be a non-empty string: a bearer token the worker accepts (one of its TRIBUTARY_TOKENS)";
+
+const urlOption = z.union([z.string(), z.instanceof(URL)], { error: URL_MESSAGE }).transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.issues.push({ code: "custom", input: value, message: `${URL_MESSAGE} (got ${JSON.stringify(String(value))})` });
+    return z.NEVER;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    ctx.issues.push({ code: "custom", input: value, message: `${URL_MESSAGE} (got ${JSON.stringify(url.href)})` });
+    return z.NEVER;
+  }
+  // The API lives under v1/ below the given path, so the path must end in "/" to be kept.
+  return new URL(url.origin + url.pathname.replace(/\/*$/, "/"));
+});
+
+const clientOptionsSchema = z.strictObject({
+  url: urlOption,
+  token: z
+    .string({ error: TOKEN_MESSAGE })
+    .min(1, TOKEN_MESSAGE)
+    .refine((t) => !/[\s\p{Cc}]/u.test(t), "must not contain spaces, line breaks or control characters"),
+  fetch: z.custom<FetchFunction>((v) => typeof v === "function", "must be a function like the global fetch").optional(),
+  retry: retryOptionsSchema.optional(),
+  requestTimeoutMs: intIn(1, 600_000).optional(),
+});
+
+const retryOnly = z.object({ retry: retryOptionsSchema.optional() });
+const adminOptionsSchema = z.strictObject({ retry: retryOptionsSchema.optional() });
+const producerOptionsSchema = producerSettingsSchema.extend({ retry: retryOptionsSchema.optional() });
+
+/**
+ * Creates a client of a Tributary worker. Options are checked at once: a wrong one throws a
+ * TributaryError with code `INVALID_ARGUMENT` whose message names it. Nothing is sent until
+ * the first call.
+ *
+ * @example
+ * import { createClient } from "tributary/sdk";
+ *
+ * const client = createClient({ url: "http://127.0.0.1:8787", token: "dev-token" });
+ * await client.admin().createTopic({ topic: "clicks", partitions: 3 });
+ * await client.producer().send({ topic: "clicks", messages: [{ key: "ad-1", value: { n: 1 } }] });
+ * for await (const record of client.reader({ topic: "clicks", partition: 0, fromOffset: "earliest" })) {
+ *   console.log(record.value);
+ * }
+ */
+export function createClient(options: ClientOptions): TributaryClient {
+  const config = parseOptions(clientOptionsSchema, options, "createClient");
+  const http = {
+    baseUrl: config.url,
+    token: config.token,
+    // The global fetch is looked up at each call and called as a plain function: some runtimes
+    // refuse a fetch called as a method of another object.
+    fetch: config.fetch ?? ((input: string, init: RequestInit) => fetch(input, init)),
+    requestTimeoutMs: config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+  const clientRetry = resolveRetry(config.retry);
+
+  const transport = (policy: RetryPolicy): Transport => ({
+    request: (request, schema) => retry(() => send(http, request, schema), policy, { signal: request.signal }),
+  });
+  const defaultTransport = transport(clientRetry);
+  const transportWith = (retryOptions: RetryOptions | undefined): Transport =>
+    retryOptions === undefined ? defaultTransport : transport(resolveRetry(retryOptions, clientRetry));
+
+  return {
+    url: config.url.href,
+    admin(adminOptions = {}) {
+      const { retry: retryOptions } = parseOptions(adminOptionsSchema, adminOptions, "admin");
+      return createAdmin(transportWith(retryOptions));
+    },
+    producer(producerOptions = {}) {
+      const { retry: retryOptions, ...settings } = parseOptions(producerOptionsSchema, producerOptions, "producer");
+      return createProducer(transportWith(retryOptions), settings);
+    },
+    async fetch(fetchOptions) {
+      return fetchRecords(defaultTransport, fetchOptions);
+    },
+    reader(readerOptions) {
+      const { retry: retryOptions, ...rest } = readerOptions;
+      const checked = parseOptions(retryOnly, { retry: retryOptions }, "reader").retry;
+      return new PartitionReader(transportWith(checked), rest);
+    },
+  };
+}

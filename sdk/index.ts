@@ -1,0 +1,39 @@
+/**
+ * Tributary's client SDK: the only entry point (`tributary/sdk`). It depends on `fetch` and
+ * zod only, so it runs on Node, Deno, Bun, browsers and Workers.
+ *
+ * @example
+ * import { createClient, TributaryError } from "tributary/sdk";
+ *
+ * const client = createClient({ url: "http://127.0.0.1:8787", token: "dev-token" });
+ * await client.producer().send({ topic: "clicks", messages: [{ key: "ad-42", value: { adId: "ad-42" } }] });
+ */
+
+export type {
+  Admin,
+  CreateTopicOptions,
+  FetchOffsetOptions,
+  OffsetAnswer,
+  OffsetSpec,
+  PartitionInfo,
+  PartitionOffsets,
+  TopicDescription,
+  TopicSummary,
+  UpdateTopicOptions,
+} from "./admin.ts";
+export type {
+  AdminOptions,
+  ClientOptions,
+  PartitionReaderOptions,
+  ProducerOptions,
+  TributaryClient,
+} from "./client.ts";
+export { createClient } from "./client.ts";
+export type { ClientErrorCode, TributaryErrorCode, TributaryErrorInit } from "./errors.ts";
+export { OffsetOutOfRangeError, TributaryError } from "./errors.ts";
+export type { FetchFunction } from "./http.ts";
+export type { Message, Producer, ProducerRecord, ProducerSettings, RecordMetadata } from "./producer.ts";
+export type { ErrorCode } from "./protocol/errors.ts";
+export type { Acks, TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
+export type { FetchOptions, FetchPage, PartitionReader, ReaderOptions, ReaderRecord } from "./reader.ts";
+export type { RetryOptions } from "./retry.ts";
