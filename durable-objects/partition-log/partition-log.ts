@@ -10,7 +10,7 @@ import { controllerStub } from "../../worker/stubs.ts";
 import { migrate } from "../shared/migrations.ts";
 import { nextExpiry, planRetention } from "./retention.ts";
 import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
-import { SUBSCRIBER_TAG, Subscribers } from "./subscribers.ts";
+import { Subscribers } from "./subscribers.ts";
 import {
   type AppendRequest,
   type AppendSuccess,
