@@ -6,9 +6,11 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
 import { controllerStub, partitionStub } from "../../worker/stubs.ts";
 import type { TopicMeta } from "../controller/types.ts";
-import type { PartitionStatus } from "../partition-log/types.ts";
+import type { FetchSuccess, PartitionStatus } from "../partition-log/types.ts";
+import { appendRecords, ensureTopic } from "../shared/append.ts";
 import { migrate } from "../shared/migrations.ts";
 import type { TopicPartition } from "./assignors.ts";
 import {
@@ -27,6 +29,7 @@ import {
   subscribedTopics,
   toStored,
 } from "./membership.ts";
+import { type Lease, makeReceipt, parseReceipt, QUEUE_MIGRATION, type QueueConfig, QueueStore } from "./queue.ts";
 import type {
   CommitRequest,
   GroupDescription,
@@ -50,7 +53,11 @@ const MIGRATIONS = [
       PRIMARY KEY (topic, partition)
     )`);
   },
+  QUEUE_MIGRATION,
 ];
+
+/** How often a waiting receive looks again for records. */
+const RECEIVE_POLL_MS = 50;
 
 /** How often heartbeats re-read the subscribed topics' partition counts. */
 const METADATA_REFRESH_MS = 3_000;
@@ -60,9 +67,14 @@ export class GroupCoordinator extends DurableObject<Env> {
   private name: string | null = null;
   private alarmAt: number | null = null;
   private metadataCheckedAt = 0;
+  private readonly queue: QueueStore;
+  /** Receives take new records one at a time, so no record is leased twice. */
+  private receiving: Promise<unknown> = Promise.resolve();
+  private nextPartition = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.queue = new QueueStore(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
       const stored = this.getMeta("group");
@@ -260,6 +272,213 @@ export class GroupCoordinator extends DurableObject<Env> {
   /** For the group list: state and member count, without lag. */
   summary(): { state: string; members: number; generation: number } {
     return { state: stateName(this.group), members: this.group.members.size, generation: this.group.generation };
+  }
+
+  // ---- queue mode ----
+
+  async configureQueue(group: string, config: Partial<QueueConfig> & { topic: string }): Promise<Result<QueueConfig>> {
+    const meta = await this.topicMeta(config.topic);
+    if ("ok" in meta) return meta;
+    await this.register(group);
+    const merged = { ...this.queue.config(config.topic), ...config };
+    if (merged.deadLetterTopic === config.topic) {
+      return failure("INVALID_CONFIG", "deadLetterTopic cannot be the topic itself", { field: "deadLetterTopic" });
+    }
+    this.queue.setConfig(merged);
+    return { ok: true, ...merged };
+  }
+
+  /**
+   * Leases up to `maxRecords` records: first those whose visibility timeout has passed (or
+   * that were nacked), then new ones from the partitions in turn. Waits up to `waitMs` for some.
+   * Answers the records as JSON text, each with its receipt and delivery count.
+   */
+  async receive(request: {
+    group: string;
+    topic: string;
+    maxRecords: number;
+    visibilityTimeoutMs: number;
+    waitMs: number;
+  }): Promise<Result<{ records: string; count: number }>> {
+    const meta = await this.topicMeta(request.topic);
+    if ("ok" in meta) return meta;
+    await this.register(request.group);
+    const deadline = Date.now() + request.waitMs;
+    for (;;) {
+      const leased = await this.exclusive(() => this.lease(request, meta));
+      if ("ok" in leased) return leased;
+      if (leased.length > 0 || Date.now() >= deadline) {
+        const parts = leased.map(
+          (l) =>
+            `{"topic":${JSON.stringify(l.topic)},"receipt":${JSON.stringify(l.receipt)},"deliveryCount":${l.deliveryCount},${l.record.slice(1)}`,
+        );
+        return { ok: true, records: `[${parts.join(",")}]`, count: parts.length };
+      }
+      await new Promise((r) => setTimeout(r, Math.min(RECEIVE_POLL_MS, deadline - Date.now())));
+    }
+  }
+
+  async ack(group: string, receipts: string[]): Promise<Result<{ acked: number }>> {
+    const bad = receipts.find((r) => !parseReceipt(r));
+    if (bad) return failure("INVALID_REQUEST", `'${bad}' is not a receipt this API handed out`, { receipt: bad });
+    const done: Lease[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const receipt of receipts) {
+        const lease = this.queue.byReceipt(receipt);
+        if (!lease) continue; // already acked, or redelivered since: a stale receipt
+        this.queue.remove(lease);
+        done.push(lease);
+      }
+      this.commitQueueProgress(done);
+    });
+    if (done.length > 0) await this.register(group);
+    return { ok: true, acked: done.length };
+  }
+
+  async nack(group: string, receipts: string[], delayMs: number, reason?: string): Promise<Result<{ nacked: number }>> {
+    const bad = receipts.find((r) => !parseReceipt(r));
+    if (bad) return failure("INVALID_REQUEST", `'${bad}' is not a receipt this API handed out`, { receipt: bad });
+    const now = Date.now();
+    const dead = new Map<string, Lease[]>();
+    let nacked = 0;
+    for (const receipt of receipts) {
+      const lease = this.queue.byReceipt(receipt);
+      if (!lease) continue;
+      nacked++;
+      const failed = { ...lease, lastError: reason ?? lease.lastError };
+      if (lease.deliveryCount >= this.queue.config(lease.topic).maxDeliveries) {
+        dead.set(lease.topic, [...(dead.get(lease.topic) ?? []), failed]);
+      } else {
+        this.queue.put({ ...failed, visibleAt: now + delayMs });
+      }
+    }
+    for (const [topic, leases] of dead) {
+      const moved = await this.deadLetter(group, this.queue.config(topic), leases);
+      if (moved) return moved;
+    }
+    return { ok: true, nacked };
+  }
+
+  private async lease(
+    request: { group: string; topic: string; maxRecords: number; visibilityTimeoutMs: number },
+    meta: TopicMeta,
+  ): Promise<Lease[] | Failure> {
+    const { topic, maxRecords, visibilityTimeoutMs } = request;
+    const config = this.queue.config(topic);
+    const now = Date.now();
+    const out: Lease[] = [];
+    const dead: Lease[] = [];
+    for (const lease of this.queue.due(topic, now, maxRecords)) {
+      if (lease.deliveryCount >= config.maxDeliveries) {
+        dead.push({ ...lease, lastError: lease.lastError ?? `not acknowledged within the visibility timeout` });
+        continue;
+      }
+      const deliveryCount = lease.deliveryCount + 1;
+      out.push({
+        ...lease,
+        deliveryCount,
+        visibleAt: now + visibilityTimeoutMs,
+        receipt: makeReceipt(topic, lease.partition, lease.offset, deliveryCount),
+      });
+    }
+    if (dead.length > 0) {
+      const moved = await this.deadLetter(request.group, config, dead);
+      if (moved) return moved;
+    }
+    const committed = this.committed();
+    for (let i = 0; i < meta.partitions && out.length < maxRecords; i++) {
+      const partition = (this.nextPartition + i) % meta.partitions;
+      const ref = { topic, topicId: meta.id, partition };
+      let cursor = this.queue.cursor(topic, partition) ?? committed.get(`${topic}/${partition}`) ?? 0;
+      const stub = partitionStub(this.env, ref);
+      let page = (await stub.read({
+        ref,
+        offset: cursor,
+        maxRecords: maxRecords - out.length,
+        maxBytes: 4 * 1024 * 1024,
+        waitMs: 0,
+      })) as Result<FetchSuccess>;
+      if (!page.ok && page.code === "OFFSET_OUT_OF_RANGE") {
+        // Retention removed records nobody received: start from what is left.
+        cursor = Number(page.details?.logStartOffset ?? 0);
+        page = (await stub.read({
+          ref,
+          offset: cursor,
+          maxRecords: maxRecords - out.length,
+          maxBytes: 4 << 20,
+          waitMs: 0,
+        })) as Result<FetchSuccess>;
+      }
+      if (!page.ok) return page;
+      for (const record of JSON.parse(page.records) as { offset: number }[]) {
+        out.push({
+          topic,
+          partition,
+          offset: record.offset,
+          record: JSON.stringify(record),
+          deliveryCount: 1,
+          visibleAt: now + visibilityTimeoutMs,
+          receipt: makeReceipt(topic, partition, record.offset, 1),
+          lastError: null,
+        });
+      }
+      if (page.nextOffset !== cursor || this.queue.cursor(topic, partition) === undefined) {
+        this.queue.setCursor(topic, partition, page.nextOffset);
+      }
+    }
+    this.nextPartition = (this.nextPartition + 1) % Math.max(1, meta.partitions);
+    this.ctx.storage.transactionSync(() => {
+      for (const lease of out) this.queue.put(lease);
+    });
+    return out;
+  }
+
+  /** Appends failed records to the dead-letter topic with where they came from and why, then acks them. */
+  private async deadLetter(group: string, config: QueueConfig, leases: Lease[]): Promise<Failure | undefined> {
+    const dlq = await ensureTopic(this.env, config.deadLetterTopic, 1);
+    if ("ok" in dlq) return dlq;
+    const records: ProduceRecord[] = leases.map((l) => {
+      const r = JSON.parse(l.record) as ProduceRecord & { offset: number; partition: number };
+      return {
+        key: r.key,
+        keyBase64: r.keyBase64,
+        ...(r.valueBase64 === undefined ? { value: r.value ?? null } : { valueBase64: r.valueBase64 }),
+        headers: {
+          ...r.headers,
+          "x-dlq-source-topic": l.topic,
+          "x-dlq-source-partition": String(l.partition),
+          "x-dlq-source-offset": String(l.offset),
+          "x-dlq-group": group,
+          "x-dlq-delivery-count": String(l.deliveryCount),
+          "x-dlq-reason": l.lastError ?? `failed ${l.deliveryCount} deliveries`,
+        },
+      };
+    });
+    const failed = await appendRecords(this.env, dlq, records);
+    if (failed) return failed;
+    this.ctx.storage.transactionSync(() => {
+      for (const l of leases) this.queue.remove(l);
+      this.commitQueueProgress(leases);
+    });
+    return undefined;
+  }
+
+  /** Moves the group's committed offset of each touched partition up to its first unfinished record. */
+  private commitQueueProgress(done: Lease[]): void {
+    const touched = new Map<string, { topic: string; partition: number }>();
+    for (const l of done) touched.set(`${l.topic}/${l.partition}`, l);
+    const offsets: OffsetCommit[] = [];
+    for (const { topic, partition } of touched.values()) {
+      const offset = this.queue.doneBelow(topic, partition);
+      if (offset !== undefined) offsets.push({ topic, partition, offset });
+    }
+    if (offsets.length > 0) this.writeOffsets(offsets);
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.receiving.then(task, task);
+    this.receiving = run.catch(() => {});
+    return run;
   }
 
   override async alarm(): Promise<void> {

@@ -180,6 +180,32 @@ export const resetOffsetsSchema = z.strictObject({
   ]),
 });
 
+// ---- Queue mode ----
+
+export const receiveSchema = z.strictObject({
+  topic: topicName,
+  maxRecords: z.int().min(1).max(1000).default(10),
+  visibilityTimeoutMs: z.int().min(100).max(43_200_000).default(30_000),
+  waitMs: z.int().min(0).max(MAX_WAIT_MS).default(0),
+});
+
+const receipts = z.array(z.string().min(1).max(600)).min(1, "receipts must hold at least one receipt").max(1000);
+
+export const ackSchema = z.strictObject({ receipts });
+
+export const nackSchema = z.strictObject({
+  receipts,
+  delayMs: z.int().min(0).max(43_200_000).default(0),
+  /** Why processing failed; kept with the record and put in its dead-letter headers. */
+  reason: z.string().max(1000).optional(),
+});
+
+export const queueConfigSchema = z.strictObject({
+  topic: topicName,
+  maxDeliveries: z.int().min(1).max(1000).optional(),
+  deadLetterTopic: topicName.optional(),
+});
+
 export const groupOffsetsQuerySchema = z.strictObject({ topic: topicName.optional() });
 
 // ---- Answers ----

@@ -1,12 +1,16 @@
-/** Consumer groups: membership, committed offsets, lag. */
+/** Consumer groups: membership, committed offsets, lag; and queue mode (per-record acks). */
 import { Hono } from "hono";
 import type { ErrorCode } from "../../sdk/protocol/errors.ts";
 import {
+  ackSchema,
   commitSchema,
   groupName,
   groupOffsetsQuerySchema,
   heartbeatSchema,
   joinGroupSchema,
+  nackSchema,
+  queueConfigSchema,
+  receiveSchema,
   resetOffsetsSchema,
 } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
@@ -64,4 +68,25 @@ export const groupsRoutes = new Hono<{ Bindings: Env }>()
     const group = groupParam(c.req.param("group"));
     const { topic, to } = validate(resetOffsetsSchema, (await readJson(c)).json, "offset reset");
     return c.json(body(unwrap(await groupStub(c.env, group).resetOffsets(group, topic, to))));
+  })
+  .put("/:group/queue", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const config = validate(queueConfigSchema, (await readJson(c)).json, "queue config");
+    return c.json(body(unwrap(await groupStub(c.env, group).configureQueue(group, config))));
+  })
+  .post("/:group/receive", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const input = validate(receiveSchema, (await readJson(c)).json, "receive request");
+    const { records } = unwrap(await groupStub(c.env, group).receive({ group, ...input }));
+    return c.body(`{"records":${records}}`, 200, { "content-type": "application/json" });
+  })
+  .post("/:group/ack", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const { receipts } = validate(ackSchema, (await readJson(c)).json, "ack");
+    return c.json(body(unwrap(await groupStub(c.env, group).ack(group, receipts))));
+  })
+  .post("/:group/nack", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const { receipts, delayMs, reason } = validate(nackSchema, (await readJson(c)).json, "nack");
+    return c.json(body(unwrap(await groupStub(c.env, group).nack(group, receipts, delayMs, reason))));
   });

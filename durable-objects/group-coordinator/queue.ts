@@ -1,0 +1,204 @@
+/**
+ * Queue mode's storage: per-message leases of a group over a topic. A received record gets a
+ * lease (delivery count, visibility deadline, receipt); an ack deletes it; a nack or an expired
+ * deadline makes it deliverable again; past maxDeliveries it goes to the dead-letter topic.
+ * New records are taken from each partition in order, from a per-partition cursor.
+ */
+import type { Migration } from "../shared/migrations.ts";
+
+export const QUEUE_MIGRATION: Migration = (sql) => {
+  sql.exec(`CREATE TABLE queue_config (
+    topic TEXT PRIMARY KEY,
+    max_deliveries INTEGER NOT NULL,
+    dead_letter_topic TEXT NOT NULL
+  )`);
+  sql.exec(`CREATE TABLE queue_cursor (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
+  )`);
+  sql.exec(`CREATE TABLE leases (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    delivery_count INTEGER NOT NULL,
+    visible_at INTEGER NOT NULL,
+    receipt TEXT NOT NULL,
+    last_error TEXT,
+    PRIMARY KEY (topic, partition, offset)
+  )`);
+  sql.exec("CREATE INDEX leases_by_visibility ON leases (topic, visible_at)");
+};
+
+export const DEFAULT_MAX_DELIVERIES = 5;
+
+export interface QueueConfig {
+  topic: string;
+  maxDeliveries: number;
+  deadLetterTopic: string;
+}
+
+export interface Lease {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The record as fetched (JSON text). */
+  record: string;
+  deliveryCount: number;
+  visibleAt: number;
+  receipt: string;
+  lastError: string | null;
+}
+
+/** A receipt names one delivery of one record: stale receipts (of earlier deliveries) do nothing. */
+export function makeReceipt(topic: string, partition: number, offset: number, deliveryCount: number): string {
+  const nonce = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
+  return `${topic}:${partition}:${offset}:${deliveryCount}:${nonce}`;
+}
+
+export function parseReceipt(receipt: string): { topic: string; partition: number; offset: number } | undefined {
+  const m = /^([a-zA-Z0-9._-]{1,249}):(\d+):(\d+):(\d+):([a-z0-9]+)$/.exec(receipt);
+  if (!m) return undefined;
+  return { topic: m[1]!, partition: Number(m[2]), offset: Number(m[3]) };
+}
+
+function toLease(row: (string | number | null | ArrayBuffer)[]): Lease {
+  return {
+    topic: row[0] as string,
+    partition: row[1] as number,
+    offset: row[2] as number,
+    record: row[3] as string,
+    deliveryCount: row[4] as number,
+    visibleAt: row[5] as number,
+    receipt: row[6] as string,
+    lastError: row[7] as string | null,
+  };
+}
+
+const LEASE_COLUMNS = "topic, partition, offset, record, delivery_count, visible_at, receipt, last_error";
+
+export class QueueStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  config(topic: string): QueueConfig {
+    const row = this.sql
+      .exec<{ max_deliveries: number; dead_letter_topic: string }>(
+        "SELECT max_deliveries, dead_letter_topic FROM queue_config WHERE topic = ?",
+        topic,
+      )
+      .toArray()[0];
+    return {
+      topic,
+      maxDeliveries: row?.max_deliveries ?? DEFAULT_MAX_DELIVERIES,
+      deadLetterTopic: row?.dead_letter_topic ?? `${topic}.dlq`,
+    };
+  }
+
+  setConfig(config: QueueConfig): void {
+    this.sql.exec(
+      `INSERT INTO queue_config (topic, max_deliveries, dead_letter_topic) VALUES (?1, ?2, ?3)
+       ON CONFLICT (topic) DO UPDATE SET max_deliveries = ?2, dead_letter_topic = ?3`,
+      config.topic,
+      config.maxDeliveries,
+      config.deadLetterTopic,
+    );
+  }
+
+  /** Leases whose visibility deadline has passed, oldest deadline first. */
+  due(topic: string, now: number, limit: number): Lease[] {
+    return [
+      ...this.sql
+        .exec(
+          `SELECT ${LEASE_COLUMNS} FROM leases WHERE topic = ? AND visible_at <= ? ORDER BY visible_at, partition, offset LIMIT ?`,
+          topic,
+          now,
+          limit,
+        )
+        .raw(),
+    ].map(toLease);
+  }
+
+  /** The soonest time a leased record of the topic becomes deliverable again. */
+  nextVisible(topic: string): number | null {
+    const row = this.sql
+      .exec<{ at: number | null }>("SELECT min(visible_at) AS at FROM leases WHERE topic = ?", topic)
+      .one();
+    return row.at;
+  }
+
+  byReceipt(receipt: string): Lease | undefined {
+    const key = parseReceipt(receipt);
+    if (!key) return undefined;
+    const row = [
+      ...this.sql
+        .exec(
+          `SELECT ${LEASE_COLUMNS} FROM leases WHERE topic = ? AND partition = ? AND offset = ?`,
+          key.topic,
+          key.partition,
+          key.offset,
+        )
+        .raw(),
+    ][0];
+    const lease = row ? toLease(row) : undefined;
+    return lease?.receipt === receipt ? lease : undefined;
+  }
+
+  put(lease: Lease): void {
+    this.sql.exec(
+      `INSERT INTO leases (${LEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (topic, partition, offset) DO UPDATE SET delivery_count = excluded.delivery_count,
+         visible_at = excluded.visible_at, receipt = excluded.receipt, last_error = excluded.last_error`,
+      lease.topic,
+      lease.partition,
+      lease.offset,
+      lease.record,
+      lease.deliveryCount,
+      lease.visibleAt,
+      lease.receipt,
+      lease.lastError,
+    );
+  }
+
+  remove(lease: Pick<Lease, "topic" | "partition" | "offset">): void {
+    this.sql.exec(
+      "DELETE FROM leases WHERE topic = ? AND partition = ? AND offset = ?",
+      lease.topic,
+      lease.partition,
+      lease.offset,
+    );
+  }
+
+  cursor(topic: string, partition: number): number | undefined {
+    return this.sql
+      .exec<{ next_offset: number }>(
+        "SELECT next_offset FROM queue_cursor WHERE topic = ? AND partition = ?",
+        topic,
+        partition,
+      )
+      .toArray()[0]?.next_offset;
+  }
+
+  setCursor(topic: string, partition: number, next: number): void {
+    this.sql.exec(
+      `INSERT INTO queue_cursor (topic, partition, next_offset) VALUES (?1, ?2, ?3)
+       ON CONFLICT (topic, partition) DO UPDATE SET next_offset = ?3`,
+      topic,
+      partition,
+      next,
+    );
+  }
+
+  /** The offset below which every record of the partition is done (acked or dead-lettered). */
+  doneBelow(topic: string, partition: number): number | undefined {
+    const row = this.sql
+      .exec<{ low: number | null }>(
+        "SELECT min(offset) AS low FROM leases WHERE topic = ? AND partition = ?",
+        topic,
+        partition,
+      )
+      .one();
+    return row.low ?? this.cursor(topic, partition);
+  }
+}
