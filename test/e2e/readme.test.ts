@@ -1,8 +1,10 @@
-// Runs the README's curl session, as written, against the running local worker: the quick
-// start must keep working.
+// Runs the README's curl session and SDK snippet, as written, against the running local
+// worker: the quick start must keep working.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
+import { runDeno } from "./deno/run-deno.mjs";
 
 function curlSession(): string {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
@@ -43,5 +45,37 @@ describe("the README's curl session", () => {
       headers: { source: "edge" },
     });
     expect(answers.find((a) => a.deleted)).toEqual({ deleted: topicName });
+  });
+});
+
+describe("the README's SDK snippet", () => {
+  it("runs as written on Deno against the local worker", async () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("### The SDK"));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(code, "a ts block under 'The SDK'").toBeTruthy();
+    const topic = `orders-${Date.now().toString(36)}`;
+    const script = code!
+      .replace(
+        'from "tributary/sdk"',
+        `from ${JSON.stringify(new URL("../../sdk/index.ts", import.meta.url).pathname)}`,
+      )
+      .replace('"http://127.0.0.1:8787"', JSON.stringify(inject("baseUrl")))
+      .replaceAll('"orders"', JSON.stringify(topic));
+    // Inside the project, so that Deno resolves zod from its package.json and node_modules.
+    const dir = mkdtempSync(new URL("./deno/.readme-", import.meta.url).pathname);
+    const file = join(dir, "snippet.ts");
+    writeFileSync(file, script);
+    try {
+      const run = await runDeno(["run", "--no-lock", "--allow-net", "--allow-read", file], {});
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      const lines = run.stdout.trim().split("\n");
+      expect(run.stdout).toContain(`topic: "${topic}"`);
+      expect(lines.slice(-2).map((l) => l.split(" ")[0])).toEqual(["0", "1"]);
+      expect(lines.at(-2)).toContain("customer-1");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
