@@ -17,8 +17,9 @@ export class ApiError extends Error {
   }
 }
 
-/** The success value of a Durable Object result; throws its failure as an ApiError. */
+/** The success value of a Durable Object result, without its `ok` flag; throws a failure. */
 export function unwrap<T>(result: Result<T>): T {
   if (!result.ok) throw ApiError.from(result);
-  return result as T;
+  const { ok: _, ...value } = result;
+  return value as T;
 }

@@ -22,12 +22,6 @@ export function groupParam(raw: string): string {
   return validate(groupName, raw, "group name in the path", (): ErrorCode => "INVALID_GROUP_ID");
 }
 
-/** Drops the `ok` flag of a Durable Object result before it is sent. */
-function body<T extends object>(result: T): Omit<T, "ok"> {
-  const { ok: _, ...rest } = result as T & { ok?: unknown };
-  return rest;
-}
-
 export const groupsRoutes = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => {
     const names = await controllerStub(c.env).listGroups();
@@ -38,41 +32,41 @@ export const groupsRoutes = new Hono<{ Bindings: Env }>()
   })
   .get("/:group", async (c) => {
     const group = groupParam(c.req.param("group"));
-    return c.json(body(unwrap(await groupStub(c.env, group).describe(group))));
+    return c.json(unwrap(await groupStub(c.env, group).describe(group)));
   })
   .post("/:group/members", async (c) => {
     const group = groupParam(c.req.param("group"));
     const input = validate(joinGroupSchema, (await readJson(c)).json, "join request");
-    return c.json(body(unwrap(await groupStub(c.env, group).join({ group, ...input }))));
+    return c.json(unwrap(await groupStub(c.env, group).join({ group, ...input })));
   })
   .post("/:group/members/:member/heartbeat", async (c) => {
     const group = groupParam(c.req.param("group"));
     const { generation } = validate(heartbeatSchema, (await readJson(c)).json, "heartbeat");
-    return c.json(body(unwrap(await groupStub(c.env, group).heartbeat(group, c.req.param("member"), generation))));
+    return c.json(unwrap(await groupStub(c.env, group).heartbeat(group, c.req.param("member"), generation)));
   })
   .delete("/:group/members/:member", async (c) => {
     const group = groupParam(c.req.param("group"));
-    return c.json(body(unwrap(await groupStub(c.env, group).leave(group, c.req.param("member")))));
+    return c.json(unwrap(await groupStub(c.env, group).leave(group, c.req.param("member"))));
   })
   .post("/:group/offsets", async (c) => {
     const group = groupParam(c.req.param("group"));
     const input = validate(commitSchema, (await readJson(c)).json, "offset commit");
-    return c.json(body(unwrap(await groupStub(c.env, group).commit({ group, ...input }))));
+    return c.json(unwrap(await groupStub(c.env, group).commit({ group, ...input })));
   })
   .get("/:group/offsets", async (c) => {
     const group = groupParam(c.req.param("group"));
     const { topic } = validate(groupOffsetsQuerySchema, c.req.query(), "offsets query");
-    return c.json(body(unwrap(await groupStub(c.env, group).offsets(group, topic))));
+    return c.json(unwrap(await groupStub(c.env, group).offsets(group, topic)));
   })
   .post("/:group/offsets/reset", async (c) => {
     const group = groupParam(c.req.param("group"));
     const { topic, to } = validate(resetOffsetsSchema, (await readJson(c)).json, "offset reset");
-    return c.json(body(unwrap(await groupStub(c.env, group).resetOffsets(group, topic, to))));
+    return c.json(unwrap(await groupStub(c.env, group).resetOffsets(group, topic, to)));
   })
   .put("/:group/queue", async (c) => {
     const group = groupParam(c.req.param("group"));
     const config = validate(queueConfigSchema, (await readJson(c)).json, "queue config");
-    return c.json(body(unwrap(await groupStub(c.env, group).configureQueue(group, config))));
+    return c.json(unwrap(await groupStub(c.env, group).configureQueue(group, config)));
   })
   .post("/:group/receive", async (c) => {
     const group = groupParam(c.req.param("group"));
@@ -83,10 +77,10 @@ export const groupsRoutes = new Hono<{ Bindings: Env }>()
   .post("/:group/ack", async (c) => {
     const group = groupParam(c.req.param("group"));
     const { receipts } = validate(ackSchema, (await readJson(c)).json, "ack");
-    return c.json(body(unwrap(await groupStub(c.env, group).ack(group, receipts))));
+    return c.json(unwrap(await groupStub(c.env, group).ack(group, receipts)));
   })
   .post("/:group/nack", async (c) => {
     const group = groupParam(c.req.param("group"));
     const { receipts, delayMs, reason } = validate(nackSchema, (await readJson(c)).json, "nack");
-    return c.json(body(unwrap(await groupStub(c.env, group).nack(group, receipts, delayMs, reason))));
+    return c.json(unwrap(await groupStub(c.env, group).nack(group, receipts, delayMs, reason)));
   });

@@ -60,8 +60,7 @@ async function onTopic<T>(env: Env, name: string, call: (topic: TopicMeta) => Pr
       result = await call(topic);
     }
   }
-  if (!result.ok) throw ApiError.from(result);
-  return result as T;
+  return unwrap(result);
 }
 
 /** The results JSON of a produce, in request order, written directly (it is on the hot path). */
@@ -201,6 +200,5 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
       checkPartition(topic, partition);
       return partitionStub(c.env, refOf(topic, partition)).offsetFor(refOf(topic, partition), at);
     });
-    const { ok: _ok, ...body } = answer as typeof answer & { ok?: true };
-    return c.json(body);
+    return c.json(answer);
   });
