@@ -4,11 +4,19 @@
  */
 import { z } from "zod";
 import { type Admin, createAdmin } from "./admin.ts";
+import { type Consumer, type ConsumerOptions, createConsumer } from "./consumer.ts";
 import { type FetchFunction, send, type Transport } from "./http.ts";
 import { intIn, parseOptions } from "./options.ts";
 import { createProducer, type Producer, type ProducerSettings, producerSettingsSchema } from "./producer.ts";
+import { createQueue, type Queue, type QueueOptions } from "./queue.ts";
 import { type FetchOptions, type FetchPage, fetchRecords, PartitionReader, type ReaderOptions } from "./reader.ts";
 import { type RetryOptions, type RetryPolicy, resolveRetry, retry, retryOptionsSchema } from "./retry.ts";
+import {
+  createRetryTopicConsumer,
+  type RetryTopicConsumer,
+  type RetryTopicOptions,
+  splitRetryTopicOptions,
+} from "./retry-topic.ts";
 
 /** What `createClient` takes. */
 export interface ClientOptions {
@@ -89,6 +97,56 @@ export interface TributaryClient {
    * }
    */
   reader(options: PartitionReaderOptions): PartitionReader;
+  /**
+   * A consumer in a consumer group, in kafkajs's vocabulary. Members of one group share the
+   * partitions of the topics they subscribe to; each partition is read in order by one member.
+   * Options are checked now (a wrong one throws, naming the field).
+   *
+   * @example
+   * const consumer = client.consumer({ groupId: "billing" });
+   * await consumer.subscribe({ topics: ["orders"], fromBeginning: true });
+   * await consumer.run({
+   *   eachMessage: async ({ topic, partition, message }) => {
+   *     console.log(topic, partition, message.offset, message.value);
+   *   },
+   * });
+   * // Later: commit what was processed and leave the group.
+   * await consumer.disconnect();
+   */
+  consumer(options: ConsumerOptions): Consumer;
+  /**
+   * A work queue over a topic (queue mode): each record goes to one worker of the group and is
+   * acknowledged on its own; `run` acks what the handler finished and nacks what it threw on.
+   * After the group's maxDeliveries a record goes to the dead-letter topic (`<topic>.dlq`).
+   *
+   * @example
+   * const queue = client.queue({ groupId: "mailers", topic: "emails", maxDeliveries: 3 });
+   * const running = queue.run({
+   *   handler: async (message) => {
+   *     await sendEmail(message.value); // throwing nacks it: it is delivered again
+   *   },
+   * });
+   * // Later:
+   * await queue.stop();
+   * await running;
+   */
+  queue(options: QueueOptions): Queue;
+  /**
+   * A consumer whose failed messages do not hold up their partition: they go to a retry topic
+   * (`<topic>.retry`), are tried again after a delay by the same group, and after maxAttempts
+   * land in the dead-letter topic (`<topic>.dlq`) with `x-dlq-*` headers.
+   *
+   * @example
+   * const orders = client.retryTopicConsumer({ groupId: "billing", topic: "orders", maxAttempts: 3 });
+   * await orders.run({
+   *   eachMessage: async ({ message, attempt }) => {
+   *     await charge(message.value); // throwing sends it to orders.retry (or orders.dlq)
+   *   },
+   * });
+   * // Later:
+   * await orders.disconnect();
+   */
+  retryTopicConsumer(options: RetryTopicOptions): RetryTopicConsumer;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -161,6 +219,18 @@ export function createClient(options: ClientOptions): TributaryClient {
   const transportWith = (retryOptions: RetryOptions | undefined): Transport =>
     retryOptions === undefined ? defaultTransport : transport(resolveRetry(retryOptions, clientRetry));
 
+  const consumerOf = (consumerOptions: ConsumerOptions) => {
+    const retryOptions = parseOptions(retryOnly, { retry: consumerOptions?.retry }, "consumer").retry;
+    const connection = {
+      transport: transportWith(retryOptions),
+      onceTransport: transport({ ...resolveRetry(retryOptions, clientRetry), retries: 0 }),
+      policy: resolveRetry(retryOptions, clientRetry),
+      baseUrl: config.url,
+      token: config.token,
+    };
+    return createConsumer(connection, consumerOptions);
+  };
+
   return {
     url: config.url.href,
     admin(adminOptions = {}) {
@@ -178,6 +248,23 @@ export function createClient(options: ClientOptions): TributaryClient {
       const { retry: retryOptions, ...rest } = readerOptions;
       const checked = parseOptions(retryOnly, { retry: retryOptions }, "reader").retry;
       return new PartitionReader(transportWith(checked), rest);
+    },
+    consumer: consumerOf,
+    queue(queueOptions) {
+      const retryOptions = parseOptions(retryOnly, { retry: queueOptions?.retry }, "queue").retry;
+      return createQueue(transportWith(retryOptions), resolveRetry(retryOptions, clientRetry), queueOptions);
+    },
+    retryTopicConsumer(retryTopicOptions) {
+      const { consumer, retry: settings } = splitRetryTopicOptions(retryTopicOptions);
+      const retryOptions = parseOptions(retryOnly, { retry: consumer.retry }, "retryTopicConsumer").retry;
+      return createRetryTopicConsumer(
+        {
+          consumer: consumerOf(consumer),
+          producer: createProducer(transportWith(retryOptions)),
+          admin: createAdmin(transportWith(retryOptions)),
+        },
+        settings,
+      );
     },
   };
 }

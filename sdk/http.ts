@@ -27,7 +27,7 @@ export interface HttpConfig {
 
 /** One API call. */
 export interface HttpRequest {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Relative to the base URL, e.g. `v1/topics/clicks`. */
   path: string;
   query?: Record<string, string | number | undefined>;

@@ -29,11 +29,32 @@ export type {
   TributaryClient,
 } from "./client.ts";
 export { createClient } from "./client.ts";
+export type {
+  AutoOffsetReset,
+  Batch,
+  Consumer,
+  ConsumerEventMap,
+  ConsumerEventName,
+  ConsumerMessage,
+  ConsumerOptions,
+  ConsumerRunConfig,
+  ConsumerSubscribeTopics,
+  EachBatchPayload,
+  EachMessagePayload,
+  PushMode,
+  TopicPartitions,
+} from "./consumer.ts";
+export { CONSUMER_EVENTS, NoOffsetError } from "./consumer.ts";
 export type { ClientErrorCode, TributaryErrorCode, TributaryErrorInit } from "./errors.ts";
 export { OffsetOutOfRangeError, TributaryError } from "./errors.ts";
+export type { TopicPartition, TopicPartitionOffset } from "./group.ts";
 export type { FetchFunction } from "./http.ts";
 export type { Message, Producer, ProducerRecord, ProducerSettings, RecordMetadata } from "./producer.ts";
 export type { ErrorCode } from "./protocol/errors.ts";
 export type { Acks, TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
+export type { WebSocketConstructor, WebSocketLike } from "./push.ts";
+export type { Queue, QueueConfig, QueueMessage, QueueOptions, QueueRunConfig, ReceiveOptions } from "./queue.ts";
 export type { FetchOptions, FetchPage, PartitionReader, ReaderOptions, ReaderRecord } from "./reader.ts";
 export type { RetryOptions } from "./retry.ts";
+export type { RetryTopicConsumer, RetryTopicOptions, RetryTopicPayload } from "./retry-topic.ts";
+export { RETRY_HEADERS } from "./retry-topic.ts";

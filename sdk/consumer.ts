@@ -1,0 +1,1150 @@
+/**
+ * The consumer, in kafkajs's vocabulary: `client.consumer({ groupId })`, `subscribe({ topics })`,
+ * `run({ eachMessage })`. It joins the consumer group, heartbeats in the background, consumes
+ * each assigned partition in order (one loop per partition, partitions in parallel), commits
+ * the offsets it processed on an interval and whenever the group rebalances, and leaves the
+ * group on `disconnect()`.
+ *
+ * Records come by push (a WebSocket per partition) when the runtime has WebSockets, by
+ * long-poll fetches otherwise (push.ts). Offsets committed are those of the next record to
+ * read, as in Kafka.
+ *
+ * A rebalance (a heartbeat answered REBALANCE_IN_PROGRESS): stop fetching, let the handlers in
+ * flight finish, commit what was processed with the old generation, join again with the same
+ * member id, consume the new assignment. Partitions handed over by other members may arrive on
+ * later heartbeats; they are started as they come.
+ */
+import { z } from "zod";
+import { OffsetOutOfRangeError, TributaryError } from "./errors.ts";
+import { type GroupApi, groupApi, type TopicPartition, type TopicPartitionOffset } from "./group.ts";
+import type { Transport } from "./http.ts";
+import { intIn, parseOptions, partitionOption, topicOption } from "./options.ts";
+import { GROUP_NAME, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import {
+  fetchSource,
+  globalWebSocket,
+  type PartitionSource,
+  PushSource,
+  runtimeSendsHeaders,
+  type SourceBatch,
+  type WebSocketConstructor,
+} from "./push.ts";
+import type { ReaderRecord } from "./reader.ts";
+import { isRetriable, type RetryOptions, type RetryPolicy, retryDelay, retryOptionsSchema, sleep } from "./retry.ts";
+
+/** Where a partition with no committed offset starts, and what an out-of-range offset resets to. */
+export type AutoOffsetReset = "earliest" | "latest" | "none";
+
+/** How records reach the consumer: `"auto"` pushes when a WebSocket is at hand, `"off"` long-polls. */
+export type PushMode = "auto" | "websocket" | "off";
+
+/** What `client.consumer()` takes. Times are in milliseconds. */
+export interface ConsumerOptions {
+  /** The consumer group: members of one group share the partitions of the topics they read. */
+  groupId: string;
+  /** A member silent this long is removed from the group (1000 to 300000). Default 30000. */
+  sessionTimeoutMs?: number;
+  /** How often the member heartbeats; must be below sessionTimeoutMs. Default 3000. */
+  heartbeatIntervalMs?: number;
+  /** Commit processed offsets on an interval and when the group rebalances. Default true. */
+  autoCommit?: boolean;
+  /** How often processed offsets are committed, with autoCommit. Default 5000. */
+  autoCommitIntervalMs?: number;
+  /**
+   * Where a partition without a committed offset starts, and where an offset that fell out of
+   * the log (retention) moves to: `"earliest"`, `"latest"` (default), or `"none"`, which fails
+   * with a `NoOffsetError` naming the partition. `subscribe({ fromBeginning: true })` means
+   * `"earliest"` for its topics.
+   */
+  autoOffsetReset?: AutoOffsetReset;
+  /** How the group's partitions are divided among members; the server's default is `"range"`. */
+  assignor?: "range" | "roundrobin" | "sticky";
+  /** The most records handed to one eachBatch (1 to 10000). Default 500. */
+  maxRecords?: number;
+  /** How long one long poll (or wait on a socket) lasts when there is nothing new (100 to 30000). Default 5000. */
+  maxWaitMs?: number;
+  /**
+   * `"auto"` (default): records are pushed over a WebSocket per partition when the runtime has
+   * one (Node 22+, Deno, Bun, browsers, Workers) or `webSocket` is given, and fetched with long
+   * polls otherwise (Node 20). `"websocket"`: push, and fail now if there is no WebSocket.
+   * `"off"`: always long-poll.
+   */
+  push?: PushMode;
+  /** A WebSocket class to push with instead of the global one, e.g. `WebSocket` of the `ws` or `undici` package. */
+  webSocket?: WebSocketConstructor;
+  /**
+   * How calls that fail with a retriable error are retried, over the client's. A handler that
+   * throws is retried with the same backoff, `retries` times; then the consumer crashes.
+   */
+  retry?: RetryOptions;
+}
+
+/** What `consumer.subscribe` takes: one topic or several. */
+export interface ConsumerSubscribeTopics {
+  topic?: string;
+  topics?: string[];
+  /** Start partitions with no committed offset at the log start (autoOffsetReset "earliest"). */
+  fromBeginning?: boolean;
+}
+
+/** A record as the consumer hands it over. */
+export interface ConsumerMessage {
+  offset: number;
+  /** The key as sent: a string, bytes, or null. */
+  key: string | Uint8Array | null;
+  /** The value as sent: any JSON value, or a Uint8Array when it was sent as bytes. */
+  value: unknown;
+  headers: Record<string, string>;
+  timestamp: number;
+}
+
+/** What `eachMessage` gets. */
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: ConsumerMessage;
+  /** Sends a heartbeat now (they are also sent in the background). */
+  heartbeat(): Promise<void>;
+  /** Pauses this partition after this message; returns a function that resumes it. */
+  pause(): () => void;
+  /** Aborted when this partition is taken away (a rebalance) or the consumer stops. */
+  signal: AbortSignal;
+}
+
+/** The records of one partition handed to `eachBatch`. */
+export interface Batch {
+  topic: string;
+  partition: number;
+  /** The partition's high watermark when the records were read. */
+  highWatermark: number;
+  messages: ConsumerMessage[];
+  isEmpty(): boolean;
+  firstOffset(): number | null;
+  lastOffset(): number;
+  /** How many records of the partition come after this batch. */
+  offsetLag(): number;
+}
+
+/** What `eachBatch` gets. */
+export interface EachBatchPayload {
+  batch: Batch;
+  /** Marks the message at `offset` (and those before it) processed: it will be committed. */
+  resolveOffset(offset: number): void;
+  /** Sends a heartbeat now (they are also sent in the background). */
+  heartbeat(): Promise<void>;
+  /** Commits the given offsets, or, with autoCommit, the resolved ones if the interval has passed. */
+  commitOffsetsIfNecessary(offsets?: TopicPartitionOffset[]): Promise<void>;
+  /** Resolved offsets not committed yet. */
+  uncommittedOffsets(): TopicPartitionOffset[];
+  /** False once the consumer is stopping. */
+  isRunning(): boolean;
+  /** True once this partition is taken away (a rebalance) or moved by `seek`: stop and return. */
+  isStale(): boolean;
+  /** Pauses this partition after this batch; returns a function that resumes it. */
+  pause(): () => void;
+  /** Aborted when this partition is taken away (a rebalance) or the consumer stops. */
+  signal: AbortSignal;
+}
+
+/** What `consumer.run` takes: `eachMessage` or `eachBatch`. */
+export interface ConsumerRunConfig {
+  /** Called for each record, one at a time per partition, in offset order. */
+  eachMessage?: (payload: EachMessagePayload) => Promise<void>;
+  /**
+   * Called with the records of one partition at a time, in offset order.
+   *
+   * @example
+   * await consumer.run({
+   *   eachBatch: async ({ batch, resolveOffset, isStale }) => {
+   *     for (const message of batch.messages) {
+   *       if (isStale()) break; // the partition was taken away: stop, the rest is read again
+   *       await save(message.value);
+   *       resolveOffset(message.offset);
+   *     }
+   *   },
+   * });
+   */
+  eachBatch?: (payload: EachBatchPayload) => Promise<void>;
+  /**
+   * Resolve every message of a batch when eachBatch returns (unless the batch went stale).
+   * Default true. When false, unresolved messages are read again.
+   */
+  eachBatchAutoResolve?: boolean;
+}
+
+/** A topic to pause or resume: all its partitions, or those listed. */
+export interface TopicPartitions {
+  topic: string;
+  partitions?: number[];
+}
+
+/** The events a consumer emits, with what the listener gets. */
+export interface ConsumerEventMap {
+  /** Joined the group (at start and after each rebalance). */
+  "consumer.group_join": { groupId: string; memberId: string; generation: number; assignments: TopicPartition[] };
+  /** The group is rebalancing: the consumer stops fetching, commits and joins again. */
+  "consumer.rebalancing": { groupId: string; memberId: string; generation: number };
+  /** Offsets were committed. */
+  "consumer.commit_offsets": { groupId: string; memberId: string; generation: number; offsets: TopicPartitionOffset[] };
+  /** The consumer stopped on an error (it committed what it processed and left the group). */
+  "consumer.crash": { groupId: string; error: Error };
+  /** The consumer stopped (after disconnect or a crash). */
+  "consumer.stop": { groupId: string };
+}
+
+/** A consumer event's name. */
+export type ConsumerEventName = keyof ConsumerEventMap;
+
+/** kafkajs's names for the consumer's events: `consumer.on(consumer.events.GROUP_JOIN, …)`. */
+export const CONSUMER_EVENTS = {
+  GROUP_JOIN: "consumer.group_join",
+  REBALANCING: "consumer.rebalancing",
+  COMMIT_OFFSETS: "consumer.commit_offsets",
+  CRASH: "consumer.crash",
+  STOP: "consumer.stop",
+} as const satisfies Record<string, ConsumerEventName>;
+
+/** A member of a consumer group; made by `client.consumer()`. */
+export interface Consumer {
+  readonly groupId: string;
+  /** The names of the consumer's events, for `on`. */
+  readonly events: typeof CONSUMER_EVENTS;
+  /** Adds topics to read (before `run`). */
+  subscribe(subscription: ConsumerSubscribeTopics): Promise<void>;
+  /**
+   * Joins the group and starts consuming. Resolves once the member has joined and knows where
+   * each of its partitions starts; rejects if it cannot (an unknown topic, autoOffsetReset
+   * "none" without a committed offset). Consuming goes on in the background until `disconnect`
+   * or a crash (see the "consumer.crash" event).
+   */
+  run(config: ConsumerRunConfig): Promise<void>;
+  /** Commits offsets now (each the offset of the next record to read); for `autoCommit: false`. */
+  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Moves a partition's position: it is read from `offset` next (after the message being
+   * handled), and the offset is committed as processed. Applies when the partition is assigned.
+   */
+  seek(target: TopicPartitionOffset): void;
+  /** Stops fetching the partitions given (after the message being handled). */
+  pause(topics: TopicPartitions[]): void;
+  /** Fetches paused partitions again, from where they stopped. */
+  resume(topics: TopicPartitions[]): void;
+  /** The assigned partitions that are paused. */
+  paused(): { topic: string; partitions: number[] }[];
+  /** The partitions this member consumes now. */
+  assignment(): TopicPartition[];
+  /** The member id the group gave this consumer, once it has joined. */
+  readonly memberId: string | undefined;
+  /** Listens to an event; returns a function that stops listening. */
+  on<E extends ConsumerEventName>(event: E, listener: (payload: ConsumerEventMap[E]) => void): () => void;
+  /**
+   * Stops consuming, lets handlers in flight finish, commits what was processed (with
+   * autoCommit) and leaves the group, so its partitions go to the other members at once.
+   */
+  disconnect(): Promise<void>;
+}
+
+/**
+ * `autoOffsetReset` is `"none"` and the group has no committed offset for a partition it was
+ * assigned. Commit an offset for it (or reset the group's offsets), or start from "earliest"
+ * or "latest".
+ *
+ * @example
+ * const consumer = client.consumer({ groupId: "billing", autoOffsetReset: "none" });
+ * await consumer.subscribe({ topic: "orders" });
+ * try {
+ *   await consumer.run({ eachMessage });
+ * } catch (err) {
+ *   if (!(err instanceof NoOffsetError)) throw err;
+ *   console.error(`no committed offset for ${err.topic}/${err.partition}`);
+ * }
+ */
+export class NoOffsetError extends TributaryError {
+  readonly topic: string;
+  readonly partition: number;
+
+  constructor(groupId: string, topic: string, partition: number) {
+    super({
+      code: "NO_OFFSET_FOR_PARTITION",
+      message: `consumer group '${groupId}' has no committed offset for ${topic}/${partition} and autoOffsetReset is "none": commit an offset for it (or reset the group's offsets), or use autoOffsetReset "earliest" or "latest"`,
+      retriable: false,
+      details: { group: groupId, topic, partition },
+    });
+    this.name = "NoOffsetError";
+    this.topic = topic;
+    this.partition = partition;
+  }
+}
+
+/** What the client hands a consumer: calls with the consumer's retries, and where the worker is. */
+export interface ConsumerConnection {
+  transport: Transport;
+  /** Calls made once, without retries (heartbeats: the next heartbeat is the retry). */
+  onceTransport: Transport;
+  policy: RetryPolicy;
+  baseUrl: URL;
+  token: string;
+}
+
+const DEFAULTS = {
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  autoCommitIntervalMs: 5_000,
+  maxRecords: 500,
+  maxWaitMs: 5_000,
+} as const;
+
+/** The consumer's options (schema), resolved and checked together. */
+export const consumerOptionsSchema = z
+  .strictObject({
+    groupId: z
+      .string({ error: "must be a group id (a string)" })
+      .regex(GROUP_NAME, "must be 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'"),
+    sessionTimeoutMs: intIn(1_000, 300_000).default(DEFAULTS.sessionTimeoutMs),
+    heartbeatIntervalMs: intIn(10, 299_999).optional(),
+    autoCommit: z.boolean({ error: "must be true or false" }).default(true),
+    autoCommitIntervalMs: intIn(10, 3_600_000).default(DEFAULTS.autoCommitIntervalMs),
+    autoOffsetReset: z
+      .enum(["earliest", "latest", "none"], { error: 'must be "earliest", "latest" or "none"' })
+      .default("latest"),
+    assignor: z
+      .enum(["range", "roundrobin", "sticky"], { error: 'must be "range", "roundrobin" or "sticky"' })
+      .optional(),
+    maxRecords: intIn(1, MAX_FETCH_RECORDS).default(DEFAULTS.maxRecords),
+    maxWaitMs: intIn(100, MAX_WAIT_MS).default(DEFAULTS.maxWaitMs),
+    push: z.enum(["auto", "websocket", "off"], { error: 'must be "auto", "websocket" or "off"' }).default("auto"),
+    webSocket: z
+      .custom<WebSocketConstructor>((v) => typeof v === "function", "must be a WebSocket class (a constructor)")
+      .optional(),
+    retry: retryOptionsSchema.optional(),
+  })
+  .transform((o, ctx) => {
+    const heartbeatIntervalMs =
+      o.heartbeatIntervalMs ?? Math.min(DEFAULTS.heartbeatIntervalMs, Math.floor(o.sessionTimeoutMs / 3));
+    if (heartbeatIntervalMs >= o.sessionTimeoutMs) {
+      ctx.issues.push({
+        code: "custom",
+        input: o.heartbeatIntervalMs,
+        path: ["heartbeatIntervalMs"],
+        message: `must be below sessionTimeoutMs (${o.sessionTimeoutMs}); a third of it or less is best`,
+      });
+    }
+    if (o.push === "websocket" && o.webSocket === undefined && globalWebSocket() === undefined) {
+      ctx.issues.push({
+        code: "custom",
+        input: o.push,
+        path: ["push"],
+        message:
+          '"websocket" needs a WebSocket, and this runtime has no global WebSocket (Node 20 has none): pass one as webSocket, or use push "auto"',
+      });
+    }
+    return { ...o, heartbeatIntervalMs };
+  });
+
+type ConsumerConfig = z.output<typeof consumerOptionsSchema>;
+
+const subscribeSchema = z
+  .strictObject({
+    topic: topicOption.optional(),
+    topics: z.array(topicOption, { error: "must be an array of topic names" }).optional(),
+    fromBeginning: z.boolean({ error: "must be true or false" }).optional(),
+  })
+  .check((ctx) => {
+    const { topic, topics } = ctx.value;
+    if (topic === undefined && (topics === undefined || topics.length === 0)) {
+      ctx.issues.push({ code: "custom", input: ctx.value, path: ["topics"], message: "name at least one topic" });
+    }
+  });
+
+const handlerOption = (what: string) =>
+  z.custom<(payload: never) => Promise<void>>((v) => typeof v === "function", `must be a function ${what}`).optional();
+
+const runSchema = z
+  .strictObject({
+    eachMessage: handlerOption("({ topic, partition, message }) => Promise<void>"),
+    eachBatch: handlerOption("({ batch, resolveOffset, … }) => Promise<void>"),
+    eachBatchAutoResolve: z.boolean({ error: "must be true or false" }).default(true),
+  })
+  .check((ctx) => {
+    const { eachMessage, eachBatch } = ctx.value;
+    if ((eachMessage === undefined) === (eachBatch === undefined)) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        path: [eachMessage ? "eachBatch" : "eachMessage"],
+        message: "give either eachMessage or eachBatch (one of them)",
+      });
+    }
+  });
+
+const offsetOption = intIn(0, Number.MAX_SAFE_INTEGER);
+const topicPartitionOffsetSchema = z.strictObject({
+  topic: topicOption,
+  partition: partitionOption,
+  offset: offsetOption,
+});
+const commitSchema = z.array(topicPartitionOffsetSchema, { error: "must be an array of { topic, partition, offset }" });
+const topicPartitionsSchema = z.array(
+  z.strictObject({ topic: topicOption, partitions: z.array(partitionOption).optional() }),
+  { error: "must be an array of { topic, partitions? }" },
+);
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+function toMessage(record: ReaderRecord): ConsumerMessage {
+  return {
+    offset: record.offset,
+    key: record.key,
+    value: record.value,
+    headers: record.headers,
+    timestamp: record.timestamp,
+  };
+}
+
+function illegalState(message: string): TributaryError {
+  return new TributaryError({ code: "ILLEGAL_STATE", message, retriable: false });
+}
+
+/**
+ * Whether a failure of a background call may pass if tried again later: a retriable error, or
+ * a server error (5xx), which the consumer waits out rather than stopping for.
+ */
+function transient(error: unknown): boolean {
+  return isRetriable(error) || (error instanceof TributaryError && (error.status ?? 0) >= 500);
+}
+
+function hasCode(error: unknown, ...codes: string[]): boolean {
+  return error instanceof TributaryError && codes.includes(error.code);
+}
+
+/** Resolves once `signal` is aborted. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
+/** A promise with its resolve and reject at hand. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+type EndReason = { kind: "rebalance" } | { kind: "fenced" } | { kind: "stop" } | { kind: "crash"; error: Error };
+
+/** One generation of membership: the partitions held, their loops, and how it ended. */
+class Session {
+  readonly controller = new AbortController();
+  readonly loops = new Map<string, PartitionLoop>();
+  readonly #ended = deferred<EndReason>();
+  #reason: EndReason | undefined;
+  lastCommitAt = Date.now();
+
+  constructor(
+    readonly memberId: string,
+    readonly generation: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get ended(): Promise<EndReason> {
+    return this.#ended.promise;
+  }
+
+  get reason(): EndReason | undefined {
+    return this.#reason;
+  }
+
+  /** Ends the session (the first reason wins); loops see the signal and stop. */
+  end(reason: EndReason): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.controller.abort(new Error(`session ended: ${reason.kind}`));
+    this.#ended.resolve(reason);
+  }
+}
+
+/**
+ * The loop of one partition, and the signal its waits (a long poll, a paused partition) listen
+ * to: aborted when the session ends, or by `interrupt` (a seek, a pause, a resume).
+ */
+class PartitionLoop {
+  #controller = new AbortController();
+  done: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly session: AbortSignal,
+  ) {
+    session.addEventListener("abort", () => this.#controller.abort(session.reason), { once: true });
+  }
+
+  get key(): string {
+    return key(this.topic, this.partition);
+  }
+
+  /** Aborted when the session ends or the loop is interrupted; a fresh one after each interrupt. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Wakes the loop from a wait. */
+  interrupt(): void {
+    if (this.session.aborted) return;
+    const current = this.#controller;
+    this.#controller = new AbortController();
+    current.abort(new Error("interrupted"));
+  }
+}
+
+/** The consumer; see the `Consumer` interface. */
+class GroupConsumer implements Consumer {
+  readonly groupId: string;
+  readonly events = CONSUMER_EVENTS;
+  readonly #config: ConsumerConfig;
+  readonly #connection: ConsumerConnection;
+  readonly #api: GroupApi;
+  readonly #heartbeatApi: GroupApi;
+  readonly #webSocket: WebSocketConstructor | undefined;
+  readonly #push: { headers: boolean } = { headers: true };
+  /** Subscribed topics and where each starts without a committed offset. */
+  readonly #topics = new Map<string, AutoOffsetReset>();
+  readonly #listeners = new Map<ConsumerEventName, Set<(payload: never) => void>>();
+  /** The offset after the last record processed, per partition: what a commit sends. */
+  readonly #resolved = new Map<string, number>();
+  readonly #committed = new Map<string, number>();
+  /** Where each loop stopped, kept for the partitions the member keeps across a rebalance. */
+  readonly #positions = new Map<string, number>();
+  readonly #seeks = new Map<string, number>();
+  readonly #pausedTopics = new Set<string>();
+  readonly #pausedPartitions = new Set<string>();
+  #handlers: (ConsumerRunConfig & { eachBatchAutoResolve: boolean }) | undefined;
+  #memberId: string | undefined;
+  #session: Session | undefined;
+  #running = false;
+  /** Aborted when disconnect() is called (or the consumer crashed): no more joins. */
+  #stop = new AbortController();
+  /** Aborted once the consumer has left the group: heartbeats go on until then. */
+  #alive = new AbortController();
+  #groupLoop: Promise<void> = Promise.resolve();
+  #commits: Promise<unknown> = Promise.resolve();
+  #beating: Promise<void> | undefined;
+  #stopError: unknown;
+
+  constructor(connection: ConsumerConnection, config: ConsumerConfig) {
+    this.#config = config;
+    this.#connection = connection;
+    this.groupId = config.groupId;
+    this.#api = groupApi(connection.transport, config.groupId);
+    this.#heartbeatApi = groupApi(connection.onceTransport, config.groupId);
+    this.#webSocket = config.push === "off" ? undefined : (config.webSocket ?? globalWebSocket());
+    this.#push.headers = config.webSocket !== undefined || runtimeSendsHeaders();
+  }
+
+  get memberId(): string | undefined {
+    return this.#memberId;
+  }
+
+  async subscribe(subscription: ConsumerSubscribeTopics): Promise<void> {
+    const { topic, topics, fromBeginning } = parseOptions(subscribeSchema, subscription, "consumer.subscribe");
+    if (this.#running) throw illegalState("consumer.subscribe: the consumer is running; subscribe before run()");
+    const reset = fromBeginning ? "earliest" : this.#config.autoOffsetReset;
+    for (const t of [...(topic === undefined ? [] : [topic]), ...(topics ?? [])]) this.#topics.set(t, reset);
+  }
+
+  async run(config: ConsumerRunConfig): Promise<void> {
+    const handlers = parseOptions(runSchema, config, "consumer.run");
+    if (this.#running) throw illegalState("consumer.run: the consumer is already running");
+    if (this.#topics.size === 0) throw illegalState("consumer.run: subscribe to at least one topic first");
+    this.#handlers = handlers as ConsumerRunConfig & { eachBatchAutoResolve: boolean };
+    this.#running = true;
+    this.#stop = new AbortController();
+    this.#alive = new AbortController();
+    this.#stopError = undefined;
+    const started = deferred<void>();
+    this.#groupLoop = this.#runGroup(started);
+    void this.#heartbeats();
+    await started.promise;
+  }
+
+  async commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
+    const checked = parseOptions(commitSchema, offsets, "consumer.commitOffsets");
+    const session = this.#session;
+    if (!session || session.reason) {
+      throw illegalState(
+        "consumer.commitOffsets: the consumer is not a member of the group now (not running, or rebalancing)",
+      );
+    }
+    if (checked.length > 0) await this.#commit(session, checked);
+  }
+
+  seek(target: TopicPartitionOffset): void {
+    const { topic, partition, offset } = parseOptions(topicPartitionOffsetSchema, target, "consumer.seek");
+    if (!this.#topics.has(topic)) {
+      throw illegalState(`consumer.seek: the consumer is not subscribed to topic '${topic}'`);
+    }
+    const k = key(topic, partition);
+    this.#seeks.set(k, offset);
+    this.#session?.loops.get(k)?.interrupt();
+  }
+
+  pause(topics: TopicPartitions[]): void {
+    for (const { topic, partitions } of parseOptions(topicPartitionsSchema, topics, "consumer.pause")) {
+      if (partitions === undefined) this.#pausedTopics.add(topic);
+      else for (const p of partitions) this.#pausedPartitions.add(key(topic, p));
+      this.#interrupt(topic, partitions);
+    }
+  }
+
+  resume(topics: TopicPartitions[]): void {
+    for (const { topic, partitions } of parseOptions(topicPartitionsSchema, topics, "consumer.resume")) {
+      if (partitions === undefined) {
+        this.#pausedTopics.delete(topic);
+        for (const k of [...this.#pausedPartitions])
+          if (k.startsWith(`${topic}\u0000`)) this.#pausedPartitions.delete(k);
+      } else {
+        for (const p of partitions) this.#pausedPartitions.delete(key(topic, p));
+      }
+      this.#interrupt(topic, partitions);
+    }
+  }
+
+  paused(): { topic: string; partitions: number[] }[] {
+    const out = new Map<string, number[]>();
+    for (const { topic, partition } of this.assignment()) {
+      if (this.#isPaused(topic, partition)) out.set(topic, [...(out.get(topic) ?? []), partition]);
+    }
+    return [...out].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  assignment(): TopicPartition[] {
+    const session = this.#session;
+    if (!session || session.reason) return [];
+    return [...session.loops.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  on<E extends ConsumerEventName>(event: E, listener: (payload: ConsumerEventMap[E]) => void): () => void {
+    const set = this.#listeners.get(event) ?? new Set();
+    this.#listeners.set(event, set);
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.#running) return;
+    this.#stop.abort(new Error("the consumer is disconnecting"));
+    this.#session?.end({ kind: "stop" });
+    await this.#groupLoop;
+    const error = this.#stopError;
+    this.#stopError = undefined;
+    if (error !== undefined) throw error;
+  }
+
+  // ---- the group ----
+
+  /** Joins, consumes until the session ends, and again, until stopped or crashed. */
+  async #runGroup(started: ReturnType<typeof deferred<void>>): Promise<void> {
+    let isStarted = false;
+    let attempt = 0;
+    let crash: Error | undefined;
+    try {
+      while (!this.#stop.signal.aborted) {
+        let session: Session;
+        try {
+          session = await this.#join();
+        } catch (error) {
+          if (this.#stop.signal.aborted) break;
+          if (!isStarted || !transient(error)) {
+            crash = error instanceof Error ? error : new Error(String(error));
+            break;
+          }
+          await sleep(retryDelay(attempt++, this.#connection.policy, error), this.#stop.signal).catch(() => {});
+          continue;
+        }
+        attempt = 0;
+        void this.#autoCommit(session);
+        // Started once every partition of the first assignment knows where it starts.
+        const ok = await this.#startLoops(session, [...session.loops.values()]).then(
+          () => true,
+          (error: unknown) => {
+            this.#startFailed(session, error);
+            return false;
+          },
+        );
+        if (ok && !isStarted) {
+          isStarted = true;
+          started.resolve();
+        }
+        const reason = await session.ended;
+        await this.#endSession(session, reason);
+        if (reason.kind === "crash") {
+          crash = reason.error;
+          break;
+        }
+        if (reason.kind === "fenced") {
+          this.#memberId = undefined;
+          this.#positions.clear();
+        }
+      }
+    } finally {
+      this.#stop.abort(new Error("the consumer stopped"));
+      this.#alive.abort(new Error("the consumer stopped"));
+      await this.#leave();
+      this.#running = false;
+      if (crash) {
+        if (isStarted) this.#emit("consumer.crash", { groupId: this.groupId, error: crash });
+        else started.reject(crash);
+      } else {
+        started.resolve();
+      }
+      this.#emit("consumer.stop", { groupId: this.groupId });
+    }
+  }
+
+  /** Joins (again, with the member id it has), and sets up the session's partition loops. */
+  async #join(): Promise<Session> {
+    const request = {
+      topics: [...this.#topics.keys()],
+      sessionTimeoutMs: this.#config.sessionTimeoutMs,
+      ...(this.#config.assignor === undefined ? {} : { assignor: this.#config.assignor }),
+    };
+    let answer: Awaited<ReturnType<GroupApi["join"]>>;
+    try {
+      answer = await this.#api.join({ ...request, memberId: this.#memberId }, this.#stop.signal);
+    } catch (error) {
+      // The session expired while we were away: join as a new member.
+      if (!hasCode(error, "UNKNOWN_MEMBER_ID")) throw error;
+      this.#memberId = undefined;
+      this.#positions.clear();
+      answer = await this.#api.join(request, this.#stop.signal);
+    }
+    this.#memberId = answer.memberId;
+    const session = new Session(answer.memberId, answer.generation);
+    for (const { topic, partition } of answer.assignments) {
+      session.loops.set(key(topic, partition), new PartitionLoop(topic, partition, session.signal));
+    }
+    // Positions of partitions handed elsewhere are forgotten: they are another member's now.
+    for (const k of [...this.#positions.keys()]) if (!session.loops.has(k)) this.#positions.delete(k);
+    for (const k of [...this.#resolved.keys()]) if (!session.loops.has(k)) this.#resolved.delete(k);
+    this.#session = session;
+    this.#emit("consumer.group_join", {
+      groupId: this.groupId,
+      memberId: answer.memberId,
+      generation: answer.generation,
+      assignments: answer.assignments,
+    });
+    if (this.#stop.signal.aborted) session.end({ kind: "stop" });
+    return session;
+  }
+
+  /** Stops the loops, waits for handlers in flight, and commits what they processed. */
+  async #endSession(session: Session, reason: EndReason): Promise<void> {
+    if (reason.kind === "rebalance") {
+      this.#emit("consumer.rebalancing", {
+        groupId: this.groupId,
+        memberId: session.memberId,
+        generation: session.generation,
+      });
+    }
+    await Promise.allSettled([...session.loops.values()].map((loop) => loop.done));
+    // A fenced member no longer holds its partitions: its commits would be refused.
+    if (this.#config.autoCommit && reason.kind !== "fenced") {
+      try {
+        await this.#commitResolved(session);
+      } catch (error) {
+        // A rebalance's commit may be refused if the group moved on; the next owner then reads
+        // some records again (at least once). A failed final commit is disconnect()'s error.
+        if (reason.kind === "stop" && !hasCode(error, "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID")) {
+          this.#stopError = error;
+        }
+      }
+    }
+    if (this.#session === session) this.#session = undefined;
+  }
+
+  async #leave(): Promise<void> {
+    const memberId = this.#memberId;
+    if (memberId === undefined) return;
+    this.#memberId = undefined;
+    this.#positions.clear();
+    try {
+      await this.#api.leave(memberId);
+    } catch (error) {
+      if (!hasCode(error, "UNKNOWN_MEMBER_ID") && this.#stopError === undefined) this.#stopError = error;
+    }
+  }
+
+  // ---- heartbeats and commits ----
+
+  async #heartbeats(): Promise<void> {
+    // Heartbeats go on while a disconnect waits for handlers and commits, so the member is not
+    // expired meanwhile (its commit would then be refused).
+    const alive = this.#alive.signal;
+    while (!alive.aborted) {
+      try {
+        await sleep(this.#config.heartbeatIntervalMs, alive);
+      } catch {
+        return;
+      }
+      await this.#heartbeat();
+    }
+  }
+
+  /** One heartbeat (or the one in flight). */
+  #heartbeat(): Promise<void> {
+    this.#beating ??= this.#beat().finally(() => {
+      this.#beating = undefined;
+    });
+    return this.#beating;
+  }
+
+  async #beat(): Promise<void> {
+    const session = this.#session;
+    if (!session) return;
+    // Heartbeats go on while a session winds down: they keep the member alive meanwhile.
+    // A heartbeat that hangs must not hold up the next one past the session timeout.
+    const alive = this.#alive.signal;
+    const cut = new AbortController();
+    const onStop = () => cut.abort(alive.reason);
+    alive.addEventListener("abort", onStop, { once: true });
+    const timer = setTimeout(
+      () => cut.abort(new Error("heartbeat timed out")),
+      Math.max(500, this.#config.sessionTimeoutMs / 2),
+    );
+    let answer: Awaited<ReturnType<GroupApi["heartbeat"]>>;
+    try {
+      answer = await this.#heartbeatApi.heartbeat(session.memberId, session.generation, cut.signal);
+    } catch (error) {
+      if (cut.signal.aborted) return; // stopped, or timed out: the next heartbeat tries again
+      if (hasCode(error, "REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION")) session.end({ kind: "rebalance" });
+      else if (hasCode(error, "UNKNOWN_MEMBER_ID")) session.end({ kind: "fenced" });
+      // A refusal that will not go away (a revoked token, say) ends the consumer; a server
+      // error does not: the next heartbeat tries again, and an expired session is rejoined.
+      else if (
+        error instanceof TributaryError &&
+        !error.retriable &&
+        error.status !== undefined &&
+        error.status < 500
+      ) {
+        session.end({ kind: "crash", error });
+      }
+      return;
+    } finally {
+      clearTimeout(timer);
+      alive.removeEventListener("abort", onStop);
+    }
+    if (session.reason || this.#session !== session || answer.generation !== session.generation) return;
+    // Partitions released by their previous owners since the join.
+    const added: PartitionLoop[] = [];
+    for (const { topic, partition } of answer.assignments) {
+      if (session.loops.has(key(topic, partition))) continue;
+      const loop = new PartitionLoop(topic, partition, session.signal);
+      session.loops.set(loop.key, loop);
+      added.push(loop);
+    }
+    if (added.length > 0) this.#startLoops(session, added).catch((error: unknown) => this.#startFailed(session, error));
+  }
+
+  async #autoCommit(session: Session): Promise<void> {
+    if (!this.#config.autoCommit) return;
+    while (!session.signal.aborted) {
+      try {
+        await sleep(this.#config.autoCommitIntervalMs, session.signal);
+      } catch {
+        return;
+      }
+      // Failures are retried at the next interval, and at the rebalance or disconnect.
+      await this.#commitResolved(session).catch(() => {});
+    }
+  }
+
+  /** Commits the resolved offsets not committed yet, of the session's partitions. */
+  async #commitResolved(session: Session): Promise<void> {
+    const offsets: TopicPartitionOffset[] = [];
+    for (const loop of session.loops.values()) {
+      const resolved = this.#resolved.get(loop.key);
+      if (resolved !== undefined && resolved !== this.#committed.get(loop.key)) {
+        offsets.push({ topic: loop.topic, partition: loop.partition, offset: resolved });
+      }
+    }
+    if (offsets.length > 0) await this.#commit(session, offsets);
+  }
+
+  /** Commits as the session's member; one commit at a time, so none lands after a newer one. */
+  #commit(session: Session, offsets: TopicPartitionOffset[]): Promise<void> {
+    const run = this.#commits.then(async () => {
+      await this.#api.commit(session.memberId, session.generation, offsets);
+      for (const o of offsets) this.#committed.set(key(o.topic, o.partition), o.offset);
+      session.lastCommitAt = Date.now();
+      this.#emit("consumer.commit_offsets", {
+        groupId: this.groupId,
+        memberId: session.memberId,
+        generation: session.generation,
+        offsets,
+      });
+    });
+    this.#commits = run.catch(() => {});
+    return run;
+  }
+
+  // ---- partitions ----
+
+  /**
+   * Looks up where the given partitions start (the committed offset, a position kept from the
+   * previous generation, or autoOffsetReset), then starts their loops. Rejects if one cannot
+   * start (`NoOffsetError`).
+   */
+  async #startLoops(session: Session, loops: PartitionLoop[]): Promise<void> {
+    const starts = new Map<string, number>();
+    const topics = new Set(loops.filter((l) => !this.#positions.has(l.key)).map((l) => l.topic));
+    for (const topic of topics) {
+      const rows = await this.#api.committed(topic, session.signal);
+      for (const row of rows) {
+        const k = key(row.topic, row.partition);
+        if (row.committed !== null) {
+          starts.set(k, row.committed);
+          this.#committed.set(k, row.committed);
+          continue;
+        }
+        const reset = this.#topics.get(topic) ?? this.#config.autoOffsetReset;
+        if (reset === "earliest") starts.set(k, row.logStartOffset);
+        else if (reset === "latest") starts.set(k, row.highWatermark);
+      }
+    }
+    const ready: [PartitionLoop, number][] = [];
+    for (const loop of loops) {
+      const start = this.#positions.get(loop.key) ?? starts.get(loop.key);
+      if (start === undefined) throw new NoOffsetError(this.groupId, loop.topic, loop.partition);
+      ready.push([loop, start]);
+    }
+    if (session.signal.aborted) return;
+    for (const [loop, start] of ready) {
+      loop.done = this.#consume(session, loop, start).catch((error: unknown) => {
+        session.end({ kind: "crash", error: error instanceof Error ? error : new Error(String(error)) });
+      });
+    }
+  }
+
+  /** Partitions could not start: a retriable failure joins again (and retries), others crash. */
+  #startFailed(session: Session, error: unknown): void {
+    if (transient(error)) session.end({ kind: "rebalance" });
+    else session.end({ kind: "crash", error: error instanceof Error ? error : new Error(String(error)) });
+  }
+
+  #isPaused(topic: string, partition: number): boolean {
+    return this.#pausedTopics.has(topic) || this.#pausedPartitions.has(key(topic, partition));
+  }
+
+  #interrupt(topic: string, partitions: number[] | undefined): void {
+    for (const loop of this.#session?.loops.values() ?? []) {
+      if (loop.topic === topic && (partitions === undefined || partitions.includes(loop.partition))) loop.interrupt();
+    }
+  }
+
+  #openSource(topic: string, partition: number, offset: number): PartitionSource {
+    const options = { topic, partition, offset, maxRecords: this.#config.maxRecords, waitMs: this.#config.maxWaitMs };
+    if (this.#webSocket === undefined) return fetchSource(this.#connection.transport, options);
+    const { baseUrl, token } = this.#connection;
+    const connection = { baseUrl, token, webSocket: this.#webSocket, headers: this.#push.headers };
+    const source = new PushSource(connection, this.#connection.transport, options);
+    return {
+      next: (signal) => source.next(signal),
+      close: () => {
+        // A constructor that refused headers once is not asked again.
+        this.#push.headers = connection.headers;
+        source.close();
+      },
+    };
+  }
+
+  /** Consumes one partition, in order, until the session ends. */
+  async #consume(session: Session, loop: PartitionLoop, start: number): Promise<void> {
+    const { topic, partition } = loop;
+    let position = start;
+    let source: PartitionSource | undefined;
+    let fetchFailures = 0;
+    let handlerFailures = 0;
+    const close = () => {
+      source?.close();
+      source = undefined;
+    };
+    try {
+      while (!session.signal.aborted) {
+        const seek = this.#seeks.get(loop.key);
+        if (seek !== undefined) {
+          this.#seeks.delete(loop.key);
+          position = seek;
+          this.#resolved.set(loop.key, seek);
+          close();
+        }
+        const wake = loop.signal;
+        if (this.#isPaused(topic, partition)) {
+          close();
+          await aborted(wake);
+          continue;
+        }
+        source ??= this.#openSource(topic, partition, position);
+        let batch: SourceBatch;
+        try {
+          batch = await source.next(wake);
+          fetchFailures = 0;
+        } catch (error) {
+          if (wake.aborted) continue;
+          close();
+          if (error instanceof OffsetOutOfRangeError) {
+            position = this.#reset(topic, error);
+            continue;
+          }
+          if (!transient(error)) throw error;
+          await sleep(retryDelay(fetchFailures++, this.#connection.policy, error), session.signal).catch(() => {});
+          continue;
+        }
+        const records = batch.records.filter((r) => r.offset >= position);
+        if (records.length === 0) continue;
+        const { next, error } = await this.#process(session, loop, records, batch.highWatermark, position);
+        if (next !== records.at(-1)!.offset + 1) close(); // stopped early: read on from `next`
+        position = next;
+        this.#positions.set(loop.key, position);
+        if (error === undefined) {
+          handlerFailures = 0;
+          continue;
+        }
+        // A handler that gave up because the partition was taken away is not a failure.
+        if (session.signal.aborted) break;
+        if (handlerFailures >= this.#connection.policy.retries) throw error;
+        await sleep(retryDelay(handlerFailures++, this.#connection.policy), session.signal).catch(() => {});
+      }
+    } finally {
+      close();
+      this.#positions.set(loop.key, position);
+    }
+  }
+
+  /** Where an offset that fell out of the log moves to, by the topic's autoOffsetReset. */
+  #reset(topic: string, error: OffsetOutOfRangeError): number {
+    const reset = this.#topics.get(topic) ?? this.#config.autoOffsetReset;
+    if (reset === "none" || Number.isNaN(error.logStartOffset)) throw error;
+    return reset === "earliest" ? error.logStartOffset : error.highWatermark;
+  }
+
+  /** Whether the loop should stop handing over this partition's records. */
+  #stale(session: Session, loop: PartitionLoop): boolean {
+    return session.signal.aborted || this.#seeks.has(loop.key);
+  }
+
+  /**
+   * Hands records to the handler; returns the position after the last one processed, and the
+   * handler's error if it threw.
+   */
+  async #process(
+    session: Session,
+    loop: PartitionLoop,
+    records: ReaderRecord[],
+    highWatermark: number,
+    position: number,
+  ): Promise<{ next: number; error?: unknown }> {
+    const { topic, partition } = loop;
+    const handlers = this.#handlers!;
+    const heartbeat = () => this.#heartbeat();
+    const pause = () => {
+      this.pause([{ topic, partitions: [partition] }]);
+      return () => this.resume([{ topic, partitions: [partition] }]);
+    };
+    const resolve = (next: number) => {
+      if (next <= position) return;
+      position = next;
+      this.#resolved.set(loop.key, next);
+    };
+
+    if (handlers.eachMessage) {
+      for (const record of records) {
+        if (this.#stale(session, loop) || this.#isPaused(topic, partition)) break;
+        try {
+          await handlers.eachMessage({
+            topic,
+            partition,
+            message: toMessage(record),
+            heartbeat,
+            pause,
+            signal: session.signal,
+          });
+        } catch (error) {
+          return { next: position, error };
+        }
+        resolve(record.offset + 1);
+      }
+      return { next: position };
+    }
+
+    const messages = records.map(toMessage);
+    const last = records.at(-1)!.offset;
+    const batch: Batch = {
+      topic,
+      partition,
+      highWatermark,
+      messages,
+      isEmpty: () => messages.length === 0,
+      firstOffset: () => messages[0]?.offset ?? null,
+      lastOffset: () => last,
+      offsetLag: () => Math.max(0, highWatermark - (last + 1)),
+    };
+    try {
+      await handlers.eachBatch!({
+        batch,
+        resolveOffset: (offset: number) => {
+          if (offset >= position && offset <= last) resolve(offset + 1);
+        },
+        heartbeat,
+        commitOffsetsIfNecessary: async (offsets?: TopicPartitionOffset[]) => {
+          if (offsets !== undefined) return this.commitOffsets(offsets);
+          if (!this.#config.autoCommit || session.reason) return;
+          if (Date.now() - session.lastCommitAt >= this.#config.autoCommitIntervalMs) {
+            await this.#commitResolved(session);
+          }
+        },
+        uncommittedOffsets: () => {
+          const out: TopicPartitionOffset[] = [];
+          for (const l of session.loops.values()) {
+            const resolved = this.#resolved.get(l.key);
+            if (resolved !== undefined && resolved !== this.#committed.get(l.key)) {
+              out.push({ topic: l.topic, partition: l.partition, offset: resolved });
+            }
+          }
+          return out;
+        },
+        isRunning: () => this.#running && !this.#stop.signal.aborted,
+        isStale: () => this.#stale(session, loop),
+        pause,
+        signal: session.signal,
+      });
+    } catch (error) {
+      return { next: position, error };
+    }
+    if (handlers.eachBatchAutoResolve && !this.#stale(session, loop)) resolve(last + 1);
+    return { next: position };
+  }
+
+  #emit<E extends ConsumerEventName>(event: E, payload: ConsumerEventMap[E]): void {
+    for (const listener of this.#listeners.get(event) ?? []) {
+      try {
+        (listener as (p: ConsumerEventMap[E]) => void)(payload);
+      } catch {
+        // A listener's failure is its own; the consumer goes on.
+      }
+    }
+  }
+}
+
+/** Makes a consumer (options checked now; nothing is sent until `run`). */
+export function createConsumer(connection: ConsumerConnection, options: ConsumerOptions): Consumer {
+  return new GroupConsumer(connection, parseOptions(consumerOptionsSchema, options, "consumer"));
+}

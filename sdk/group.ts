@@ -1,0 +1,123 @@
+/**
+ * The consumer group protocol as HTTP calls: join, heartbeat, leave, commit and read committed
+ * offsets. The consumer (consumer.ts) drives these; they make one call each (with the
+ * transport's retries) and check the answers.
+ */
+import { z } from "zod";
+import type { Transport } from "./http.ts";
+
+/** A partition of a topic. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A partition and an offset in it; for commits, the offset of the next record to read. */
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+/** What a join answers: the member's id, the group's generation, the partitions handed to it. */
+export interface JoinAnswer {
+  memberId: string;
+  generation: number;
+  assignments: TopicPartition[];
+}
+
+/** What a heartbeat answers while the member's generation is current. */
+export interface HeartbeatAnswer {
+  generation: number;
+  assignments: TopicPartition[];
+  state: string;
+}
+
+/** The group's position in one partition. */
+export interface CommittedOffset extends TopicPartition {
+  /** The next offset the group reads, or null when it has committed nothing here. */
+  committed: number | null;
+  highWatermark: number;
+  logStartOffset: number;
+  lag: number;
+}
+
+const topicPartition = z.object({ topic: z.string(), partition: z.int() });
+
+const joinAnswerSchema = z.object({
+  memberId: z.string(),
+  generation: z.int(),
+  assignments: z.array(topicPartition),
+});
+
+const heartbeatAnswerSchema = z.object({
+  generation: z.int(),
+  assignments: z.array(topicPartition),
+  state: z.string(),
+});
+
+const offsetsAnswerSchema = z.object({
+  offsets: z.array(
+    z.object({
+      topic: z.string(),
+      partition: z.int(),
+      committed: z.int().nullable(),
+      highWatermark: z.int(),
+      logStartOffset: z.int(),
+      lag: z.number(),
+    }),
+  ),
+});
+
+const leftSchema = z.looseObject({});
+const committedSchema = z.looseObject({});
+
+const groupPath = (group: string) => `v1/groups/${encodeURIComponent(group)}`;
+
+/** The calls of one group; the group id is checked by the caller. */
+export interface GroupApi {
+  join(
+    request: { topics: string[]; memberId?: string; sessionTimeoutMs: number; assignor?: string },
+    signal?: AbortSignal,
+  ): Promise<JoinAnswer>;
+  heartbeat(memberId: string, generation: number, signal?: AbortSignal): Promise<HeartbeatAnswer>;
+  leave(memberId: string): Promise<void>;
+  commit(memberId: string, generation: number, offsets: TopicPartitionOffset[]): Promise<void>;
+  committed(topic: string, signal?: AbortSignal): Promise<CommittedOffset[]>;
+}
+
+/** The calls of group `group` over `transport`. */
+export function groupApi(transport: Transport, group: string): GroupApi {
+  const path = groupPath(group);
+  return {
+    join: (body, signal) =>
+      transport.request({ method: "POST", path: `${path}/members`, body, signal }, joinAnswerSchema),
+    heartbeat: (memberId, generation, signal) =>
+      transport.request(
+        {
+          method: "POST",
+          path: `${path}/members/${encodeURIComponent(memberId)}/heartbeat`,
+          body: { generation },
+          signal,
+        },
+        heartbeatAnswerSchema,
+      ),
+    async leave(memberId) {
+      await transport.request(
+        { method: "DELETE", path: `${path}/members/${encodeURIComponent(memberId)}` },
+        leftSchema,
+      );
+    },
+    async commit(memberId, generation, offsets) {
+      await transport.request(
+        { method: "POST", path: `${path}/offsets`, body: { memberId, generation, offsets } },
+        committedSchema,
+      );
+    },
+    async committed(topic, signal) {
+      const answer = await transport.request(
+        { method: "GET", path: `${path}/offsets`, query: { topic }, signal },
+        offsetsAnswerSchema,
+      );
+      return answer.offsets;
+    },
+  };
+}
