@@ -85,6 +85,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   async join(request: JoinRequest): Promise<Result<JoinAnswer>> {
+    const queued = request.topics.find((t) => this.queue.inUse(t));
+    if (queued) return modeClash(request.group, queued, "reads it in queue mode");
     await this.register(request.group);
     const partitions = await this.partitionCounts(request.topics);
     if ("ok" in partitions) return partitions;
@@ -302,6 +304,9 @@ export class GroupCoordinator extends DurableObject<Env> {
   }): Promise<Result<{ records: string; count: number }>> {
     const meta = await this.topicMeta(request.topic);
     if ("ok" in meta) return meta;
+    if ([...this.group.members.values()].some((m) => m.topics.includes(request.topic))) {
+      return modeClash(request.group, request.topic, "has members consuming it as a consumer group");
+    }
     await this.register(request.group);
     const deadline = Date.now() + request.waitMs;
     for (;;) {
@@ -613,6 +618,15 @@ function unknownMember(group: string, memberId: string): Failure {
     "UNKNOWN_MEMBER_ID",
     `member '${memberId}' is not in group '${group}' (it left, or its session expired); join again without a memberId`,
     { group, memberId },
+  );
+}
+
+/** One group reads a topic either as a consumer group or as a queue: both would move its offsets. */
+function modeClash(group: string, topic: string, how: string): Failure {
+  return failure(
+    "INVALID_REQUEST",
+    `group '${group}' already ${how} topic '${topic}'; use another group id for the other mode`,
+    { group, topic },
   );
 }
 

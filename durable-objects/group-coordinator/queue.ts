@@ -106,6 +106,11 @@ export class QueueStore {
     );
   }
 
+  /** Whether the group has read this topic in queue mode. */
+  inUse(topic: string): boolean {
+    return this.sql.exec("SELECT 1 FROM queue_cursor WHERE topic = ? LIMIT 1", topic).toArray().length > 0;
+  }
+
   /** Leases whose visibility deadline has passed, oldest deadline first. */
   due(topic: string, now: number, limit: number): Lease[] {
     return [

@@ -144,6 +144,21 @@ describe("queue mode", () => {
     expect(got.map((r) => r.value)).toEqual(["late"]);
   });
 
+  it("keeps one group from reading a topic both as a queue and as a consumer group", async () => {
+    const topic = await createTopic(1);
+    const queueGroup = uniqueName("q");
+    await produce(topic, [{ value: 1 }]);
+    await receive(queueGroup, { topic });
+    const join = await call("POST", `/v1/groups/${queueGroup}/members`, { topics: [topic] });
+    expect(join.status).toBe(400);
+    expect(join.json.error.message).toContain("queue mode");
+    const consumerGroup = uniqueName("g");
+    expect((await call("POST", `/v1/groups/${consumerGroup}/members`, { topics: [topic] })).status).toBe(200);
+    const asQueue = await call("POST", `/v1/groups/${consumerGroup}/receive`, { topic });
+    expect(asQueue.status).toBe(400);
+    expect(asQueue.json.error.message).toContain("consumer group");
+  });
+
   it("answers bad queue calls with the error envelope", async () => {
     const topic = await createTopic(1);
     const group = uniqueName("q");
