@@ -1,5 +1,6 @@
 // npm run bench: Tributary's throughput through HTTP, next to references measured in the same run
-// (the raw in-object insert rate, the HTTP floor of the same process, Redis Streams when present).
+// (the raw in-object insert rate, the HTTP floor of the same process, Redis Streams when present),
+// the end-to-end latency from produce to a push consumer, and a consumer group's throughput.
 // Prints a markdown table of medians over rounds and writes bench/results/latest.json.
 // See bench/README.md for what each number measures.
 import { execFileSync } from "node:child_process";
@@ -8,7 +9,9 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
+import { committedOffsets, consumeGroup, joinGroup, leaveGroup } from "./group-consumers.mjs";
 import { createClient } from "./http-load.mjs";
+import { measureLatency, measureLatencyInChild, webSocketSupport } from "./push-latency.mjs";
 import { makeRecords } from "./records.mjs";
 import { redisVersion, startRedis, xaddRate, xrangeRate } from "./redis-peer.mjs";
 import { fmt, fmtRatio, markdownTable, ratio, summarize } from "./report.mjs";
@@ -22,16 +25,31 @@ const BATCHES = [1, 100, 1000];
 const FETCH_RECORDS = 1000;
 /** The issue's target: 1000 × 100 B records per request into one partition. */
 const TARGET = { recordBytes: 100, batchSize: 1000, minRate: 100_000, minRatio: 0.5 };
+/** The issue's targets for consumers: push latency at 1,000 records/s, a group's throughput. */
+const LATENCY_TARGET = { recordsPerSecond: 1_000, maxP50Ms: 10 };
+const GROUP_TARGET = { consumers: 4, partitions: 4, minRate: 200_000 };
+/**
+ * The latency scenarios: one producer at 1,000 records/s, sending every 10 ms what is due, as
+ * requests of `perRequest` records; one consumer of the same partition. The first is the target's.
+ */
+const LATENCY_SCENARIOS = [
+  { id: "latency.push.10", consumer: "push", perRequest: 10 },
+  { id: "latency.longpoll.10", consumer: "longpoll", perRequest: 10 },
+  { id: "latency.push.1", consumer: "push", perRequest: 1 },
+];
 
-const USAGE = `usage: npm run bench [-- --runs N] [-- --quick]
+const USAGE = `usage: npm run bench [-- --runs N] [-- --quick] [-- --push websocket|sse]
   --runs N   rounds of every scenario (default 3); the table shows medians over rounds
-  --quick    one short round (a smoke test of the benchmark, not a measurement)`;
+  --quick    one short round (a smoke test of the benchmark, not a measurement)
+  --push T   how the push-latency rows subscribe: websocket (default; sse when this Node cannot
+             open a WebSocket) or sse`;
 
 function options() {
   const { values } = parseArgs({
     options: {
       runs: { type: "string" },
       quick: { type: "boolean", default: false },
+      push: { type: "string", default: "websocket" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -42,6 +60,10 @@ function options() {
   const runs = values.runs === undefined ? (values.quick ? 1 : 3) : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
     console.error(`--runs must be a whole number from 1 to 20, got '${values.runs}'\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.push !== "websocket" && values.push !== "sse") {
+    console.error(`--push must be websocket or sse, got '${values.push}'\n${USAGE}`);
     process.exit(2);
   }
   const q = values.quick;
@@ -63,6 +85,24 @@ function options() {
     /** Pages of 1000 records prefilled per fetching connection. */
     fetchPagesPerConnection: q ? 4 : 16,
     redisMs: q ? 500 : 1_500,
+    /** Push latency: the consumer asked for, and the producer's schedule and bounds. */
+    push: /** @type {"websocket" | "sse"} */ (values.push),
+    latencyRecordsPerSecond: LATENCY_TARGET.recordsPerSecond,
+    latencyTickMs: 10,
+    latencyWarmupMs: q ? 300 : 500,
+    latencyMs: q ? 1_000 : 4_000,
+    /** After the producer stops: until every acknowledged record has arrived, at most this. */
+    latencyDrainMs: 3_000,
+    latencyMaxRecords: 6_000,
+    /** Consumer group: members, partitions, records prefilled into each partition, bounds. */
+    groupConsumers: GROUP_TARGET.consumers,
+    groupPartitions: GROUP_TARGET.partitions,
+    groupPagesPerPartition: q ? 40 : 250,
+    groupMs: q ? 1_000 : 4_000,
+    groupMaxFetches: 100_000,
+    groupCommitEveryMs: 1_000,
+    groupHeartbeatEveryMs: 3_000,
+    groupSessionTimeoutMs: 30_000,
   };
 }
 
@@ -203,9 +243,9 @@ async function noopScenario(client, o) {
 }
 
 /** @param {ReturnType<typeof createClient>} client @param {string} token @param {string} prefix */
-async function createTopic(client, token, prefix) {
+async function createTopic(client, token, prefix, partitions = 1) {
   const name = `${prefix}-${unique()}`;
-  await client.json("POST", "/v1/topics", { name, partitions: 1 }, token);
+  await client.json("POST", "/v1/topics", { name, partitions }, token);
   return name;
 }
 
@@ -320,6 +360,184 @@ async function fetchScenario(client, token, topic, o) {
   });
 }
 
+/**
+ * Kills the latency children still running when the bench stops.
+ * @type {Set<() => void>}
+ */
+const children = new Set();
+const trackChild = (/** @type {() => void} */ kill) => {
+  children.add(kill);
+  return () => children.delete(kill);
+};
+
+/**
+ * End-to-end latency at 1,000 records/s: a producer posting to a fresh one-partition topic
+ * and one consumer of it, in one process (push-latency.mjs); for WebSocket on a Node without it,
+ * in a child `node --experimental-websocket`.
+ * @param {{ url: string, token: string, output: () => string }} worker @param {ReturnType<typeof options>} o @param {number} round
+ * @param {{ consumer: "websocket" | "sse", how: "in-process" | "child" | "none" }} push
+ * @param {(typeof LATENCY_SCENARIOS)[number]} s
+ */
+async function latencyScenario(client, worker, o, round, push, s) {
+  const consumer = s.consumer === "push" ? push.consumer : "longpoll";
+  const topic = await createTopic(client, worker.token, `bench-${s.id.replaceAll(".", "-")}-r${round}`);
+  /** @type {import("./push-latency.mjs").LatencyOptions} */
+  const lo = {
+    url: worker.url,
+    token: worker.token,
+    topic,
+    consumer,
+    perRequest: s.perRequest,
+    recordsPerSecond: o.latencyRecordsPerSecond,
+    tickMs: o.latencyTickMs,
+    warmupMs: o.latencyWarmupMs,
+    durationMs: o.latencyMs,
+    drainMs: o.latencyDrainMs,
+    maxRecords: o.latencyMaxRecords,
+  };
+  const r =
+    consumer === "websocket" && push.how === "child"
+      ? await measureLatencyInChild(lo, trackChild)
+      : await measureLatency(lo);
+  // Every acknowledged record must arrive once, in offset order: anything else is counted. Records
+  // still on their way when the drain ended (late) are counted apart: nothing was skipped.
+  const problems = r.missing + r.outOfOrder + r.duplicates + r.produceErrors + (r.firstConsumerError ? 1 : 0);
+  if (problems || r.late) {
+    log(
+      `  ! ${r.missing} missing, ${r.late} late, ${r.outOfOrder} out of order, ${r.duplicates} duplicates, ${r.produceErrors} failed produces` +
+        `${r.firstProduceError ? ` (${r.firstProduceError})` : ""}${r.firstConsumerError ? `; consumer: ${r.firstConsumerError}` : ""}`,
+    );
+    // What wrangler dev said lately, for a consumer that failed (its routine warnings left out).
+    if (r.firstConsumerError) {
+      const said = worker
+        .output()
+        .split("\n")
+        .filter((l) => l.trim() && !/Request\.cf|ENOTFOUND|GetAddrInfoReqWrap/.test(l))
+        .slice(-20);
+      if (said.length) log(`  wrangler dev said:\n    ${said.join("\n    ")}`);
+    }
+  }
+  const label = latencyLabel(s, consumer);
+  const detail = { ...r, problems, topic };
+  record(`${s.id}.p50`, `${label}: p50`, "ms", r.latencyMs.p50, detail);
+  record(`${s.id}.p99`, `${label}: p99`, "ms", r.latencyMs.p99, detail);
+}
+
+const CONSUMER_LABELS = { websocket: "push (WebSocket)", sse: "push (SSE)", longpoll: "long poll" };
+function latencyLabel(/** @type {(typeof LATENCY_SCENARIOS)[number]} */ s, /** @type {string} */ consumer) {
+  return `produce → ${CONSUMER_LABELS[/** @type {keyof typeof CONSUMER_LABELS} */ (consumer)]}, ${s.perRequest} rec/request`;
+}
+
+/** Fills the group scenario's topic: `pages` requests of 1000 × 100 B into each partition. */
+async function prefillGroupTopic(/** @type {ReturnType<typeof createClient>} */ client, token, o) {
+  const topic = await createTopic(client, token, "bench-group", o.groupPartitions);
+  const requests = Array.from({ length: o.groupPartitions }, (_, p) => ({
+    ...produceRequest(token, topic, 100, FETCH_RECORDS),
+    path: `/v1/topics/${topic}/partitions/${p}/records`,
+  }));
+  let sent = 0;
+  const r = await client.run({
+    durationMs: 300_000,
+    maxRequests: o.groupPartitions * o.groupPagesPerPartition,
+    next: () => requests[sent++ % o.groupPartitions],
+    count: () => FETCH_RECORDS,
+  });
+  if (r.errors) throw new Error(`prefilling ${topic} failed: ${r.firstError}`);
+  const d = await client.json("GET", `/v1/topics/${topic}`, undefined, token);
+  const ends = d.partitions.map((/** @type {{ highWatermark: number }} */ p) => p.highWatermark);
+  if (
+    ends.length !== o.groupPartitions ||
+    ends.some((/** @type {number} */ e) => e !== o.groupPagesPerPartition * FETCH_RECORDS)
+  ) {
+    throw new Error(`prefilled ${topic} holds ${ends.join(", ")} records in its partitions`);
+  }
+  log(
+    `  prefilled ${topic} with ${o.groupPartitions} × ${fmt(ends[0])} records in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+  );
+  return { topic, ends };
+}
+
+/**
+ * A group of consumers, one per partition, each reading its partition from the group's committed
+ * offset (none: the start) to the prefilled end, as fast as one fetch in flight allows.
+ * @param {ReturnType<typeof createClient>} client one connection per member
+ * @param {string} token @param {{ topic: string, ends: number[] }} prefilled
+ * @param {ReturnType<typeof options>} o @param {number} round
+ */
+async function groupScenario(client, token, prefilled, o, round) {
+  const { topic, ends } = prefilled;
+  const group = `bench-group-r${round}-${unique()}`;
+  const joined = await joinGroup(client, token, {
+    group,
+    topic,
+    count: o.groupConsumers,
+    partitions: o.groupPartitions,
+    sessionTimeoutMs: o.groupSessionTimeoutMs,
+    maxMs: 15_000,
+  });
+  try {
+    const before = await committedOffsets(client, token, group, topic);
+    const from = ends.map((_, p) => before.get(p) ?? 0);
+    const r = await consumeGroup(client, token, {
+      group,
+      topic,
+      members: joined.members,
+      from,
+      end: ends,
+      maxRecords: FETCH_RECORDS,
+      durationMs: o.groupMs,
+      warmupMs: o.warmupMs,
+      maxFetches: o.groupMaxFetches,
+      commitEveryMs: o.groupCommitEveryMs,
+      heartbeatEveryMs: o.groupHeartbeatEveryMs,
+    });
+    // What the group committed must be where each member stopped reading.
+    const after = await committedOffsets(client, token, group, topic);
+    const mismatches = r.runs
+      .filter((run) => after.get(run.partition) !== run.position)
+      .map((run) => `partition ${run.partition}: committed ${after.get(run.partition)}, read to ${run.position}`);
+    if (r.errors) log(`  ! ${r.errors} consumer errors, first: ${r.firstError}`);
+    if (mismatches.length) log(`  ! committed offsets differ from what was read: ${mismatches.join("; ")}`);
+    record(
+      "group.4x4",
+      `group of ${o.groupConsumers} consumers, ${o.groupPartitions} partitions, fetch ${FETCH_RECORDS} × 100 B`,
+      "records/s",
+      r.measuredRecords / (r.measuredMs / 1000),
+      {
+        group,
+        records: r.records,
+        measuredRecords: r.measuredRecords,
+        measuredMs: r.measuredMs,
+        elapsedMs: r.elapsedMs,
+        warmupRecords: r.warmupRecords,
+        fetches: r.fetches,
+        fetchesPerSecond: r.fetches / (r.elapsedMs / 1000),
+        reachedEnd: r.reachedEnd,
+        errors: r.errors + mismatches.length,
+        firstError: r.firstError,
+        mismatches,
+        joinMs: joined.joinMs,
+        joinPasses: joined.passes,
+        rejoins: joined.rejoins,
+        generation: joined.members[0].generation,
+        members: r.runs.map((run) => ({
+          partition: run.partition,
+          from: run.from,
+          position: run.position,
+          committed: after.get(run.partition),
+          fetches: run.fetches,
+          commits: run.commits,
+          heartbeats: run.heartbeats,
+          errors: run.errors,
+        })),
+      },
+    );
+  } finally {
+    const leaveFailures = await leaveGroup(client, token, group, joined.members);
+    if (leaveFailures) log(`  ! ${leaveFailures} members could not leave ${group}`);
+  }
+}
+
 /** @param {{ client: any }} redis @param {ReturnType<typeof options>} o @param {number} round */
 async function redisScenarios(redis, o, round) {
   const records = makeRecords(100, 1000).map((r) => JSON.stringify(r));
@@ -376,7 +594,90 @@ function references(/** @type {string} */ id) {
   return {};
 }
 
+/** Sums (and the worst max) of the latency rounds of one scenario. */
+function latencyTotals(/** @type {string} */ id) {
+  const details = rows.get(`${id}.p50`)?.details ?? [];
+  const sum = (/** @type {string} */ k) => details.reduce((n, d) => n + (d[k] ?? 0), 0);
+  return {
+    rounds: details.length,
+    sent: sum("sent"),
+    acknowledged: sum("acknowledged"),
+    received: sum("received"),
+    measured: sum("measured"),
+    missing: sum("missing"),
+    late: sum("late"),
+    outOfOrder: sum("outOfOrder"),
+    duplicates: sum("duplicates"),
+    produceErrors: sum("produceErrors"),
+    unanswered: sum("unanswered"),
+    consumerErrors: details.filter((d) => d.firstConsumerError).length,
+    problems: sum("problems"),
+    max: Math.max(0, ...details.map((d) => d.latencyMs.max)),
+    produceP50: details.length ? summarize(details.map((d) => d.produceLatencyMs.p50)).median : undefined,
+    produceP99: details.length ? summarize(details.map((d) => d.produceLatencyMs.p99)).median : undefined,
+    requestsPerSecond: details.length
+      ? summarize(details.map((d) => d.sent / d.perRequest / (d.elapsedMs / 1000))).median
+      : undefined,
+  };
+}
+
+function latencyNotes(/** @type {string} */ id) {
+  const base = id.replace(/\.p(50|99)$/, "");
+  const t = latencyTotals(base);
+  const parts = [];
+  if (id.endsWith(".p99")) {
+    parts.push(`max ${fmt(t.max)} ms (worst round)`);
+    parts.push(`the produce answers' own p99: ${fmt(t.produceP99)} ms`);
+    return parts.join("; ");
+  }
+  if (t.problems) {
+    parts.push(
+      `ERRORS: ${t.missing} acknowledged but skipped, ${t.outOfOrder} out of order, ${t.duplicates} duplicates, ` +
+        `${t.produceErrors} failed produces, ${t.consumerErrors} consumer failures`,
+    );
+  }
+  parts.push(
+    `${fmt(t.received)} records received of ${fmt(t.sent)} sent` +
+      (t.problems || t.late
+        ? ""
+        : `, once each in offset order, every one of the ${fmt(t.acknowledged)} acknowledged among them`) +
+      ` (${fmt(t.measured)} timed, after the warm-ups)`,
+  );
+  if (t.late) {
+    parts.push(`${fmt(t.late)} acknowledged records had not arrived when the drain ended (none skipped)`);
+  }
+  if (t.unanswered) {
+    parts.push(`PRODUCER FELL BEHIND: ${fmt(t.unanswered)} records still unanswered when the drain ended`);
+  }
+  parts.push(`${fmt(t.requestsPerSecond)} produce req/s sent, answered in p50 ${fmt(t.produceP50)} ms`);
+  return parts.join("; ");
+}
+
+function groupNotes(/** @type {string} */ id) {
+  const details = rows.get(id)?.details ?? [];
+  const m = (/** @type {string} */ k) => medianDetail(id, k);
+  const parts = [];
+  const mismatches = details.flatMap((d) => d.mismatches);
+  if (mismatches.length) parts.push(`COMMITTED OFFSETS DIFFER: ${mismatches.join("; ")}`);
+  const errors = details.reduce((n, d) => n + d.errors, 0) - mismatches.length;
+  if (errors) parts.push(`${errors} CONSUMER ERRORS`);
+  parts.push(
+    `${fmt(m("fetchesPerSecond"))} fetches/s over ${GROUP_TARGET.consumers} connections, 1 in flight per member`,
+  );
+  const ended = details.filter((d) => d.reachedEnd).length;
+  parts.push(
+    `${fmt(m("measuredMs") / 1000)} s timed` +
+      (ended ? ` (${ended} of ${details.length} rounds stopped at the prefilled end)` : ""),
+  );
+  parts.push(`joined and settled in ${fmt(m("joinMs"))} ms`);
+  if (!mismatches.length) parts.push("commits match what was read");
+  parts.push(`${fmtRatio(ratio(median(id), median("fetch.1000x100")))} of the 16-connection fetch row`);
+  return parts.join("; ");
+}
+
 function notes(/** @type {string} */ id) {
+  if (id.startsWith("latency.")) return latencyNotes(id);
+  if (id.startsWith("group.")) return groupNotes(id);
   const parts = [];
   const errors = rows.get(id)?.details.reduce((n, d) => n + (d.errors ?? 0), 0) ?? 0;
   if (errors) parts.push(`${errors} FAILED REQUESTS`);
@@ -476,6 +777,73 @@ function verdict() {
   };
 }
 
+/** The consumer targets: push latency at 1,000 records/s, and a group's throughput. */
+function consumerVerdicts(/** @type {string} */ pushConsumer, /** @type {number} */ tickMs) {
+  const [target, ...others] = LATENCY_SCENARIOS;
+  const p50 = median(`${target.id}.p50`);
+  const p99 = median(`${target.id}.p99`);
+  const t = latencyTotals(target.id);
+  const latencyOk =
+    p50 !== undefined && p50 < LATENCY_TARGET.maxP50Ms && t.problems === 0 && t.late === 0 && t.rounds > 0;
+  const group = rows.get("group.4x4");
+  const rate = median("group.4x4");
+  const groupErrors = group?.details.reduce((n, d) => n + d.errors, 0) ?? 0;
+  const groupOk = rate !== undefined && rate >= GROUP_TARGET.minRate && groupErrors === 0;
+  const other = others.map((s) => {
+    const consumer = s.consumer === "push" ? pushConsumer : "longpoll";
+    const o = latencyTotals(s.id);
+    return (
+      `         ${latencyLabel(s, consumer)}: p50 ${fmt(median(`${s.id}.p50`))} ms, p99 ${fmt(median(`${s.id}.p99`))} ms` +
+      ` (${fmt(o.requestsPerSecond)} produce req/s sent, answered in p50 ${fmt(o.produceP50)} ms; HTTP floor ${fmt(median("http.noop"))} req/s` +
+      `${o.unanswered ? `; ${fmt(o.unanswered)} records unanswered and ${fmt(o.late)} acknowledged but not arrived when the drain ended` : ""}${o.problems ? `; ${o.problems} ERRORS` : ""})`
+    );
+  });
+  return {
+    text: [
+      `Target: end-to-end latency from produce to a ${CONSUMER_LABELS[/** @type {"websocket" | "sse"} */ (pushConsumer)]} consumer at ${fmt(LATENCY_TARGET.recordsPerSecond)} records/s (${target.perRequest} records per request, sent every ${tickMs} ms)`,
+      `  p50    ${fmt(p50)} ms (median of rounds; p99 ${fmt(p99)} ms, max ${fmt(t.max)} ms)   needs < ${LATENCY_TARGET.maxP50Ms} ms` +
+        (t.problems || t.late ? `, and every record once in offset order (${t.problems} errors, ${t.late} late)` : "") +
+        `   → ${latencyOk ? "PASS" : "FAIL"}`,
+      `         ${fmt(t.received)} records received of ${fmt(t.sent)} sent (${fmt(t.acknowledged)} acknowledged): ${t.missing} acknowledged but skipped, ${t.late} not arrived when the drain ended, ${t.outOfOrder} out of order, ${t.duplicates} twice` +
+        (t.unanswered ? `, ${fmt(t.unanswered)} unanswered` : ""),
+      ...other,
+      `Target: a group of ${GROUP_TARGET.consumers} consumers reading a ${GROUP_TARGET.partitions}-partition topic (${FETCH_RECORDS} × 100 B per fetch, one fetch in flight per member)`,
+      `  rate   ${fmt(rate)} records/s (median)   needs ≥ ${fmt(GROUP_TARGET.minRate)}` +
+        (groupErrors ? `, without errors (${groupErrors})` : "") +
+        `   → ${groupOk ? "PASS" : "FAIL"}`,
+    ].join("\n"),
+    json: {
+      pushLatency: {
+        scenario: target.id,
+        consumer: pushConsumer,
+        recordsPerSecond: LATENCY_TARGET.recordsPerSecond,
+        recordsPerRequest: target.perRequest,
+        p50Ms: p50,
+        p99Ms: p99,
+        maxMs: t.max,
+        maxP50Ms: LATENCY_TARGET.maxP50Ms,
+        totals: t,
+        pass: latencyOk,
+        others: Object.fromEntries(
+          others.map((s) => [
+            s.id,
+            { p50Ms: median(`${s.id}.p50`), p99Ms: median(`${s.id}.p99`), ...latencyTotals(s.id) },
+          ]),
+        ),
+      },
+      groupConsumers: {
+        scenario: "group.4x4",
+        consumers: GROUP_TARGET.consumers,
+        partitions: GROUP_TARGET.partitions,
+        rate,
+        minRate: GROUP_TARGET.minRate,
+        errors: groupErrors,
+        pass: groupOk,
+      },
+    },
+  };
+}
+
 // ---- Main ----
 
 /** @type {(() => Promise<void>)[]} */
@@ -522,6 +890,14 @@ async function main() {
       (clockAdvances ? "" : ": it stands still, so the loop-alone figures are not available"),
   );
 
+  // Node 20 opens WebSockets only with --experimental-websocket: then the push rows run in a child.
+  const how = o.push === "websocket" ? webSocketSupport() : "none";
+  const push = { consumer: /** @type {"websocket" | "sse"} */ (how === "none" ? "sse" : "websocket"), how };
+  if (o.push === "websocket" && how === "none") log("note: this Node cannot open a WebSocket: the push rows use SSE");
+  cleanups.push(async () => {
+    for (const kill of children) kill();
+  });
+
   const version = redisVersion();
   /** @type {{ client: any, stop: () => Promise<void> } | null} */
   let redis = null;
@@ -531,6 +907,10 @@ async function main() {
   }
 
   const fetchTopic = await prefillFetchTopic(client, token, o.connections * o.fetchPagesPerConnection);
+  const groupTopic = await prefillGroupTopic(client, token, o);
+  // One connection per group member.
+  const groupClient = createClient(worker.url, o.groupConsumers);
+  cleanups.push(async () => groupClient.close());
   for (let round = 1; round <= o.runs; round++) {
     log(`round ${round}/${o.runs}`);
     await rawScenarios(client, o, round);
@@ -538,10 +918,13 @@ async function main() {
     await produceScenarios(client, token, o, round);
     await fetchScenario(client, token, fetchTopic, o);
     if (redis) await redisScenarios(redis, o, round);
+    for (const s of LATENCY_SCENARIOS) await latencyScenario(client, worker, o, round, push, s);
+    await groupScenario(groupClient, token, groupTopic, o, round);
   }
   const elapsedS = (Date.now() - started.getTime()) / 1000;
 
   const v = verdict();
+  const cv = consumerVerdicts(push.consumer, o.latencyTickMs);
   const out = [
     `# Tributary bench, ${started.toISOString()}`,
     "",
@@ -552,6 +935,7 @@ async function main() {
     table(),
     "",
     v.text,
+    cv.text,
     "",
     redis
       ? `Peer: Redis ${version} (AOF everysec) on loopback, measured in the same rounds.`
@@ -559,6 +943,15 @@ async function main() {
     "Raw loop: in one RPC, a fresh object runs the same appends in a loop (transactionSync + PartitionStore.append each, " +
       `batches encoded once before it), ${clockAdvances ? "timed by its own clock; the commit at the end of the call is left out ('with its commit' is timed from the calling worker, less an empty call)" : "timed from the calling worker (loop and its commit, less an empty call), since the object's clock stands still"}.`,
     "Raw 1 call/append: the worker calls a fresh object once per append, one call after the other; each call is its own commit.",
+    `Latency: a producer sends every ${o.latencyTickMs} ms the records due at ${fmt(o.latencyRecordsPerSecond)} records/s (100 B each, its send time in its value) to a fresh one-partition topic, ` +
+      `for ${o.latencyWarmupMs} ms of warm-up and ${o.latencyMs / 1000} s timed; one consumer in the same process ` +
+      (push.consumer === "websocket"
+        ? `(${push.how === "child" ? "a child node --experimental-websocket, as this Node has no WebSocket" : "this process"}) subscribes over WebSocket`
+        : "subscribes over SSE") +
+      ", or long-polls (waitMs=5000); latency = arrival − send time, per record.",
+    `Group: ${o.groupConsumers} members join one group and settle (one partition each); each reads its partition of ${fmt(o.groupPagesPerPartition * FETCH_RECORDS)} prefilled records ` +
+      `from offset 0, one fetch in flight, committing every ${o.groupCommitEveryMs / 1000} s and heartbeating every ${o.groupHeartbeatEveryMs / 1000} s, ` +
+      `for at most ${o.groupMs / 1000} s after ${o.warmupMs} ms of warm-up, all stopping when one reaches its end; records/s after the warm-up.`,
   ].join("\n");
   console.log(`\n${out}`);
 
@@ -572,6 +965,8 @@ async function main() {
     clock: { ...clock, advancesDuringSyncWork: clockAdvances },
     peers: { redis: redis ? { version, aof: "everysec" } : { skipped: "redis-server is not on PATH" } },
     target: v.json,
+    targets: { produce: v.json, ...cv.json },
+    push,
     rows: [...rows.values()].map((row) => {
       const ref = references(row.id);
       const s = summarize(row.values);
