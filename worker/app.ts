@@ -6,6 +6,7 @@ import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
 import { ApiError } from "./errors.ts";
 import { bearerAuth } from "./middleware/auth.ts";
 import { groupsRoutes } from "./routes/groups.ts";
+import { producersRoutes } from "./routes/producers.ts";
 import { recordsRoutes } from "./routes/records.ts";
 import { topicsRoutes } from "./routes/topics.ts";
 
@@ -17,6 +18,7 @@ app.use("/v1/*", bearerAuth);
 app.route("/v1/topics", topicsRoutes);
 app.route("/v1/topics", recordsRoutes);
 app.route("/v1/groups", groupsRoutes);
+app.route("/v1/producers", producersRoutes);
 
 app.notFound((c) =>
   c.json(

@@ -60,9 +60,16 @@ export async function readBodyText(c: Context<{ Bindings: Env }>): Promise<strin
   return new TextDecoder().decode(all);
 }
 
-export async function readJson(c: Context<{ Bindings: Env }>): Promise<{ json: unknown; text: string }> {
+/** The body parsed as JSON; an empty body is an error unless `emptyAs` says what it stands for. */
+export async function readJson(
+  c: Context<{ Bindings: Env }>,
+  emptyAs?: unknown,
+): Promise<{ json: unknown; text: string }> {
   const text = await readBodyText(c);
-  if (text.length === 0) throw new ApiError("INVALID_REQUEST", "the request body is empty; send a JSON object");
+  if (text.trim().length === 0) {
+    if (emptyAs !== undefined) return { json: emptyAs, text };
+    throw new ApiError("INVALID_REQUEST", "the request body is empty; send a JSON object");
+  }
   try {
     return { json: JSON.parse(text), text };
   } catch (err) {

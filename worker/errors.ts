@@ -13,7 +13,10 @@ export class ApiError extends Error {
   }
 
   static from(f: Failure): ApiError {
-    return new ApiError(f.code, f.message, f.details);
+    const wait = f.details?.retryAfterMs;
+    const headers =
+      typeof wait === "number" ? { "Retry-After": String(Math.max(1, Math.ceil(wait / 1000))) } : undefined;
+    return new ApiError(f.code, f.message, f.details, headers);
   }
 }
 

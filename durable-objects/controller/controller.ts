@@ -26,6 +26,9 @@ const MIGRATIONS = [
   (sql: SqlStorage) => {
     sql.exec("CREATE TABLE groups (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL)");
   },
+  (sql: SqlStorage) => {
+    sql.exec("CREATE TABLE producers (transactional_id TEXT PRIMARY KEY, id TEXT NOT NULL, epoch INTEGER NOT NULL)");
+  },
 ];
 
 interface TopicRow extends Record<string, SqlStorageValue> {
@@ -139,6 +142,29 @@ export class Controller extends DurableObject<Env> {
       ),
     );
     return { ok: true, topic };
+  }
+
+  /**
+   * A producer id and epoch for idempotent produce. With a transactional id, the same id comes
+   * back with the next epoch, which fences every older producer using that id.
+   */
+  initProducer(transactionalId?: string): { id: string; epoch: number } {
+    const sql = this.ctx.storage.sql;
+    if (!transactionalId) return { id: crypto.randomUUID().replaceAll("-", ""), epoch: 0 };
+    const row = sql
+      .exec<{ id: string; epoch: number }>(
+        "SELECT id, epoch FROM producers WHERE transactional_id = ?",
+        transactionalId,
+      )
+      .toArray()[0];
+    const next = row ? { id: row.id, epoch: row.epoch + 1 } : { id: crypto.randomUUID().replaceAll("-", ""), epoch: 0 };
+    sql.exec(
+      "INSERT INTO producers (transactional_id, id, epoch) VALUES (?1, ?2, ?3) ON CONFLICT (transactional_id) DO UPDATE SET epoch = ?3",
+      transactionalId,
+      next.id,
+      next.epoch,
+    );
+    return next;
   }
 
   /** Lists a consumer group (its coordinator calls this once, when the group is first used). */

@@ -8,6 +8,7 @@ import { ERROR_CODES, errorBody, type Failure, failure, type Result } from "../.
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { controllerStub } from "../../worker/stubs.ts";
 import { migrate } from "../shared/migrations.ts";
+import { afterAppend, decide, TokenBucket } from "./idempotence.ts";
 import { nextExpiry, planRetention } from "./retention.ts";
 import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
@@ -26,6 +27,7 @@ import { Waiters } from "./waiters.ts";
 export class PartitionLog extends DurableObject<Env> {
   private readonly store: PartitionStore;
   private readonly waiters = new Waiters();
+  private readonly quotas = new ProduceQuotas();
   private readonly subscribers: Subscribers;
   private settings: PartitionSettings | null = null;
   private deleted = false;
@@ -65,13 +67,34 @@ export class PartitionLog extends DurableObject<Env> {
   async append(request: AppendRequest): Promise<Result<AppendSuccess>> {
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
-    const { chunks, count, bytes } = request;
+    const { chunks, count, bytes, producer } = request;
     if (count === 0) return failure("INVALID_REQUEST", "an append needs at least one record");
+    const known = producer ? this.store.getProducer(producer.id) : undefined;
+    if (producer) {
+      const decision = decide(known, producer, count);
+      if ("ok" in decision) return decision;
+      if (decision.kind === "duplicate") {
+        const { baseOffset, appendTime } = decision.batch;
+        return { ok: true, baseOffset, appendTime, duplicate: true };
+      }
+    }
     const appendTime = Date.now();
+    const wait = this.quotas.take(config, count, bytes, appendTime);
+    if (wait > 0) {
+      return failure(
+        "THROTTLING_QUOTA_EXCEEDED",
+        `partition ${request.ref.partition} of '${request.ref.topic}' is over its produce quota; retry in ${wait} ms`,
+        { retryAfterMs: wait },
+      );
+    }
     const baseOffset = this.bounds.highWatermark;
     const maxTimestamp = Math.max(request.maxTimestamp ?? -1, request.usesAppendTime ? appendTime : -1);
     this.ctx.storage.transactionSync(() => {
       this.store.append(chunks, count, baseOffset, appendTime, maxTimestamp, bytes, request.recordTimestamps);
+      if (producer) {
+        const batch = { sequence: producer.sequence, count, baseOffset, appendTime };
+        this.store.putProducer(producer.id, afterAppend(known, producer, batch));
+      }
     });
     this.bounds.highWatermark = baseOffset + count;
     this.bounds.totalBytes += bytes;
@@ -259,4 +282,27 @@ function unknownPartition(ref: PartitionRef): Failure {
     `partition ${ref.partition} of topic '${ref.topic}' does not exist (the topic was deleted)`,
     { topic: ref.topic, partition: ref.partition },
   );
+}
+
+/** The produce quotas of one partition (records/s and bytes/s), each a token bucket. */
+class ProduceQuotas {
+  private records: TokenBucket | undefined;
+  private bytes: TokenBucket | undefined;
+
+  /** Milliseconds to wait before this append may go, or 0 once it is counted. */
+  take(config: TopicConfig, count: number, bytes: number, now: number): number {
+    const recordRate = config.produceRecordsPerSecond ?? -1;
+    const byteRate = config.produceBytesPerSecond ?? -1;
+    this.records = recordRate > 0 ? this.bucket(this.records, recordRate, now) : undefined;
+    this.bytes = byteRate > 0 ? this.bucket(this.bytes, byteRate, now) : undefined;
+    const waitRecords = this.records?.take(count, now) ?? 0;
+    if (waitRecords > 0) return waitRecords;
+    return this.bytes?.take(bytes, now) ?? 0;
+  }
+
+  private bucket(current: TokenBucket | undefined, rate: number, now: number): TokenBucket {
+    if (!current) return new TokenBucket(rate, now);
+    current.setRate(rate);
+    return current;
+  }
 }

@@ -5,6 +5,7 @@
  */
 import type { Migration } from "../shared/migrations.ts";
 import { TIMESTAMP_FIRST } from "./encode.ts";
+import type { ProducerState } from "./idempotence.ts";
 import type { BatchInfo } from "./retention.ts";
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,6 +23,10 @@ export const MIGRATIONS: readonly Migration[] = [
       bytes INTEGER NOT NULL
     )`);
     sql.exec("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+  },
+  (sql) => {
+    // Idempotent producers: epoch, next sequence and last few batches per producer id.
+    sql.exec("CREATE TABLE producers (id TEXT PRIMARY KEY, state TEXT NOT NULL)");
   },
 ];
 
@@ -48,6 +53,19 @@ export class PartitionStore {
 
   setMeta(key: string, value: string): void {
     this.sql.exec("INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = ?2", key, value);
+  }
+
+  getProducer(id: string): ProducerState | undefined {
+    const row = this.sql.exec<{ state: string }>("SELECT state FROM producers WHERE id = ?", id).toArray()[0];
+    return row ? (JSON.parse(row.state) as ProducerState) : undefined;
+  }
+
+  putProducer(id: string, state: ProducerState): void {
+    this.sql.exec(
+      "INSERT INTO producers (id, state) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET state = ?2",
+      id,
+      JSON.stringify(state),
+    );
   }
 
   loadBounds(): LogBounds {

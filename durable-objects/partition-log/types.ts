@@ -1,5 +1,6 @@
 /** Types crossing the RPC boundary between the worker and a PartitionLog. */
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
+import type { ProducerStamp } from "./idempotence.ts";
 
 /** Which partition (of which incarnation of a topic) an object holds. */
 export interface PartitionRef {
@@ -30,10 +31,14 @@ export interface AppendRequest {
   usesAppendTime: boolean;
   /** Whether any record brings its own timestamp. */
   recordTimestamps: boolean;
+  /** For idempotent produce: who sends this batch, and the sequence of its first record. */
+  producer?: ProducerStamp;
 }
 
 export interface AppendSuccess {
   baseOffset: number;
+  /** True when this was a retry of a batch already appended: the offsets are the first ones. */
+  duplicate?: boolean;
   /** Append time: the timestamp of the records that did not bring one. */
   appendTime: number;
 }

@@ -23,6 +23,8 @@ export const TOPIC_DEFAULTS = {
   maxMessageBytes: 1_048_576,
   minInsyncReplicas: 2,
   cleanupPolicy: "delete",
+  produceRecordsPerSecond: -1,
+  produceBytesPerSecond: -1,
 } as const;
 
 export function isValidTopicName(name: string): boolean {
@@ -44,6 +46,9 @@ export const topicConfigSchema = z.strictObject({
   maxMessageBytes: z.int().min(1).max(MAX_MESSAGE_BYTES).optional(),
   minInsyncReplicas: z.int().min(1).max(MAX_REPLICATION_FACTOR).optional(),
   cleanupPolicy: z.literal("delete").optional(),
+  /** Produce quota per partition; -1 for none. Over it, produce answers 429 with Retry-After. */
+  produceRecordsPerSecond: z.union([z.literal(-1), z.int().min(1)]).optional(),
+  produceBytesPerSecond: z.union([z.literal(-1), z.int().min(1024)]).optional(),
 });
 export type TopicConfigInput = z.infer<typeof topicConfigSchema>;
 
@@ -53,6 +58,9 @@ export interface TopicConfig {
   maxMessageBytes: number;
   minInsyncReplicas: number;
   cleanupPolicy: "delete";
+  /** Absent on topics created before quotas existed: no quota. */
+  produceRecordsPerSecond?: number;
+  produceBytesPerSecond?: number;
 }
 
 export const createTopicSchema = z.strictObject({
@@ -105,7 +113,9 @@ export type Acks = 0 | 1 | "all" | -1;
 export const produceRequestSchema = z.strictObject({
   records: z.array(produceRecordSchema).min(1, "records must hold at least one record"),
   acks: acksSchema,
-  producer: z.strictObject({ id: z.string().min(1), epoch: z.int().min(0), sequence: z.int().min(0) }).optional(),
+  producer: z
+    .strictObject({ id: z.string().min(1).max(64), epoch: z.int().min(0), sequence: z.int().min(0) })
+    .optional(),
 });
 export type ProduceRequest = z.input<typeof produceRequestSchema>;
 
@@ -135,6 +145,10 @@ export const subscribeQuerySchema = z.strictObject({
 
 export const offsetsQuerySchema = z.strictObject({
   at: z.union([z.literal("earliest"), z.literal("latest"), intParam("at", 0, Number.MAX_SAFE_INTEGER)]),
+});
+
+export const initProducerSchema = z.strictObject({
+  transactionalId: z.string().min(1).max(249).optional(),
 });
 
 // ---- Consumer groups ----

@@ -13,6 +13,8 @@ describe("topics", () => {
       maxMessageBytes: 1048576,
       minInsyncReplicas: 2,
       cleanupPolicy: "delete",
+      produceRecordsPerSecond: -1,
+      produceBytesPerSecond: -1,
     });
     expect(res.json.partitions).toEqual(
       [0, 1, 2].map((p) => expect.objectContaining({ partition: p, logStartOffset: 0, highWatermark: 0 })),

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import type { TopicMeta } from "../../durable-objects/controller/types.ts";
 import { type EncodedBatch, encodeRecords, storedAsSent } from "../../durable-objects/partition-log/encode.ts";
+import type { ProducerStamp } from "../../durable-objects/partition-log/idempotence.ts";
 import {
   type AppendSuccess,
   type FetchSuccess,
@@ -82,6 +83,7 @@ async function appendBatches(
   topic: TopicMeta,
   batches: PartitionBatch[],
   encoded: EncodedBatch[],
+  producer?: ProducerStamp,
 ): Promise<Result<{ answers: AppendSuccess[] }>> {
   const answers = await Promise.all(
     batches.map(
@@ -94,6 +96,7 @@ async function appendBatches(
           maxTimestamp: b.maxTimestamp,
           usesAppendTime: b.usesAppendTime,
           recordTimestamps: b.recordTimestamps,
+          producer,
         }),
     ),
   );
@@ -124,6 +127,13 @@ async function produce(c: Ctx, pathPartition?: number) {
   const name = topicParam(c.req.param("topic")!);
   const { json, text } = await readJson(c);
   const request = parseProduceRequest(json);
+  if (request.producer && pathPartition === undefined) {
+    throw new ApiError(
+      "INVALID_REQUEST",
+      "an idempotent produce (with producer) goes to one partition: POST /v1/topics/:topic/partitions/:p/records",
+      { field: "producer" },
+    );
+  }
   const sentText = recordsText(json, text);
   let batches: PartitionBatch[] = [];
   const send = async (topic: TopicMeta) => {
@@ -136,7 +146,7 @@ async function produce(c: Ctx, pathPartition?: number) {
       if ("ok" in e) throw ApiError.from(e);
       return e;
     });
-    return appendBatches(c.env, topic, batches, encoded);
+    return appendBatches(c.env, topic, batches, encoded, request.producer);
   };
   if (request.acks === 0) {
     const topic = await getTopicMeta(c.env, name);

@@ -1,0 +1,13 @@
+/** Producer ids and epochs for idempotent produce. */
+import { Hono } from "hono";
+import { initProducerSchema } from "../../sdk/protocol/schemas.ts";
+import { readJson } from "../body.ts";
+import { controllerStub } from "../stubs.ts";
+import { validate } from "../validate.ts";
+
+export const producersRoutes = new Hono<{ Bindings: Env }>().post("/", async (c) => {
+  // The body is optional: empty, `{}`, or `{"transactionalId": "…"}`.
+  const { json } = await readJson(c, {});
+  const { transactionalId } = validate(initProducerSchema, json, "producer request");
+  return c.json(await controllerStub(c.env).initProducer(transactionalId));
+});
