@@ -15,8 +15,7 @@ describe("decide", () => {
   });
 
   it("expects each batch to follow the last, and answers a retried batch with its first offsets", () => {
-    let state: ProducerState | undefined;
-    state = afterAppend(state, stamp(0), { sequence: 0, count: 3, baseOffset: 10, appendTime: 1 });
+    const state = afterAppend(undefined, stamp(0), { sequence: 0, count: 3, baseOffset: 10, appendTime: 1 });
     expect(state.nextSequence).toBe(3);
     expect(decide(state, stamp(3), 2)).toEqual({ kind: "append" });
     expect(decide(state, stamp(0), 3)).toEqual({
