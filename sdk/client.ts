@@ -4,10 +4,17 @@
  */
 import { z } from "zod";
 import { type Admin, createAdmin } from "./admin.ts";
+import { checkCompression, gzipBodies } from "./compression.ts";
 import { type Consumer, type ConsumerOptions, createConsumer } from "./consumer.ts";
-import { type FetchFunction, send, type Transport } from "./http.ts";
+import { type FetchFunction, type HttpConfig, send, type Transport } from "./http.ts";
 import { intIn, parseOptions } from "./options.ts";
-import { createProducer, type Producer, type ProducerSettings, producerSettingsSchema } from "./producer.ts";
+import {
+  checkProducerSettings,
+  createProducer,
+  type Producer,
+  type ProducerSettings,
+  producerSettingsSchema,
+} from "./producer.ts";
 import { createQueue, type Queue, type QueueOptions } from "./queue.ts";
 import { type FetchOptions, type FetchPage, fetchRecords, PartitionReader, type ReaderOptions } from "./reader.ts";
 import { type RetryOptions, type RetryPolicy, resolveRetry, retry, retryOptionsSchema } from "./retry.ts";
@@ -43,7 +50,11 @@ export interface AdminOptions {
 
 /** Options of `client.producer()`. */
 export interface ProducerOptions extends ProducerSettings {
-  /** Retry options for this producer's sends, over the client's. */
+  /**
+   * Retry options for this producer's sends, over the client's. A retried batch of an
+   * idempotent producer carries the same sequence number, so it is stored once. Throttling
+   * (429) is not counted as a failure: the producer waits as long as the worker asks.
+   */
   retry?: RetryOptions;
 }
 
@@ -66,7 +77,8 @@ export interface TributaryClient {
    */
   admin(options?: AdminOptions): Admin;
   /**
-   * A producer, sending with Kafka's vocabulary.
+   * A producer, sending with Kafka's vocabulary. It is idempotent by default (retries store
+   * each batch once, in order); options are checked now (a wrong one throws, naming the field).
    *
    * @example
    * const producer = client.producer();
@@ -75,6 +87,11 @@ export interface TributaryClient {
    *   messages: [{ key: "ad-42", value: { adId: "ad-42" }, headers: { source: "edge" } }],
    * });
    * console.log(meta.partition, meta.offset);
+   *
+   * // Many small sends in few requests: batches of up to 256 KiB, gzipped, waiting up to 20 ms.
+   * const batching = client.producer({ lingerMs: 20, batchSize: 262_144, compression: "gzip" });
+   * await Promise.all(clicks.map((click) => batching.send({ topic: "clicks", messages: [{ key: click.adId, value: click }] })));
+   * await batching.disconnect();
    */
   producer(options?: ProducerOptions): Producer;
   /**
@@ -202,7 +219,7 @@ const producerOptionsSchema = producerSettingsSchema.extend({ retry: retryOption
  */
 export function createClient(options: ClientOptions): TributaryClient {
   const config = parseOptions(clientOptionsSchema, options, "createClient");
-  const http = {
+  const http: HttpConfig = {
     baseUrl: config.url,
     token: config.token,
     // The global fetch is looked up at each call and called as a plain function: some runtimes
@@ -212,9 +229,10 @@ export function createClient(options: ClientOptions): TributaryClient {
   };
   const clientRetry = resolveRetry(config.retry);
 
-  const transport = (policy: RetryPolicy): Transport => ({
-    request: (request, schema) => retry(() => send(http, request, schema), policy, { signal: request.signal }),
+  const transportOver = (httpConfig: HttpConfig, policy: RetryPolicy): Transport => ({
+    request: (request, schema) => retry(() => send(httpConfig, request, schema), policy, { signal: request.signal }),
   });
+  const transport = (policy: RetryPolicy): Transport => transportOver(http, policy);
   const defaultTransport = transport(clientRetry);
   const transportWith = (retryOptions: RetryOptions | undefined): Transport =>
     retryOptions === undefined ? defaultTransport : transport(resolveRetry(retryOptions, clientRetry));
@@ -239,7 +257,12 @@ export function createClient(options: ClientOptions): TributaryClient {
     },
     producer(producerOptions = {}) {
       const { retry: retryOptions, ...settings } = parseOptions(producerOptionsSchema, producerOptions, "producer");
-      return createProducer(transportWith(retryOptions), settings);
+      checkProducerSettings(settings, "producer");
+      checkCompression(settings.compression ?? "none", "producer");
+      const policy = resolveRetry(retryOptions, clientRetry);
+      const producerHttp = settings.compression === "gzip" ? { ...http, fetch: gzipBodies(http.fetch) } : http;
+      // The producer retries by itself (same sequence, and throttling is not a failure).
+      return createProducer(transportOver(producerHttp, { ...policy, retries: 0 }), settings, { retry: policy });
     },
     async fetch(fetchOptions) {
       return fetchRecords(defaultTransport, fetchOptions);

@@ -29,6 +29,7 @@ export type {
   TributaryClient,
 } from "./client.ts";
 export { createClient } from "./client.ts";
+export type { CompressionType } from "./compression.ts";
 export type {
   AutoOffsetReset,
   Batch,
@@ -48,8 +49,10 @@ export { CONSUMER_EVENTS, NoOffsetError } from "./consumer.ts";
 export type { ClientErrorCode, TributaryErrorCode, TributaryErrorInit } from "./errors.ts";
 export { OffsetOutOfRangeError, TributaryError } from "./errors.ts";
 export type { TopicPartition, TopicPartitionOffset } from "./group.ts";
+export { compoundKey, saltedKey, saltedKeys, splitCompoundKey, unsaltKey } from "./hot-keys.ts";
 export type { FetchFunction } from "./http.ts";
 export type { Message, Producer, ProducerRecord, ProducerSettings, RecordMetadata } from "./producer.ts";
+export { ProducerFencedError } from "./producer.ts";
 export type { ErrorCode } from "./protocol/errors.ts";
 export type { Acks, TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
 export type { WebSocketConstructor, WebSocketLike } from "./push.ts";

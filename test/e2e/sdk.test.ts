@@ -396,7 +396,7 @@ describe("authentication and retries", () => {
       return fetch(input, init);
     };
     const results = await createClient({ url, token, retry, fetch: flaky })
-      .producer()
+      .producer({ idempotent: false })
       .send({ topic, messages: [{ key: "k", value: "survived" }] });
     expect(results).toEqual([expect.objectContaining({ partition: 0, offset: 0 })]);
     expect(calls).toBe(2);

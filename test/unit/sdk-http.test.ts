@@ -54,8 +54,9 @@ async function failureOf(promise: Promise<unknown>): Promise<TributaryError> {
 describe("requests", () => {
   it("sends the bearer token and JSON to the API path under the base URL", async () => {
     const { fetch, calls } = fakeFetch(json({ results: [{ partition: 2, offset: 10, timestamp: 5 }] }));
+    // Not idempotent: one produce request to the topic route, nothing else.
     const result = await clientWith(fetch)
-      .producer()
+      .producer({ idempotent: false })
       .send({ topic: "clicks", messages: [{ key: "k", value: { a: 1 } }] });
     expect(result).toEqual([{ topic: "clicks", partition: 2, offset: 10, timestamp: 5 }]);
     expect(calls).toHaveLength(1);
