@@ -280,10 +280,12 @@ export function createClient(options: ClientOptions): TributaryClient {
     retryTopicConsumer(retryTopicOptions) {
       const { consumer, retry: settings } = splitRetryTopicOptions(retryTopicOptions);
       const retryOptions = parseOptions(retryOnly, { retry: consumer.retry }, "retryTopicConsumer").retry;
+      const policy = resolveRetry(retryOptions, clientRetry);
       return createRetryTopicConsumer(
         {
           consumer: consumerOf(consumer),
-          producer: createProducer(transportWith(retryOptions)),
+          // As client.producer(): the producer retries by itself, so throttling is not a failure.
+          producer: createProducer(transportOver(http, { ...policy, retries: 0 }), {}, { retry: policy }),
           admin: createAdmin(transportWith(retryOptions)),
         },
         settings,

@@ -101,3 +101,14 @@ export class OffsetOutOfRangeError extends TributaryError {
 export function invalidArgument(message: string, details?: Record<string, unknown>): TributaryError {
   return new TributaryError({ code: "INVALID_ARGUMENT", message, retriable: false, details });
 }
+
+/**
+ * The producer was fenced: a newer producer with the same transactionalId took over (or the
+ * producer's epoch is too old). It sends nothing more; make a new producer.
+ */
+export class ProducerFencedError extends TributaryError {
+  constructor(init: Omit<TributaryErrorInit, "code" | "retriable">) {
+    super({ ...init, code: "PRODUCER_FENCED", retriable: false });
+    this.name = "ProducerFencedError";
+  }
+}

@@ -47,12 +47,11 @@ export type {
 } from "./consumer.ts";
 export { CONSUMER_EVENTS, NoOffsetError } from "./consumer.ts";
 export type { ClientErrorCode, TributaryErrorCode, TributaryErrorInit } from "./errors.ts";
-export { OffsetOutOfRangeError, TributaryError } from "./errors.ts";
+export { OffsetOutOfRangeError, ProducerFencedError, TributaryError } from "./errors.ts";
 export type { TopicPartition, TopicPartitionOffset } from "./group.ts";
 export { compoundKey, saltedKey, saltedKeys, splitCompoundKey, unsaltKey } from "./hot-keys.ts";
 export type { FetchFunction } from "./http.ts";
 export type { Message, Producer, ProducerRecord, ProducerSettings, RecordMetadata } from "./producer.ts";
-export { ProducerFencedError } from "./producer.ts";
 export type { ErrorCode } from "./protocol/errors.ts";
 export type { Acks, TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
 export type { WebSocketConstructor, WebSocketLike } from "./push.ts";

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { asBytes, bytesToBase64 } from "./base64.ts";
 import { type Batch, Batcher, type Destination } from "./batcher.ts";
 import type { CompressionType } from "./compression.ts";
-import { invalidArgument, TributaryError, type TributaryErrorInit } from "./errors.ts";
+import { invalidArgument, ProducerFencedError, TributaryError } from "./errors.ts";
 import type { Transport } from "./http.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
 import { partitionForKey } from "./protocol/partitioner.ts";
@@ -110,17 +110,6 @@ export interface ProducerSettings {
   compression?: CompressionType;
   /** How long a topic's partition count is cached, in ms. Default 30000. */
   metadataMaxAgeMs?: number;
-}
-
-/**
- * The producer was fenced: a newer producer with the same transactionalId took over (or the
- * producer's epoch is too old). It sends nothing more; make a new producer.
- */
-export class ProducerFencedError extends TributaryError {
-  constructor(init: Omit<TributaryErrorInit, "code" | "retriable">) {
-    super({ ...init, code: "PRODUCER_FENCED", retriable: false });
-    this.name = "ProducerFencedError";
-  }
 }
 
 /** The defaults of `ProducerSettings`. */
