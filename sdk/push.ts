@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { base64ToBytes } from "./base64.ts";
 import type { Transport } from "./http.ts";
+import { fetchedRecordSchema } from "./protocol/schemas.ts";
 import { type FetchPage, fetchRecords, type ReaderRecord } from "./reader.ts";
 
 /** What a source yields: the next records of the partition, in order (maybe none yet). */
@@ -107,18 +108,7 @@ export function fetchSource(transport: Transport, options: SourceOptions): Parti
 }
 
 const pushPageSchema = z.object({
-  records: z.array(
-    z.object({
-      partition: z.int(),
-      offset: z.int(),
-      timestamp: z.number(),
-      key: z.string().nullable().optional(),
-      keyBase64: z.string().optional(),
-      value: z.unknown().optional(),
-      valueBase64: z.string().optional(),
-      headers: z.record(z.string(), z.string()).nullable().optional(),
-    }),
-  ),
+  records: z.array(fetchedRecordSchema),
   nextOffset: z.int(),
   highWatermark: z.int(),
 });

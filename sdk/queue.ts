@@ -13,7 +13,7 @@ import { base64ToBytes } from "./base64.ts";
 import { TributaryError } from "./errors.ts";
 import type { Transport } from "./http.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
-import { GROUP_NAME, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import { fetchedRecordSchema, GROUP_NAME, MAX_WAIT_MS } from "./protocol/schemas.ts";
 import { isRetriable, type RetryOptions, type RetryPolicy, retryDelay, retryOptionsSchema, sleep } from "./retry.ts";
 
 /** A record as queue mode delivers it. */
@@ -180,21 +180,7 @@ const nackOptionsSchema = z.strictObject({
 });
 
 const receiveAnswerSchema = z.object({
-  records: z.array(
-    z.object({
-      topic: z.string(),
-      partition: z.int(),
-      offset: z.int(),
-      timestamp: z.number(),
-      key: z.string().nullable().optional(),
-      keyBase64: z.string().optional(),
-      value: z.unknown().optional(),
-      valueBase64: z.string().optional(),
-      headers: z.record(z.string(), z.string()).nullable().optional(),
-      receipt: z.string(),
-      deliveryCount: z.int(),
-    }),
-  ),
+  records: z.array(fetchedRecordSchema.extend({ topic: z.string(), receipt: z.string(), deliveryCount: z.int() })),
 });
 
 const queueConfigAnswerSchema = z.looseObject({

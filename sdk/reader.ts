@@ -8,7 +8,7 @@ import { lookupOffset } from "./admin.ts";
 import { base64ToBytes } from "./base64.ts";
 import type { Transport } from "./http.ts";
 import { intIn, parseOptions, partitionOption, topicOption } from "./options.ts";
-import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import { fetchedRecordSchema, MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./protocol/schemas.ts";
 
 /** A record as read: binary keys and values (sent as bytes) come back as Uint8Arrays. */
 export interface ReaderRecord {
@@ -98,18 +98,7 @@ export const readerOptionsSchema = z.strictObject({
 });
 
 const fetchAnswerSchema = z.object({
-  records: z.array(
-    z.object({
-      partition: z.int(),
-      offset: z.int(),
-      timestamp: z.number(),
-      key: z.string().nullable().optional(),
-      keyBase64: z.string().optional(),
-      value: z.unknown().optional(),
-      valueBase64: z.string().optional(),
-      headers: z.record(z.string(), z.string()).nullable().optional(),
-    }),
-  ),
+  records: z.array(fetchedRecordSchema),
   nextOffset: z.int(),
   highWatermark: z.int(),
   logStartOffset: z.int(),

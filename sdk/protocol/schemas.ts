@@ -245,6 +245,18 @@ export interface ProduceResult {
   timestamp: number;
 }
 
+/** A record as fetch, subscribe and receive answer it (the SDK checks answers with this). */
+export const fetchedRecordSchema = z.object({
+  partition: z.int(),
+  offset: z.int(),
+  timestamp: z.number(),
+  key: z.string().nullable().optional(),
+  keyBase64: z.string().optional(),
+  value: z.unknown().optional(),
+  valueBase64: z.string().optional(),
+  headers: z.record(z.string(), z.string()).nullable().optional(),
+});
+
 /** A record as a fetch answers it. */
 export interface FetchedRecord {
   partition: number;
