@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
 import { committedOffsets, consumeGroup, joinGroup, leaveGroup } from "./group-consumers.mjs";
@@ -28,6 +29,22 @@ const TARGET = { recordBytes: 100, batchSize: 1000, minRate: 100_000, minRatio: 
 /** The issue's targets for consumers: push latency at 1,000 records/s, a group's throughput. */
 const LATENCY_TARGET = { recordsPerSecond: 1_000, maxP50Ms: 10 };
 const GROUP_TARGET = { consumers: 4, partitions: 4, minRate: 200_000 };
+/**
+ * The produce guarantees (issue: throughput and latency for acks 0, 1 and all at replication
+ * factor 3, and the cost of idempotence): 100 × 100 B per request with each acks, and the
+ * idempotent produce of 100 and 1000 × 100 B, each next to the plain produce row of its round.
+ * Replication is not built yet: a partition has one replica and acks "all" is answered as acks 1.
+ */
+const ACKS = [
+  { acks: /** @type {0 | 1 | "all"} */ (0), id: "acks0", label: "acks 0" },
+  { acks: /** @type {0 | 1 | "all"} */ (1), id: "acks1", label: "acks 1" },
+  {
+    acks: /** @type {0 | 1 | "all"} */ ("all"),
+    id: "acksall",
+    label: "acks all (no replication yet: behaves as acks 1)",
+  },
+];
+const GUARANTEES = { recordBytes: 100, acksBatch: 100, idempotentBatches: [100, 1000], replicationFactor: 3 };
 /**
  * The latency scenarios: one producer at 1,000 records/s, sending every 10 ms what is due, as
  * requests of `perRequest` records; one consumer of the same partition. The first is the target's.
@@ -82,6 +99,13 @@ function options() {
     rawLoopMaxBytes: 64 * 1024 * 1024,
     rawCallsMs: q ? 300 : 750,
     rawCallsMax: 5_000,
+    /** Measured time of each acks and idempotent produce row per round, after its warm-up. */
+    guaranteesMs: q ? 1_000 : 2_000,
+    /** acks 0: how often the high watermark is read while the background appends finish, and bounds. */
+    acks0PollMs: 50,
+    acks0SettleMs: 500,
+    acks0StallMs: 2_000,
+    acks0DrainMs: 20_000,
     /** Pages of 1000 records prefilled per fetching connection. */
     fetchPagesPerConnection: q ? 4 : 16,
     redisMs: q ? 500 : 1_500,
@@ -242,10 +266,13 @@ async function noopScenario(client, o) {
   });
 }
 
-/** @param {ReturnType<typeof createClient>} client @param {string} token @param {string} prefix */
-async function createTopic(client, token, prefix, partitions = 1) {
+/**
+ * @param {ReturnType<typeof createClient>} client @param {string} token @param {string} prefix
+ * @param {{ replicationFactor?: number }} [settings]
+ */
+async function createTopic(client, token, prefix, partitions = 1, settings = {}) {
   const name = `${prefix}-${unique()}`;
-  await client.json("POST", "/v1/topics", { name, partitions }, token);
+  await client.json("POST", "/v1/topics", { name, partitions, ...settings }, token);
   return name;
 }
 
@@ -256,14 +283,14 @@ async function highWatermark(client, token, topic) {
 }
 
 /**
- * @param {ReturnType<typeof createClient>} client @param {string} token @param {string} topic
- * @param {number} bytes @param {number} batch
+ * @param {string} token @param {string} topic @param {number} bytes @param {number} batch
+ * @param {object} [fields] more fields of the body, after `records` (acks)
  */
-function produceRequest(token, topic, bytes, batch) {
+function produceRequest(token, topic, bytes, batch, fields = {}) {
   return {
     method: "POST",
     path: `/v1/topics/${topic}/partitions/0/records`,
-    body: Buffer.from(JSON.stringify({ records: makeRecords(bytes, batch) })),
+    body: Buffer.from(JSON.stringify({ records: makeRecords(bytes, batch), ...fields })),
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
   };
 }
@@ -294,17 +321,195 @@ async function produceScenarios(client, token, o, round) {
         `produce ${shapeLabel(batch, bytes)} per request`,
         "records/s",
         r.items / (r.elapsedMs / 1000),
-        {
-          requests: r.requests,
-          errors: r.errors,
-          firstError: r.firstError,
-          elapsedMs: r.elapsedMs,
-          requestsPerSecond: (r.requests - r.errors) / (r.elapsedMs / 1000),
-          megabytesPerSecond: (r.items * bytes) / 1e6 / (r.elapsedMs / 1000),
-          latencyMs: r.latencyMs,
-        },
+        produceDetail(r, bytes),
       );
     }
+  }
+}
+
+/** The detail every closed-loop produce row keeps. @param {import("./http-load.mjs").LoadResult} r @param {number} bytes */
+function produceDetail(r, bytes) {
+  return {
+    requests: r.requests,
+    errors: r.errors,
+    firstError: r.firstError,
+    elapsedMs: r.elapsedMs,
+    requestsPerSecond: (r.requests - r.errors) / (r.elapsedMs / 1000),
+    megabytesPerSecond: (r.items * bytes) / 1e6 / (r.elapsedMs / 1000),
+    latencyMs: r.latencyMs,
+  };
+}
+
+/**
+ * Reads the partition's high watermark until it stops growing: at least `expected` and unchanged
+ * for `acks0SettleMs`, or unchanged for `acks0StallMs` below it; at most `acks0DrainMs` (and as
+ * many polls as fit in it). `at` is when a poll first saw the final value.
+ * @param {ReturnType<typeof createClient>} client @param {string} token @param {string} topic
+ * @param {number} expected @param {ReturnType<typeof options>} o
+ */
+async function settledHighWatermark(client, token, topic, expected, o) {
+  const start = performance.now();
+  let value = await highWatermark(client, token, topic);
+  let at = performance.now();
+  let polls = 1;
+  const maxPolls = Math.ceil(o.acks0DrainMs / o.acks0PollMs);
+  while (performance.now() - start < o.acks0DrainMs && polls < maxPolls) {
+    if (performance.now() - at >= (value >= expected ? o.acks0SettleMs : o.acks0StallMs)) break;
+    await sleep(o.acks0PollMs);
+    const v = await highWatermark(client, token, topic);
+    polls++;
+    if (v !== value) {
+      value = v;
+      at = performance.now();
+    }
+  }
+  return { value, at, polls };
+}
+
+/**
+ * 100 × 100 B per request with acks 0, 1 and "all", each into a fresh one-partition topic of
+ * replication factor 3. acks 1 and all count 200 answers, as the produce rows do; acks 0 is
+ * answered 202 before the append (which runs in the background), so its throughput is what the
+ * partition stored, until the last record was stored, and the answer rate is a row of its own.
+ * @param {ReturnType<typeof createClient>} client @param {string} token @param {ReturnType<typeof options>} o @param {number} round
+ */
+async function acksScenarios(client, token, o, round) {
+  const bytes = GUARANTEES.recordBytes;
+  const batch = GUARANTEES.acksBatch;
+  const shape = shapeId(batch, bytes);
+  // The plain row (no acks field: acks 1) of this round, for the ratio.
+  const plain = rows.get(`produce.${shape}`)?.values.at(-1);
+  for (const a of ACKS) {
+    const topic = await createTopic(client, token, `bench-produce-${a.id}-${shape}-r${round}`, 1, {
+      replicationFactor: GUARANTEES.replicationFactor,
+    });
+    const req = produceRequest(token, topic, bytes, batch, { acks: a.acks });
+    const load = {
+      durationMs: o.guaranteesMs,
+      maxRequests: Math.ceil(10_000_000 / batch),
+      next: () => req,
+      count: () => batch,
+    };
+    const label = `produce ${shapeLabel(batch, bytes)} per request, ${a.label}`;
+    const warm = await client.run({ ...load, durationMs: o.warmupMs });
+    if (a.acks !== 0) {
+      const r = await client.run(load);
+      if (r.errors) log(`  ! ${r.errors} failed requests, first: ${r.firstError}`);
+      const stored = await highWatermark(client, token, topic);
+      const acknowledged = warm.items + r.items;
+      if (stored !== acknowledged)
+        log(`  ! topic ${topic} holds ${stored} records but ${acknowledged} were acknowledged`);
+      const rate = r.items / (r.elapsedMs / 1000);
+      record(`produce.${a.id}.${shape}`, label, "records/s", rate, {
+        ...produceDetail(r, bytes),
+        topic,
+        acknowledged,
+        stored,
+        plainRate: plain,
+        ratioToPlain: ratio(rate, plain),
+      });
+      continue;
+    }
+    // acks 0: the warm-up's background appends finish first, so the timed run starts from a quiet
+    // partition; then the run, and the high watermark read until it stops growing.
+    const before = await settledHighWatermark(client, token, topic, warm.items, o);
+    const start = performance.now();
+    const r = await client.run(load);
+    const after = await settledHighWatermark(client, token, topic, before.value + r.items, o);
+    const stored = after.value - before.value;
+    const storedMs = after.at - start;
+    const accepted = warm.items + r.items;
+    const lost = accepted - after.value;
+    if (r.errors) log(`  ! ${r.errors} failed requests, first: ${r.firstError}`);
+    if (lost) log(`  ! topic ${topic} holds ${after.value} records but ${accepted} were accepted (202)`);
+    const rate = stored / (storedMs / 1000);
+    const detail = {
+      topic,
+      accepted,
+      storedTotal: after.value,
+      lost,
+      stored,
+      storedMs,
+      drainMs: after.at - start - r.elapsedMs,
+      polls: after.polls,
+      pollMs: o.acks0PollMs,
+      answeredRate: r.items / (r.elapsedMs / 1000),
+      plainRate: plain,
+      ratioToPlain: ratio(rate, plain),
+    };
+    record(`produce.${a.id}.${shape}`, `${label}: stored`, "records/s", rate, detail);
+    record(`produce.${a.id}.${shape}.answered`, `${label}: answered (202)`, "records/s", detail.answeredRate, {
+      ...produceDetail(r, bytes),
+      topic,
+    });
+  }
+}
+
+/**
+ * Idempotent produce of 100 and 1000 × 100 B per request to the partition route: one producer id
+ * per connection (POST /v1/producers), each connection sending its batches with consecutive
+ * sequences (from 0, growing by the records of each acknowledged request; one request in flight),
+ * so the body is built when it is sent. Compared with the plain produce row of the same shape
+ * measured in this round; afterwards the high watermark must equal the records acknowledged.
+ * @param {ReturnType<typeof createClient>} client @param {string} token @param {ReturnType<typeof options>} o @param {number} round
+ */
+async function idempotentScenarios(client, token, o, round) {
+  const bytes = GUARANTEES.recordBytes;
+  for (const batch of GUARANTEES.idempotentBatches) {
+    const shape = shapeId(batch, bytes);
+    const topic = await createTopic(client, token, `bench-produce-idempotent-${shape}-r${round}`, 1, {
+      replicationFactor: GUARANTEES.replicationFactor,
+    });
+    /** @type {{ id: string, epoch: number }[]} */
+    const producers = [];
+    for (let c = 0; c < o.connections; c++) producers.push(await client.json("POST", "/v1/producers", {}, token));
+    if (new Set(producers.map((p) => p.id)).size !== producers.length) {
+      throw new Error(`POST /v1/producers gave the same id twice: ${producers.map((p) => p.id).join(", ")}`);
+    }
+    const sequences = producers.map(() => 0);
+    const records = JSON.stringify(makeRecords(bytes, batch));
+    const path = `/v1/topics/${topic}/partitions/0/records`;
+    const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+    const next = (/** @type {number} */ c) => {
+      const { id, epoch } = producers[c];
+      const producer = JSON.stringify({ id, epoch, sequence: sequences[c] });
+      return { method: "POST", path, headers, body: Buffer.from(`{"records":${records},"producer":${producer}}`) };
+    };
+    // Only an acknowledged request moves its connection's sequence on: a failed one is sent again
+    // with the same sequence (answered with its first offsets if it had been stored).
+    const count = (/** @type {unknown} */ _answer, /** @type {unknown} */ _req, /** @type {number} */ c) => {
+      sequences[c] += batch;
+      return batch;
+    };
+    const load = { durationMs: o.guaranteesMs, maxRequests: Math.ceil(10_000_000 / batch), next, count };
+    const warm = await client.run({ ...load, durationMs: o.warmupMs });
+    const r = await client.run(load);
+    if (r.errors) log(`  ! ${r.errors} failed requests, first: ${r.firstError}`);
+    const stored = await highWatermark(client, token, topic);
+    const acknowledged = warm.items + r.items;
+    if (stored !== acknowledged)
+      log(`  ! topic ${topic} holds ${stored} records but ${acknowledged} were acknowledged`);
+    const rate = r.items / (r.elapsedMs / 1000);
+    const plain = rows.get(`produce.${shape}`)?.values.at(-1);
+    const acks1 = rows.get(`produce.acks1.${shape}`)?.values.at(-1);
+    record(
+      `produce.idempotent.${shape}`,
+      `produce ${shapeLabel(batch, bytes)} per request, idempotent`,
+      "records/s",
+      rate,
+      {
+        ...produceDetail(r, bytes),
+        topic,
+        producers: producers.length,
+        acknowledged,
+        stored,
+        lastSequences: sequences,
+        plainRate: plain,
+        ratioToPlain: ratio(rate, plain),
+        acks1Rate: acks1,
+        ratioToAcks1: ratio(rate, acks1),
+      },
+    );
   }
 }
 
@@ -588,7 +793,7 @@ function machine() {
 
 /** The reference rows a scenario is compared with. */
 function references(/** @type {string} */ id) {
-  const m = /^produce\.(\d+x\d+)$/.exec(id);
+  const m = /^produce\.(?:(?:acks\w+|idempotent)\.)?(\d+x\d+)$/.exec(id);
   if (m) return { loop: `raw.loop.${m[1]}`, commits: `raw.commits.${m[1]}`, calls: `raw.calls.${m[1]}` };
   if (id === "fetch.1000x100") return { loop: "raw.read.1000x100" };
   return {};
@@ -675,6 +880,61 @@ function groupNotes(/** @type {string} */ id) {
   return parts.join("; ");
 }
 
+/** A per-round ratio kept in the details: its median and, over several rounds, its spread. */
+function roundRatio(/** @type {string} */ id, /** @type {string} */ field) {
+  const values =
+    rows
+      .get(id)
+      ?.details.map((d) => d[field])
+      .filter((v) => typeof v === "number") ?? [];
+  if (!values.length) return "—";
+  const s = summarize(values);
+  return values.length > 1
+    ? `${fmtRatio(s.median)} (per round ${fmtRatio(s.min)}–${fmtRatio(s.max)})`
+    : fmtRatio(s.median);
+}
+
+/** The acks and idempotent rows: how they compare with the plain produce row, and the stored check. */
+function guaranteeNotes(/** @type {string} */ id) {
+  const details = rows.get(id)?.details ?? [];
+  const sum = (/** @type {string} */ k) => details.reduce((n, d) => n + (d[k] ?? 0), 0);
+  const shape = id.split(".")[2];
+  const parts = [];
+  if (id.startsWith("produce.acks0.")) {
+    const lost = sum("lost");
+    if (lost > 0) parts.push(`LOST: ${fmt(lost)} records answered 202 were never stored`);
+    if (lost < 0) parts.push(`${fmt(-lost)} more records stored than answered 202 (requests that failed here)`);
+    parts.push(
+      `${fmt(medianDetail(id, "stored"))} records stored in ${fmt(medianDetail(id, "storedMs") / 1000)} s, ` +
+        `the last ${fmt(medianDetail(id, "drainMs"))} ms after the load stopped (high watermark read every ${fmt(medianDetail(id, "pollMs"))} ms)`,
+    );
+    if (!lost) parts.push(`every record answered 202 was stored (${fmt(sum("accepted"))} over the rounds)`);
+    parts.push(
+      `${roundRatio(id, "ratioToPlain")} of produce ${shape.replace("x", " × ")} B (no acks field) of the same round`,
+    );
+    return parts;
+  }
+  const mismatches = details.filter((d) => d.stored !== d.acknowledged);
+  if (mismatches.length) {
+    parts.push(
+      `HIGH WATERMARK ≠ RECORDS ACKNOWLEDGED: ${mismatches.map((d) => `${fmt(d.stored)} stored, ${fmt(d.acknowledged)} acknowledged`).join("; ")}`,
+    );
+  }
+  if (id.startsWith("produce.idempotent.")) {
+    parts.push(`${roundRatio(id, "ratioToPlain")} of the same produce without producer in the same round`);
+    if (details.some((d) => typeof d.ratioToAcks1 === "number")) {
+      parts.push(`${roundRatio(id, "ratioToAcks1")} of the acks 1 row (a body with one more field)`);
+    }
+    parts.push(`${details[0]?.producers ?? "—"} producer ids, one per connection`);
+  } else {
+    parts.push(
+      `${roundRatio(id, "ratioToPlain")} of produce ${shape.replace("x", " × ")} B (no acks field) of the same round`,
+    );
+  }
+  if (!mismatches.length) parts.push(`high watermark = records acknowledged in every round`);
+  return parts;
+}
+
 function notes(/** @type {string} */ id) {
   if (id.startsWith("latency.")) return latencyNotes(id);
   if (id.startsWith("group.")) return groupNotes(id);
@@ -696,6 +956,7 @@ function notes(/** @type {string} */ id) {
   if (id.startsWith("raw.loop")) parts.push(`with its commit ${fmt(medianDetail(id, "withCommitRate"))}/s`);
   if (id.startsWith("raw.calls"))
     parts.push(`${fmt(medianDetail(id, "calls") / (medianDetail(id, "outerMs") / 1000))} calls/s`);
+  if (/^produce\.(acks\w+|idempotent)\.\d+x\d+$/.test(id)) parts.push(...guaranteeNotes(id));
   if (id === "redis.xadd")
     parts.push(`Tributary 1000 × 100 B produce: ${fmtRatio(ratio(median("produce.1000x100"), median(id)))} of this`);
   if (id === "redis.xrange")
@@ -844,6 +1105,53 @@ function consumerVerdicts(/** @type {string} */ pushConsumer, /** @type {number}
   };
 }
 
+/** The acks and idempotence rows in a few lines (the table has the details). */
+function guaranteesSummary() {
+  const bytes = GUARANTEES.recordBytes;
+  const shape = shapeId(GUARANTEES.acksBatch, bytes);
+  const latency = (/** @type {string} */ id) => {
+    const lat = rows.get(id)?.details.map((d) => d.latencyMs) ?? [];
+    if (!lat.length) return "—";
+    return `p50 ${fmt(summarize(lat.map((l) => l.p50)).median)} ms, p99 ${fmt(summarize(lat.map((l) => l.p99)).median)} ms`;
+  };
+  const sum = (/** @type {string} */ id, /** @type {string} */ k) =>
+    rows.get(id)?.details.reduce((n, d) => n + (d[k] ?? 0), 0) ?? 0;
+  /** @param {string} id */
+  const mismatched = (id) => (rows.get(id)?.details ?? []).filter((d) => d.stored !== d.acknowledged).length;
+  const lines = [
+    `Acks and idempotence: ${GUARANTEES.recordBytes} B records into one partition of a topic created with replication factor ${GUARANTEES.replicationFactor} (one replica exists: replication is not built), ${CONNECTIONS} connections`,
+  ];
+  for (const a of ACKS) {
+    const id = `produce.${a.id}.${shape}`;
+    if (a.acks === 0) {
+      const lost = sum(id, "lost");
+      lines.push(
+        `  ${a.label.padEnd(10)} ${fmt(median(id))} records/s stored (answered 202 at ${fmt(median(`${id}.answered`))} records/s, ${latency(`${id}.answered`)})` +
+          `; ${lost > 0 ? `${fmt(lost)} LOST` : "none lost"}`,
+      );
+    } else {
+      const label = a.acks === "all" ? "acks all" : a.label;
+      lines.push(
+        `  ${label.padEnd(10)} ${fmt(median(id))} records/s, ${latency(id)}` +
+          (a.acks === "all" ? " (no replication yet: behaves as acks 1)" : "") +
+          (mismatched(id) ? "; HIGH WATERMARK ≠ ACKNOWLEDGED" : ""),
+      );
+    }
+  }
+  const idempotent = GUARANTEES.idempotentBatches.map((batch) => {
+    const id = `produce.idempotent.${shapeId(batch, bytes)}`;
+    return (
+      `${shapeLabel(batch, bytes)} ${fmt(median(id))} records/s, ${roundRatio(id, "ratioToPlain")} of the same without producer` +
+      (mismatched(id) ? ", HIGH WATERMARK ≠ ACKNOWLEDGED" : "")
+    );
+  });
+  const checked = GUARANTEES.idempotentBatches.every((b) => !mismatched(`produce.idempotent.${shapeId(b, bytes)}`));
+  lines.push(
+    `  idempotent ${idempotent.join("; ")}${checked ? "; high watermark = records acknowledged in every round" : ""}`,
+  );
+  return lines.join("\n");
+}
+
 // ---- Main ----
 
 /** @type {(() => Promise<void>)[]} */
@@ -916,6 +1224,8 @@ async function main() {
     await rawScenarios(client, o, round);
     await noopScenario(client, o);
     await produceScenarios(client, token, o, round);
+    await acksScenarios(client, token, o, round);
+    await idempotentScenarios(client, token, o, round);
     await fetchScenario(client, token, fetchTopic, o);
     if (redis) await redisScenarios(redis, o, round);
     for (const s of LATENCY_SCENARIOS) await latencyScenario(client, worker, o, round, push, s);
@@ -930,12 +1240,13 @@ async function main() {
     "",
     `Machine: ${host.cores} cores (${host.cpu}), ${host.memoryGiB} GiB, ${host.platform}; Node ${host.node}; wrangler ${host.wrangler} (local workerd)` +
       `; load average at start ${host.loadAverageAtStart.join(" ")}; commit ${host.git.commit ?? "?"}${host.git.dirty ? " (dirty)" : ""}`,
-    `Runs: ${o.runs} round(s)${o.quick ? " (quick)" : ""}; HTTP scenarios ${o.connections} keep-alive connections, ${o.httpMs / 1000} s each after ${o.warmupMs} ms warm-up; ${elapsedS.toFixed(0)} s in all`,
+    `Runs: ${o.runs} round(s)${o.quick ? " (quick)" : ""}; HTTP scenarios ${o.connections} keep-alive connections, ${o.httpMs / 1000} s each (the acks and idempotent rows ${o.guaranteesMs / 1000} s) after ${o.warmupMs} ms warm-up; ${elapsedS.toFixed(0)} s in all`,
     "",
     table(),
     "",
     v.text,
     cv.text,
+    guaranteesSummary(),
     "",
     redis
       ? `Peer: Redis ${version} (AOF everysec) on loopback, measured in the same rounds.`

@@ -55,14 +55,37 @@ export function isPlainRecord(r: unknown): boolean {
   return hasValue;
 }
 
+/** True only for a producer stamp the schema certainly accepts unchanged. */
+function isPlainProducer(p: unknown): p is ParsedProduceRequest["producer"] {
+  if (!isPlainObject(p)) return false;
+  let n = 0;
+  for (const k in p) {
+    if (k !== "id" && k !== "epoch" && k !== "sequence") return false;
+    n++;
+  }
+  const id = p.id;
+  return (
+    n === 3 &&
+    typeof id === "string" &&
+    id.length >= 1 &&
+    id.length <= 64 &&
+    isNonNegativeInt(p.epoch) &&
+    isNonNegativeInt(p.sequence)
+  );
+}
+
 function fastParse(body: unknown): ParsedProduceRequest | undefined {
   if (!isPlainObject(body)) return undefined;
   let acks: ParsedProduceRequest["acks"] = 1;
+  let producer: ParsedProduceRequest["producer"];
   for (const k in body) {
     if (k === "acks") {
       const a = body.acks;
       if (a !== 0 && a !== 1 && a !== -1 && a !== "all") return undefined;
       acks = a;
+    } else if (k === "producer") {
+      if (!isPlainProducer(body.producer)) return undefined;
+      producer = body.producer;
     } else if (k !== "records") {
       return undefined;
     }
@@ -70,7 +93,9 @@ function fastParse(body: unknown): ParsedProduceRequest | undefined {
   const records = body.records;
   if (!Array.isArray(records) || records.length === 0) return undefined;
   for (const r of records) if (!isPlainRecord(r)) return undefined;
-  return { records: records as ProduceRecord[], acks };
+  return producer
+    ? { records: records as ProduceRecord[], acks, producer }
+    : { records: records as ProduceRecord[], acks };
 }
 
 export function parseProduceRequest(body: unknown): ParsedProduceRequest {

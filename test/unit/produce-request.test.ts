@@ -55,6 +55,13 @@ describe("parseProduceRequest", () => {
     [{ records: {} }],
     [{ records: [{ value: 1 }], other: 1 }],
     [{ records: [{ value: 1 }], producer: { id: "p", epoch: 0, sequence: 0 } }],
+    [{ records: [{ value: 1 }], producer: { id: "p", epoch: 0, sequence: 0, extra: 1 } }],
+    [{ records: [{ value: 1 }], producer: { id: "", epoch: 0, sequence: 0 } }],
+    [{ records: [{ value: 1 }], producer: { id: "x".repeat(65), epoch: 0, sequence: 0 } }],
+    [{ records: [{ value: 1 }], producer: { id: "p", epoch: -1, sequence: 0 } }],
+    [{ records: [{ value: 1 }], producer: { id: "p", epoch: 0 } }],
+    [{ records: [{ value: 1 }], producer: null }],
+    [{ records: [{ value: 1 }], acks: "all", producer: { id: "p", epoch: 3, sequence: 9 } }],
     [[]],
   ])("agrees with the zod schema on the request %j", (body) => {
     const zod = produceRequestSchema.safeParse(body);

@@ -113,14 +113,27 @@ async function appendBatches(
 }
 
 /**
- * The records array exactly as sent, when the body is `{"records":[...]}` with nothing around
- * it: then a batch can be stored without serializing its records again.
+ * The records array exactly as sent, when the body is compact JSON with `records` first, as
+ * `{"records":[...],"acks":1,"producer":{...}}` (the rest optional): then a batch can be stored
+ * without serializing its records again. The rest of the body must be exactly the compact JSON
+ * of its other fields, so the text between is the records array.
  */
 function recordsText(body: unknown, text: string): string | undefined {
   const prefix = '{"records":[';
-  if (!text.startsWith(prefix) || !text.endsWith("]}")) return undefined;
-  for (const k in body as object) if (k !== "records") return undefined;
-  return text.slice(prefix.length - 1, -1);
+  if (!text.startsWith(prefix)) return undefined;
+  let suffix = "]";
+  let first = true;
+  for (const [k, v] of Object.entries(body as object)) {
+    if (first) {
+      if (k !== "records") return undefined;
+      first = false;
+    } else {
+      suffix += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    }
+  }
+  suffix += "}";
+  if (!text.endsWith(suffix) || text.length < prefix.length + suffix.length) return undefined;
+  return text.slice(prefix.length - 1, text.length - suffix.length + 1);
 }
 
 async function produce(c: Ctx, pathPartition?: number) {
