@@ -5,6 +5,14 @@
  */
 import { z } from "zod";
 import type { Transport } from "./http.ts";
+import {
+  type HeartbeatAnswer,
+  heartbeatAnswerSchema,
+  type JoinAnswer,
+  joinAnswerSchema,
+  type PartitionLag,
+  partitionLagSchema,
+} from "./protocol/schemas.ts";
 
 /** A partition of a topic. */
 export interface TopicPartition {
@@ -17,55 +25,12 @@ export interface TopicPartitionOffset extends TopicPartition {
   offset: number;
 }
 
-/** What a join answers: the member's id, the group's generation, the partitions handed to it. */
-export interface JoinAnswer {
-  memberId: string;
-  generation: number;
-  assignments: TopicPartition[];
-}
-
-/** What a heartbeat answers while the member's generation is current. */
-export interface HeartbeatAnswer {
-  generation: number;
-  assignments: TopicPartition[];
-  state: string;
-}
+export type { HeartbeatAnswer, JoinAnswer };
 
 /** The group's position in one partition. */
-export interface CommittedOffset extends TopicPartition {
-  /** The next offset the group reads, or null when it has committed nothing here. */
-  committed: number | null;
-  highWatermark: number;
-  logStartOffset: number;
-  lag: number;
-}
+export type CommittedOffset = PartitionLag;
 
-const topicPartition = z.object({ topic: z.string(), partition: z.int() });
-
-const joinAnswerSchema = z.object({
-  memberId: z.string(),
-  generation: z.int(),
-  assignments: z.array(topicPartition),
-});
-
-const heartbeatAnswerSchema = z.object({
-  generation: z.int(),
-  assignments: z.array(topicPartition),
-  state: z.string(),
-});
-
-const offsetsAnswerSchema = z.object({
-  offsets: z.array(
-    z.object({
-      topic: z.string(),
-      partition: z.int(),
-      committed: z.int().nullable(),
-      highWatermark: z.int(),
-      logStartOffset: z.int(),
-      lag: z.number(),
-    }),
-  ),
-});
+const offsetsAnswerSchema = z.object({ offsets: z.array(partitionLagSchema) });
 
 const leftSchema = z.looseObject({});
 const committedSchema = z.looseObject({});

@@ -8,10 +8,9 @@
  * a bad token), it fails with the server's error, which a failed WebSocket upgrade cannot say.
  */
 import { z } from "zod";
-import { base64ToBytes } from "./base64.ts";
 import type { Transport } from "./http.ts";
 import { fetchedRecordSchema } from "./protocol/schemas.ts";
-import { type FetchPage, fetchRecords, type ReaderRecord } from "./reader.ts";
+import { decodeRecord, type FetchPage, fetchRecords, type ReaderRecord } from "./reader.ts";
 
 /** What a source yields: the next records of the partition, in order (maybe none yet). */
 export interface SourceBatch {
@@ -285,15 +284,7 @@ export class PushSource implements PartitionSource {
     this.#highWatermark = page.highWatermark;
     for (const wire of page.records) {
       if (wire.offset < this.#received) continue; // already had it (a page sent before a reconnect)
-      this.#buffer.push({
-        topic: this.#options.topic,
-        partition: wire.partition,
-        offset: wire.offset,
-        timestamp: wire.timestamp,
-        key: wire.keyBase64 !== undefined ? base64ToBytes(wire.keyBase64) : (wire.key ?? null),
-        value: wire.valueBase64 !== undefined ? base64ToBytes(wire.valueBase64) : wire.value,
-        headers: wire.headers ?? {},
-      });
+      this.#buffer.push(decodeRecord(this.#options.topic, wire));
     }
     this.#received = Math.max(this.#received, page.nextOffset);
     // Enough waiting: stop the flow until the buffer drains (then subscribe from #received).

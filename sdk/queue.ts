@@ -9,24 +9,15 @@
  * those it finished and nacks those it threw on (with the error's message as the reason).
  */
 import { z } from "zod";
-import { base64ToBytes } from "./base64.ts";
 import { TributaryError } from "./errors.ts";
 import type { Transport } from "./http.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
 import { fetchedRecordSchema, GROUP_NAME, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import { decodeRecord, type ReaderRecord } from "./reader.ts";
 import { isRetriable, type RetryOptions, type RetryPolicy, retryDelay, retryOptionsSchema, sleep } from "./retry.ts";
 
-/** A record as queue mode delivers it. */
-export interface QueueMessage {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  /** The key as sent: a string, bytes, or null. */
-  key: string | Uint8Array | null;
-  /** The value as sent: any JSON value, or a Uint8Array when it was sent as bytes. */
-  value: unknown;
-  headers: Record<string, string>;
+/** A record as queue mode delivers it: a record as read, plus its delivery. */
+export interface QueueMessage extends ReaderRecord {
   /** Names this delivery; ack or nack with it. A receipt of an earlier delivery does nothing. */
   receipt: string;
   /** 1 on the first delivery, then one more each time the record is delivered again. */
@@ -237,13 +228,7 @@ class GroupQueue implements Queue {
       receiveAnswerSchema,
     );
     return answer.records.map((r) => ({
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      timestamp: r.timestamp,
-      key: r.keyBase64 !== undefined ? base64ToBytes(r.keyBase64) : (r.key ?? null),
-      value: r.valueBase64 !== undefined ? base64ToBytes(r.valueBase64) : r.value,
-      headers: r.headers ?? {},
+      ...decodeRecord(r.topic, r),
       receipt: r.receipt,
       deliveryCount: r.deliveryCount,
     }));

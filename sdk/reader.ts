@@ -104,7 +104,7 @@ const fetchAnswerSchema = z.object({
   logStartOffset: z.int(),
 });
 
-type WireRecord = z.output<typeof fetchAnswerSchema>["records"][number];
+type WireRecord = z.output<typeof fetchedRecordSchema>;
 
 /** A fetched record in the SDK's form: base64 decoded to bytes, absent fields made explicit. */
 export function decodeRecord(topic: string, r: WireRecord): ReaderRecord {

@@ -1,4 +1,6 @@
 /** Types crossing the RPC boundary between the worker and a GroupCoordinator. */
+
+import type { PartitionLag, HeartbeatAnswer as WireHeartbeatAnswer } from "../../sdk/protocol/schemas.ts";
 import type { AssignorName, TopicPartition } from "./assignors.ts";
 import type { GroupStateName } from "./membership.ts";
 
@@ -10,15 +12,9 @@ export interface JoinRequest {
   assignor: AssignorName;
 }
 
-export interface JoinAnswer {
-  memberId: string;
-  generation: number;
-  assignments: TopicPartition[];
-}
+export type { JoinAnswer, PartitionLag } from "../../sdk/protocol/schemas.ts";
 
-export interface HeartbeatAnswer {
-  generation: number;
-  assignments: TopicPartition[];
+export interface HeartbeatAnswer extends WireHeartbeatAnswer {
   state: GroupStateName;
 }
 
@@ -34,16 +30,6 @@ export interface CommitRequest {
   memberId?: string;
   generation?: number;
   offsets: OffsetCommit[];
-}
-
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  /** The next offset the group will read, or null when it has committed nothing here. */
-  committed: number | null;
-  highWatermark: number;
-  logStartOffset: number;
-  lag: number;
 }
 
 export type ResetTarget = "earliest" | "latest" | { timestamp: number } | { offset: number };

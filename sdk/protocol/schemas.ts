@@ -220,6 +220,36 @@ export const queueConfigSchema = z.strictObject({
   deadLetterTopic: topicName.optional(),
 });
 
+// Answers of the group calls: the SDK checks them with these, the coordinator's types derive from them.
+
+export const topicPartitionSchema = z.object({ topic: z.string(), partition: z.int() });
+
+export const joinAnswerSchema = z.object({
+  memberId: z.string(),
+  generation: z.int(),
+  assignments: z.array(topicPartitionSchema),
+});
+export type JoinAnswer = z.output<typeof joinAnswerSchema>;
+
+export const heartbeatAnswerSchema = z.object({
+  generation: z.int(),
+  assignments: z.array(topicPartitionSchema),
+  state: z.string(),
+});
+export type HeartbeatAnswer = z.output<typeof heartbeatAnswerSchema>;
+
+/** A group's position in one partition. */
+export const partitionLagSchema = z.object({
+  topic: z.string(),
+  partition: z.int(),
+  /** The next offset the group will read, or null when it has committed nothing here. */
+  committed: z.int().nullable(),
+  highWatermark: z.int(),
+  logStartOffset: z.int(),
+  lag: z.number(),
+});
+export type PartitionLag = z.output<typeof partitionLagSchema>;
+
 export const groupOffsetsQuerySchema = z.strictObject({ topic: topicName.optional() });
 
 // ---- Answers ----
