@@ -27,7 +27,7 @@ export function freePort() {
 
 /**
  * @param {{ config?: string, vars?: Record<string, string>, timeoutMs?: number, log?: boolean }} [options]
- * @returns {Promise<{ url: string, token: string, stop: () => Promise<void>, output: () => string }>}
+ * @returns {Promise<{ url: string, token: string, inspectorPort: number, stop: () => Promise<void>, output: () => string }>}
  */
 export async function startLocalWorker(options = {}) {
   const port = await freePort();
@@ -86,7 +86,7 @@ export async function startLocalWorker(options = {}) {
     if (exited) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
     try {
       const res = await fetch(`${url}/healthz`);
-      if (res.ok) return { url, token: DEV_TOKEN, stop, output: () => output };
+      if (res.ok) return { url, token: DEV_TOKEN, inspectorPort, stop, output: () => output };
     } catch {
       // not listening yet
     }

@@ -1,0 +1,107 @@
+// `npm run bench:profile`: where the worker thread spends its time while it takes the issue's
+// target load (1000 × 100 B records per request into one partition, 16 connections). Starts the
+// real worker with `wrangler dev`, drives the load, and takes a V8 CPU profile through the
+// inspector wrangler exposes; prints the functions with the most self time and a few groups.
+// Locally the worker and every Durable Object run on this one thread.
+import { WebSocket } from "undici";
+import { startLocalWorker } from "../test/helpers/local-worker.mjs";
+import { createClient } from "./http-load.mjs";
+import { makeRecords } from "./records.mjs";
+
+const LOAD_MS = 9_000;
+const PROFILE_MS = 5_000;
+
+/** Self time grouped by what the code is doing, matched on the function name. */
+const GROUPS = [
+  ["SQLite append (PartitionStore.append, transactionSync)", /^(append|transactionSync)$/],
+  ["JSON.parse of the body (readJson)", /^readJson$/],
+  ["produce validation (fast path, zod)", /^(fastParse|isPlainRecord|parseProduceRequest|inst\._zod\..*)$/],
+  ["encoding records (encodeRecords, toStored)", /^(encodeRecords|toStored|storedAsSent)$/],
+  ["per-record results (resultsJson)", /^resultsJson$/],
+  ["idle", /^\(idle\)$/],
+  ["garbage collector", /^\(garbage collector\)$/],
+];
+
+function rpc(ws) {
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (e) => {
+    const m = JSON.parse(String(e.data));
+    // The inspector echoes requests; only answers carry a result or an error.
+    if (m.id && (m.result || m.error) && pending.has(m.id)) {
+      pending.get(m.id)(m);
+      pending.delete(m.id);
+    }
+  };
+  return (method, params = {}, awaitAnswer = true) => {
+    const message = { id: ++id, method, params };
+    ws.send(JSON.stringify(message));
+    return awaitAnswer ? new Promise((resolve) => pending.set(message.id, resolve)) : Promise.resolve();
+  };
+}
+
+function summarize(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const counts = new Map();
+  for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const self = new Map();
+  let total = 0;
+  for (const [id, c] of counts) {
+    const name = byId.get(id).callFrame.functionName || "(anonymous)";
+    self.set(name, (self.get(name) ?? 0) + c);
+    total += c;
+  }
+  const share = (n) => `${((100 * n) / total).toFixed(1).padStart(5)}%`;
+  console.log(`\nSelf time by function (${total} samples):`);
+  for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${share(c)}  ${name}`);
+  console.log("\nGrouped:");
+  for (const [label, re] of GROUPS) {
+    const n = [...self].filter(([name]) => re.test(name)).reduce((a, [, c]) => a + c, 0);
+    console.log(`  ${share(n)}  ${label}`);
+  }
+}
+
+async function main() {
+  const worker = await startLocalWorker();
+  try {
+    const client = createClient(worker.url, 16);
+    const topic = `profile-${Date.now().toString(36)}`;
+    await client.json("POST", "/v1/topics", { name: topic, partitions: 1, replicationFactor: 1 }, worker.token);
+    const req = {
+      method: "POST",
+      path: `/v1/topics/${topic}/partitions/0/records`,
+      body: Buffer.from(JSON.stringify({ records: makeRecords(100, 1000) })),
+      headers: { "content-type": "application/json", authorization: `Bearer ${worker.token}` },
+    };
+    const load = client.run({ durationMs: LOAD_MS, maxRequests: 100_000, next: () => req, count: () => 1000 });
+    await new Promise((r) => setTimeout(r, 2_000));
+    // wrangler's inspector proxy only takes connections that say where they come from.
+    const ws = new WebSocket(`ws://127.0.0.1:${worker.inspectorPort}/ws`, {
+      headers: { origin: `http://127.0.0.1:${worker.inspectorPort}` },
+    });
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error("could not connect to the inspector"));
+    });
+    const send = rpc(ws);
+    await send("Profiler.enable", {}, false);
+    await send("Profiler.setSamplingInterval", { interval: 200 }, false);
+    await send("Profiler.start", {}, false);
+    await new Promise((r) => setTimeout(r, PROFILE_MS));
+    const answer = await send("Profiler.stop");
+    ws.close();
+    const result = await load;
+    const rate = Math.round(result.items / (result.elapsedMs / 1000));
+    console.log(
+      `load: ${rate.toLocaleString("en-US")} records/s, ${result.errors} errors, while profiling ${PROFILE_MS} ms`,
+    );
+    summarize(answer.result.profile);
+  } finally {
+    await worker.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
