@@ -1,0 +1,393 @@
+/**
+ * The stream-processing DSL, in the spirit of Kafka Streams: a builder whose typed streams and
+ * tables add nodes to a topology (see topology.ts). Nothing here runs records; processor.ts does.
+ */
+import type { ZodType, z } from "zod";
+import { type AnyFn, compileTopology, type NodeSpec, type Topology, type TopologyNode } from "./topology.ts";
+import { SessionWindows, TimeWindows, type Windowed, type WindowSpec } from "./windows.ts";
+
+const APP_NAME = /^[a-z0-9-]{1,100}$/;
+const STORE_NAME = /^[a-zA-Z0-9._-]{1,200}$/;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+/** How long closed windows stay queryable unless a store says otherwise (Kafka's default). */
+export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export interface StreamOptions<KS extends ZodType, VS extends ZodType> {
+  /** Parses the record key (a string, or null when the record has none). */
+  key: KS;
+  /** Parses the record value; records it rejects are skipped and counted. */
+  value: VS;
+  /** Event time of a record; the record's own timestamp when not given. */
+  timestamp?: (key: z.output<KS>, value: z.output<VS>) => number;
+}
+
+export interface DedupeOptions<K, V> {
+  /** The id two copies of a record share. */
+  id: (key: K, value: V) => string;
+  /** A record whose id was seen within this span of event time is dropped. */
+  withinMs: number;
+  /** Name of the store keeping the ids seen. */
+  name: string;
+}
+
+export interface StoreOptions {
+  /** The store's name: `GET /v1/apps/:app/stores/:name` reads it. */
+  name: string;
+  /** How long a closed window is kept after it closes (windowed stores). Default: one day. */
+  retentionMs?: number;
+}
+
+export interface AggregateOptions<A> extends StoreOptions {
+  /** Documents (and checks, when records are stored) the aggregate's shape. */
+  value?: ZodType<A>;
+}
+
+export interface SessionAggregateOptions<K, A> extends AggregateOptions<A> {
+  /** Combines the aggregates of two sessions a record joins together. */
+  merge: (key: K, a: A, b: A) => A;
+}
+
+/** When a windowed table emits: `untilWindowCloses` emits each window once, final. */
+export class Suppressed {
+  private constructor(readonly mode: "untilWindowCloses" | "never") {}
+  /** Emit only the final result of each window, once it has closed (end + grace). */
+  static untilWindowCloses(): Suppressed {
+    return new Suppressed("untilWindowCloses");
+  }
+  /** Emit every update (the default). */
+  static emitEveryUpdate(): Suppressed {
+    return new Suppressed("never");
+  }
+}
+
+/**
+ * A stream processing application: a name and the topology its streams build.
+ *
+ * @example
+ * const app = streamsApp("ad-clicks");
+ * app
+ *   .stream("clicks", { key: z.string(), value: z.object({ adId: z.string() }) })
+ *   .groupByKey()
+ *   .windowedBy(TimeWindows.of(60_000).grace(5_000))
+ *   .count({ name: "clicks-per-minute" })
+ *   .toStream()
+ *   .to("clicks-per-minute");
+ */
+export function streamsApp(name: string, options: { lateRecordsTopic?: string } = {}): StreamsApp {
+  return new StreamsApp(name, options);
+}
+
+export class StreamsApp {
+  readonly lateRecordsTopic: string;
+  /** @internal */
+  readonly nodes: TopologyNode[] = [];
+  private readonly storeNames = new Set<string>();
+  private repartitions = 0;
+  private compiled: Topology | undefined;
+
+  constructor(
+    readonly name: string,
+    options: { lateRecordsTopic?: string } = {},
+  ) {
+    if (!APP_NAME.test(name)) throw new RangeError(`app name '${name}' must match [a-z0-9-]{1,100}`);
+    this.lateRecordsTopic = checkTopic(options.lateRecordsTopic ?? `${name}.late-records`);
+  }
+
+  /** A stream of the records of `topic`, parsed by the key and value schemas. */
+  stream<KS extends ZodType, VS extends ZodType>(
+    topic: string,
+    options: StreamOptions<KS, VS>,
+  ): KStream<z.output<KS>, z.output<VS>> {
+    const id = this.add(
+      {
+        kind: "source",
+        topic: checkTopic(topic),
+        internal: false,
+        keySchema: options.key,
+        valueSchema: options.value,
+        timestamp: options.timestamp,
+      },
+      [],
+      `source:${topic}`,
+    );
+    return new KStream(this, id, { windowed: false, keyChanged: false });
+  }
+
+  /** The topology of everything built so far, split into sub-topologies. */
+  topology(): Topology {
+    this.compiled ??= compileTopology(this.name, this.lateRecordsTopic, this.nodes);
+    return this.compiled;
+  }
+
+  /** @internal */
+  add(spec: NodeSpec, parents: number[], name?: string): number {
+    if (this.compiled) throw new Error(`app '${this.name}' is already running; build its topology before using it`);
+    const id = this.nodes.length;
+    this.nodes.push({ ...spec, id, name: name ?? `${spec.kind}-${id}`, children: [] } as TopologyNode);
+    for (const p of parents) this.nodes[p]!.children.push(id);
+    return id;
+  }
+
+  /** @internal */
+  claimStore(name: string): string {
+    if (!STORE_NAME.test(name)) throw new RangeError(`store name '${name}' must match [a-zA-Z0-9._-]{1,200}`);
+    if (this.storeNames.has(name)) throw new Error(`app '${this.name}' already has a store named '${name}'`);
+    this.storeNames.add(name);
+    return name;
+  }
+
+  /** @internal The topic a repartition writes to and reads from. */
+  repartitionTopic(name?: string): string {
+    return checkTopic(`${this.name}.${name ?? `repartition-${this.repartitions++}`}.repartition`);
+  }
+}
+
+function checkTopic(topic: string): string {
+  if (!TOPIC_NAME.test(topic)) throw new RangeError(`topic name '${topic}' must match [a-zA-Z0-9._-]{1,249}`);
+  return topic;
+}
+
+interface StreamFlags {
+  /** Keys are Windowed<K> (a table's stream): `to()` writes the window with the value. */
+  windowed: boolean;
+  /** The key was changed since the source, so grouping needs a repartition. */
+  keyChanged: boolean;
+}
+
+/** A stream of keyed records. */
+export class KStream<K, V> {
+  /** @internal */
+  constructor(
+    readonly app: StreamsApp,
+    readonly node: number,
+    readonly flags: StreamFlags,
+  ) {}
+
+  private next<K2, V2>(spec: NodeSpec, flags: Partial<StreamFlags> = {}): KStream<K2, V2> {
+    return new KStream<K2, V2>(this.app, this.app.add(spec, [this.node]), { ...this.flags, ...flags });
+  }
+
+  filter(predicate: (key: K, value: V) => boolean): KStream<K, V> {
+    return this.next({ kind: "filter", fn: predicate });
+  }
+
+  map<K2, V2>(fn: (key: K, value: V) => [K2, V2]): KStream<K2, V2> {
+    return this.next({ kind: "map", fn }, { windowed: false, keyChanged: true });
+  }
+
+  mapValues<V2>(fn: (value: V, key: K) => V2): KStream<K, V2> {
+    return this.next({ kind: "mapValues", fn });
+  }
+
+  flatMap<K2, V2>(fn: (key: K, value: V) => Iterable<[K2, V2]>): KStream<K2, V2> {
+    return this.next({ kind: "flatMap", fn }, { windowed: false, keyChanged: true });
+  }
+
+  selectKey<K2>(fn: (key: K, value: V) => K2): KStream<K2, V> {
+    return this.next({ kind: "selectKey", fn }, { windowed: false, keyChanged: true });
+  }
+
+  peek(fn: (key: K, value: V) => void): KStream<K, V> {
+    return this.next({ kind: "peek", fn });
+  }
+
+  /** Both streams' records in one stream. Streams of different sources must be co-partitioned. */
+  merge(other: KStream<K, V>): KStream<K, V> {
+    if (other.app !== this.app) throw new Error("merge needs two streams of the same app");
+    const id = this.app.add({ kind: "merge" }, [this.node, other.node]);
+    return new KStream(this.app, id, {
+      windowed: this.flags.windowed && other.flags.windowed,
+      keyChanged: this.flags.keyChanged || other.flags.keyChanged,
+    });
+  }
+
+  /** One stream per predicate; a record goes to the first whose predicate it matches, or none. */
+  branch(...predicates: Array<(key: K, value: V) => boolean>): KStream<K, V>[] {
+    if (predicates.length === 0) throw new RangeError("branch needs at least one predicate");
+    const id = this.app.add({ kind: "branch", predicates }, [this.node]);
+    return predicates.map(
+      (_, i) =>
+        new KStream<K, V>(this.app, this.app.add({ kind: "passthrough" }, [id], `branch-${id}-${i}`), this.flags),
+    );
+  }
+
+  /** Drops a record whose id was already seen within `withinMs` of event time. */
+  dedupe(options: DedupeOptions<K, V>): KStream<K, V> {
+    if (!Number.isSafeInteger(options.withinMs) || options.withinMs < 1) {
+      throw new RangeError(`dedupe withinMs must be a positive integer of milliseconds, got ${options.withinMs}`);
+    }
+    const store = this.app.claimStore(options.name);
+    return this.next({ kind: "dedupe", id: options.id, withinMs: options.withinMs, store });
+  }
+
+  /** Groups by the current key (through a repartition topic if the key was changed). */
+  groupByKey(options: { name?: string } = {}): KGroupedStream<K, V> {
+    if (!this.flags.keyChanged) return new KGroupedStream(this.app, this.node);
+    return new KGroupedStream(this.app, this.repartition(options.name));
+  }
+
+  /** Groups by a new key: records go through a repartition topic so each key meets in one task. */
+  groupBy<K2>(fn: (key: K, value: V) => K2, options: { key?: ZodType<K2>; name?: string } = {}): KGroupedStream<K2, V> {
+    return this.selectKey(fn).groupByKey({ name: options.name });
+  }
+
+  /** Writes the stream to `topic` (created with one partition if missing), idempotently. */
+  to(topic: string): void {
+    this.app.add({ kind: "sink", topic: checkTopic(topic), internal: false, windowedKeys: this.flags.windowed }, [
+      this.node,
+    ]);
+  }
+
+  private repartition(name?: string): number {
+    const topic = this.app.repartitionTopic(name);
+    this.app.add(
+      { kind: "sink", topic, internal: true, windowedKeys: false },
+      [this.node],
+      `repartition-sink:${topic}`,
+    );
+    return this.app.add({ kind: "source", topic, internal: true }, [], `repartition-source:${topic}`);
+  }
+}
+
+function countAggregator() {
+  return {
+    init: () => 0,
+    add: (_k: unknown, _v: unknown, n: number) => n + 1,
+    merge: (_k: unknown, a: number, b: number) => a + b,
+  };
+}
+
+function reduceAggregator<V>(reducer: (a: V, b: V) => V) {
+  return {
+    init: () => undefined,
+    add: (_k: unknown, v: V, agg: V | undefined) => (agg === undefined ? v : reducer(agg, v)),
+    merge: (_k: unknown, a: V, b: V) => reducer(a, b),
+  };
+}
+
+/** A stream grouped by key, ready to aggregate. */
+export class KGroupedStream<K, V> {
+  /** @internal */
+  constructor(
+    readonly app: StreamsApp,
+    readonly node: number,
+  ) {}
+
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(windows: WindowSpec): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    if (windows instanceof TimeWindows) return new TimeWindowedKStream(this.app, this.node, windows);
+    if (windows instanceof SessionWindows) return new SessionWindowedKStream(this.app, this.node, windows);
+    throw new TypeError("windowedBy takes TimeWindows or SessionWindows");
+  }
+
+  count(options: StoreOptions): KTable<K, number> {
+    return aggregateNode(this.app, this.node, undefined, countAggregator(), options);
+  }
+
+  reduce(reducer: (a: V, b: V) => V, options: StoreOptions): KTable<K, V> {
+    return aggregateNode(this.app, this.node, undefined, reduceAggregator(reducer), options);
+  }
+
+  aggregate<A>(init: () => A, add: (key: K, value: V, agg: A) => A, options: AggregateOptions<A>): KTable<K, A> {
+    return aggregateNode(this.app, this.node, undefined, { init, add }, options);
+  }
+}
+
+/** A grouped stream cut into tumbling or hopping windows. */
+export class TimeWindowedKStream<K, V> {
+  /** @internal */
+  constructor(
+    readonly app: StreamsApp,
+    readonly node: number,
+    readonly windows: TimeWindows,
+  ) {}
+
+  count(options: StoreOptions): KTable<Windowed<K>, number> {
+    return aggregateNode(this.app, this.node, this.windows, countAggregator(), options);
+  }
+
+  reduce(reducer: (a: V, b: V) => V, options: StoreOptions): KTable<Windowed<K>, V> {
+    return aggregateNode(this.app, this.node, this.windows, reduceAggregator(reducer), options);
+  }
+
+  aggregate<A>(
+    init: () => A,
+    add: (key: K, value: V, agg: A) => A,
+    options: AggregateOptions<A>,
+  ): KTable<Windowed<K>, A> {
+    return aggregateNode(this.app, this.node, this.windows, { init, add }, options);
+  }
+}
+
+/** A grouped stream cut into sessions. */
+export class SessionWindowedKStream<K, V> {
+  /** @internal */
+  constructor(
+    readonly app: StreamsApp,
+    readonly node: number,
+    readonly windows: SessionWindows,
+  ) {}
+
+  count(options: StoreOptions): KTable<Windowed<K>, number> {
+    return aggregateNode(this.app, this.node, this.windows, countAggregator(), options);
+  }
+
+  reduce(reducer: (a: V, b: V) => V, options: StoreOptions): KTable<Windowed<K>, V> {
+    return aggregateNode(this.app, this.node, this.windows, reduceAggregator(reducer), options);
+  }
+
+  aggregate<A>(
+    init: () => A,
+    add: (key: K, value: V, agg: A) => A,
+    options: SessionAggregateOptions<K, A>,
+  ): KTable<Windowed<K>, A> {
+    return aggregateNode(this.app, this.node, this.windows, { init, add, merge: options.merge }, options);
+  }
+}
+
+function aggregateNode<K, A>(
+  app: StreamsApp,
+  parent: number,
+  windows: WindowSpec | undefined,
+  fns: { init: AnyFn; add: AnyFn; merge?: AnyFn },
+  options: StoreOptions,
+): KTable<K, A> {
+  const store = app.claimStore(options.name);
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) {
+    throw new RangeError(`retentionMs of store '${store}' must be a non-negative integer, got ${retentionMs}`);
+  }
+  if (windows instanceof SessionWindows && !fns.merge) {
+    throw new Error(`store '${store}': aggregating session windows needs a merge function`);
+  }
+  const id = app.add({ kind: "aggregate", store, windows, ...fns, retentionMs }, [parent], store);
+  return new KTable<K, A>(app, id, store, windows);
+}
+
+/** The changelog of an aggregation: the latest value per key (per window), in a named store. */
+export class KTable<K, V> {
+  /** @internal */
+  constructor(
+    readonly app: StreamsApp,
+    readonly node: number,
+    /** The store holding the table, queryable at `/v1/apps/:app/stores/:storeName`. */
+    readonly storeName: string,
+    readonly windows: WindowSpec | undefined,
+  ) {}
+
+  /** With `Suppressed.untilWindowCloses()`, each window is emitted once, when it closes. */
+  suppress(suppressed: Suppressed): KTable<K, V> {
+    if (suppressed.mode === "never") return this;
+    if (!this.windows) throw new Error(`store '${this.storeName}': only windowed tables can wait for windows to close`);
+    const store = this.app.claimStore(`${this.storeName}.suppress`);
+    const id = this.app.add({ kind: "suppress", store, windows: this.windows }, [this.node], store);
+    return new KTable<K, V>(this.app, id, this.storeName, this.windows);
+  }
+
+  /** The table's updates as a stream (keys are `Windowed<K>` for windowed tables). */
+  toStream(): KStream<K, V> {
+    const id = this.app.add({ kind: "passthrough" }, [this.node], `to-stream-${this.node}`);
+    return new KStream<K, V>(this.app, id, { windowed: this.windows !== undefined, keyChanged: false });
+  }
+}

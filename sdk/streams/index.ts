@@ -1,0 +1,46 @@
+/**
+ * Tributary Streams: a typed stream-processing DSL in the spirit of Kafka Streams. Apps are
+ * built in code, registered in `worker/stream-apps.ts` and run by StreamTask Durable Objects,
+ * one per (app, sub-topology, partition), with exactly-once results.
+ *
+ * @example
+ * import { z } from "zod";
+ * import { streamsApp, Suppressed, TimeWindows } from "tributary/sdk/streams";
+ *
+ * export const app = streamsApp("ad-clicks");
+ * app
+ *   .stream("ad-clicks", { key: z.string(), value: z.object({ adId: z.string(), clickId: z.string() }) })
+ *   .dedupe({ id: (_k, v) => v.clickId, withinMs: 600_000, name: "seen-clicks" })
+ *   .groupByKey()
+ *   .windowedBy(TimeWindows.of(60_000).grace(10_000))
+ *   .count({ name: "clicks-per-minute" })
+ *   .suppress(Suppressed.untilWindowCloses())
+ *   .toStream()
+ *   .to("ad-clicks-per-minute");
+ */
+export type {
+  AggregateOptions,
+  DedupeOptions,
+  SessionAggregateOptions,
+  StoreOptions,
+  StreamOptions,
+} from "./builder.ts";
+export {
+  DEFAULT_RETENTION_MS,
+  KGroupedStream,
+  KStream,
+  KTable,
+  SessionWindowedKStream,
+  StreamsApp,
+  Suppressed,
+  streamsApp,
+  TimeWindowedKStream,
+} from "./builder.ts";
+export type { InputRecord, OutputRecord, ProcessResult } from "./processor.ts";
+export { processBatch } from "./processor.ts";
+export type { StateStores, StoreEntry, StoreScan } from "./state.ts";
+export { keyText, MemoryStores } from "./state.ts";
+export type { StoreInfo, SubTopology, Topology } from "./topology.ts";
+export { describeTopology } from "./topology.ts";
+export type { WindowBounds, Windowed, WindowSpec } from "./windows.ts";
+export { SessionWindows, TimeWindows } from "./windows.ts";

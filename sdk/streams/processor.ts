@@ -1,0 +1,315 @@
+/**
+ * Runs one sub-topology over a batch of records of one source partition, depth first as Kafka
+ * Streams does, against a state-store interface. Pure apart from the stores it is handed: the
+ * StreamTask calls it inside the storage transaction that also commits the input offset and
+ * the outputs, so a batch's effects are all kept or all rolled back.
+ */
+import { keyText, type StateStores } from "./state.ts";
+import type { Topology, TopologyNode } from "./topology.ts";
+import { isClosed, mergeSessions, SessionWindows, type TimeWindows, type Windowed } from "./windows.ts";
+
+/** Key-value (unwindowed) entries sit in the window [0, 0]. */
+const NO_WINDOW = { start: 0, end: 0 };
+
+/** A record as read from the log (the fetched form). */
+export interface InputRecord {
+  key?: string | null;
+  value?: unknown;
+  timestamp: number;
+  headers?: Record<string, string>;
+}
+
+/** A record to produce: to a sink, a repartition topic or the late-records topic. */
+export interface OutputRecord {
+  topic: string;
+  key?: string;
+  value: unknown;
+  timestamp: number;
+  headers?: Record<string, string>;
+}
+
+export interface ProcessResult {
+  /** The highest event time seen, this batch included: the task's watermark. */
+  streamTime: number;
+  outputs: OutputRecord[];
+  /** Records read from the source. */
+  processed: number;
+  /** Records dropped by a window that had closed (also written to the late-records topic). */
+  late: number;
+  /** Records the source's schemas rejected. */
+  skipped: number;
+  /** Records dropped as duplicates. */
+  deduped: number;
+}
+
+interface Flowing {
+  key: unknown;
+  value: unknown;
+  ts: number;
+}
+
+/** What a repartition topic's records carry: the key and value as the topology had them. */
+interface Repartitioned {
+  k: unknown;
+  v: unknown;
+}
+
+export function processBatch(
+  topology: Topology,
+  subTopology: number,
+  sourceTopic: string,
+  records: readonly InputRecord[],
+  stores: StateStores,
+  streamTime: number,
+): ProcessResult {
+  const run = new Run(topology, stores, streamTime);
+  const sub = topology.subTopologies[subTopology];
+  if (!sub) throw new Error(`app '${topology.app}' has no sub-topology ${subTopology}`);
+  const source = sub.nodeIds
+    .map((id) => topology.nodes[id]!)
+    .find((n) => n.kind === "source" && n.topic === sourceTopic);
+  if (source?.kind !== "source") {
+    throw new Error(`sub-topology ${subTopology} of app '${topology.app}' does not read '${sourceTopic}'`);
+  }
+  for (const r of records) run.source(source, r);
+  for (const id of sub.nodeIds) run.punctuate(topology.nodes[id]!);
+  return run.result;
+}
+
+class Run {
+  readonly result: ProcessResult;
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly stores: StateStores,
+    streamTime: number,
+  ) {
+    this.result = { streamTime, outputs: [], processed: 0, late: 0, skipped: 0, deduped: 0 };
+  }
+
+  private get streamTime(): number {
+    return this.result.streamTime;
+  }
+
+  source(node: TopologyNode & { kind: "source" }, r: InputRecord): void {
+    this.result.processed++;
+    let rec: Flowing;
+    if (node.internal) {
+      const v = r.value as Repartitioned;
+      rec = { key: v.k, value: v.v, ts: r.timestamp };
+    } else {
+      const key = node.keySchema!.safeParse(r.key ?? null);
+      const value = node.valueSchema!.safeParse(r.value);
+      if (!key.success || !value.success) {
+        this.result.skipped++;
+        return;
+      }
+      const ts = node.timestamp ? Number(node.timestamp(key.data, value.data)) : r.timestamp;
+      if (!Number.isFinite(ts)) {
+        this.result.skipped++;
+        return;
+      }
+      rec = { key: key.data, value: value.data, ts };
+    }
+    // Stream time includes the record itself, so a record never closes its own window.
+    if (rec.ts > this.result.streamTime) this.result.streamTime = rec.ts;
+    this.forward(node, rec);
+  }
+
+  private forward(node: TopologyNode, rec: Flowing): void {
+    for (const c of node.children) this.process(this.topology.nodes[c]!, rec);
+  }
+
+  private process(node: TopologyNode, rec: Flowing): void {
+    switch (node.kind) {
+      case "source":
+        throw new Error("a source has no parent");
+      case "filter":
+        if (node.fn(rec.key, rec.value)) this.forward(node, rec);
+        return;
+      case "map": {
+        const [key, value] = node.fn(rec.key, rec.value);
+        this.forward(node, { key, value, ts: rec.ts });
+        return;
+      }
+      case "mapValues":
+        this.forward(node, { ...rec, value: node.fn(rec.value, rec.key) });
+        return;
+      case "flatMap":
+        for (const [key, value] of node.fn(rec.key, rec.value)) this.forward(node, { key, value, ts: rec.ts });
+        return;
+      case "selectKey":
+        this.forward(node, { ...rec, key: node.fn(rec.key, rec.value) });
+        return;
+      case "peek":
+        node.fn(rec.key, rec.value);
+        this.forward(node, rec);
+        return;
+      case "merge":
+      case "passthrough":
+        this.forward(node, rec);
+        return;
+      case "branch": {
+        const i = node.predicates.findIndex((p) => p(rec.key, rec.value));
+        if (i !== -1) this.process(this.topology.nodes[node.children[i]!]!, rec);
+        return;
+      }
+      case "dedupe":
+        this.dedupe(node, rec);
+        return;
+      case "aggregate":
+        if (node.windows instanceof SessionWindows) this.sessionAggregate(node, node.windows, rec);
+        else this.aggregate(node, rec);
+        return;
+      case "suppress":
+        this.buffer(node, rec);
+        return;
+      case "sink":
+        this.sink(node, rec);
+        return;
+    }
+  }
+
+  private dedupe(node: TopologyNode & { kind: "dedupe" }, rec: Flowing): void {
+    const id = keyText(node.id(rec.key, rec.value));
+    const seen = this.stores.overlapping(node.store, id, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)[0];
+    if (seen && Math.abs(rec.ts - seen.windowStart) <= node.withinMs) {
+      this.result.deduped++;
+      return;
+    }
+    if (seen) this.stores.delete(node.store, id, seen.windowStart, seen.windowEnd);
+    // The window is the span in which copies are dropped: purge removes it once it has passed.
+    this.stores.put({
+      store: node.store,
+      key: id,
+      keyValue: id,
+      windowStart: rec.ts,
+      windowEnd: rec.ts + node.withinMs,
+      value: null,
+    });
+    this.forward(node, rec);
+  }
+
+  private aggregate(node: TopologyNode & { kind: "aggregate" }, rec: Flowing): void {
+    const key = keyText(rec.key);
+    const spec = node.windows as TimeWindows | undefined;
+    const open = spec ? spec.windowsFor(rec.ts).filter((w) => !isClosed(spec, w.end, this.streamTime)) : [NO_WINDOW];
+    if (open.length === 0) {
+      this.late(node, rec, key);
+      return;
+    }
+    for (const w of open) {
+      const found = this.stores.get(node.store, key, w.start, w.end);
+      const agg = node.add(rec.key, rec.value, found ? found.value : node.init());
+      this.stores.put({
+        store: node.store,
+        key,
+        keyValue: rec.key,
+        windowStart: w.start,
+        windowEnd: w.end,
+        value: agg,
+      });
+      const outKey: unknown = node.windows
+        ? ({ key: rec.key, start: w.start, end: w.end } satisfies Windowed<unknown>)
+        : rec.key;
+      this.forward(node, { key: outKey, value: agg, ts: rec.ts });
+    }
+  }
+
+  private sessionAggregate(node: TopologyNode & { kind: "aggregate" }, spec: SessionWindows, rec: Flowing): void {
+    const key = keyText(rec.key);
+    if (isClosed(spec, rec.ts, this.streamTime)) {
+      this.late(node, rec, key);
+      return;
+    }
+    // Closed sessions are final (and may have been emitted): a record beside one starts anew.
+    const touching = this.stores
+      .overlapping(node.store, key, rec.ts - spec.gapMs, rec.ts + spec.gapMs)
+      .filter((s) => !isClosed(spec, s.windowEnd, this.streamTime));
+    const merged = mergeSessions(
+      touching.map((s) => ({ start: s.windowStart, end: s.windowEnd })),
+      rec.ts,
+    );
+    let agg: unknown;
+    for (const s of touching) {
+      agg = agg === undefined ? s.value : node.merge!(rec.key, agg, s.value);
+      this.stores.delete(node.store, key, s.windowStart, s.windowEnd);
+      if (s.windowStart !== merged.start || s.windowEnd !== merged.end) {
+        // The session was merged into a bigger one: downstream forgets it (a tombstone).
+        this.forward(node, { key: { key: rec.key, start: s.windowStart, end: s.windowEnd }, value: null, ts: rec.ts });
+      }
+    }
+    const value = node.add(rec.key, rec.value, agg === undefined ? node.init() : agg);
+    this.stores.put({
+      store: node.store,
+      key,
+      keyValue: rec.key,
+      windowStart: merged.start,
+      windowEnd: merged.end,
+      value,
+    });
+    this.forward(node, { key: { key: rec.key, start: merged.start, end: merged.end }, value, ts: rec.ts });
+  }
+
+  private late(node: TopologyNode & { kind: "aggregate" }, rec: Flowing, key: string): void {
+    this.result.late++;
+    this.result.outputs.push({
+      topic: this.topology.lateRecordsTopic,
+      key,
+      value: rec.value ?? null,
+      timestamp: rec.ts,
+      headers: { store: node.store, "stream-time": String(this.streamTime) },
+    });
+  }
+
+  private buffer(node: TopologyNode & { kind: "suppress" }, rec: Flowing): void {
+    const w = rec.key as Windowed<unknown>;
+    const key = keyText(w.key);
+    if (rec.value === null) {
+      this.stores.delete(node.store, key, w.start, w.end);
+      return;
+    }
+    this.stores.put({
+      store: node.store,
+      key,
+      keyValue: w.key,
+      windowStart: w.start,
+      windowEnd: w.end,
+      value: { value: rec.value, ts: rec.ts },
+    });
+  }
+
+  private sink(node: TopologyNode & { kind: "sink" }, rec: Flowing): void {
+    if (node.internal) {
+      const value: Repartitioned = { k: rec.key, v: rec.value };
+      this.result.outputs.push({ topic: node.topic, key: keyText(rec.key), value, timestamp: rec.ts });
+    } else if (node.windowedKeys) {
+      const w = rec.key as Windowed<unknown>;
+      this.result.outputs.push({
+        topic: node.topic,
+        key: keyText(w.key),
+        value: { key: w.key, start: w.start, end: w.end, value: rec.value ?? null },
+        timestamp: rec.ts,
+      });
+    } else {
+      const key = rec.key === null || rec.key === undefined ? undefined : keyText(rec.key);
+      this.result.outputs.push({ topic: node.topic, key, value: rec.value ?? null, timestamp: rec.ts });
+    }
+  }
+
+  /** End of batch: emit windows that closed, forget what is past retention. */
+  punctuate(node: TopologyNode): void {
+    if (node.kind === "suppress") {
+      const delay = node.windows.closesAt(0);
+      for (const e of this.stores.endedBy(node.store, this.streamTime - delay)) {
+        this.stores.delete(node.store, e.key, e.windowStart, e.windowEnd);
+        const { value, ts } = e.value as { value: unknown; ts: number };
+        this.forward(node, { key: { key: e.keyValue, start: e.windowStart, end: e.windowEnd }, value, ts });
+      }
+    } else if (node.kind === "aggregate" && node.windows) {
+      this.stores.purge(node.store, this.streamTime - node.windows.closesAt(0) - node.retentionMs);
+    } else if (node.kind === "dedupe") {
+      this.stores.purge(node.store, this.streamTime);
+    }
+  }
+}
