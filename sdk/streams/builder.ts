@@ -217,7 +217,7 @@ export class KStream<K, V> {
       throw new RangeError(`dedupe withinMs must be a positive integer of milliseconds, got ${options.withinMs}`);
     }
     const store = this.app.claimStore(options.name);
-    return this.next({ kind: "dedupe", id: options.id, withinMs: options.withinMs, store });
+    return this.next({ kind: "dedupe", idOf: options.id, withinMs: options.withinMs, store });
   }
 
   /** Groups by the current key (through a repartition topic if the key was changed). */

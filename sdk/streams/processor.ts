@@ -171,7 +171,7 @@ class Run {
   }
 
   private dedupe(node: TopologyNode & { kind: "dedupe" }, rec: Flowing): void {
-    const id = keyText(node.id(rec.key, rec.value));
+    const id = keyText(node.idOf(rec.key, rec.value));
     const seen = this.stores.overlapping(node.store, id, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)[0];
     if (seen && Math.abs(rec.ts - seen.windowStart) <= node.withinMs) {
       this.result.deduped++;

@@ -25,7 +25,7 @@ export type NodeSpec =
   /** Sends each record to the first branch whose predicate matches (children in predicate order). */
   | { kind: "branch"; predicates: AnyFn[] }
   | { kind: "passthrough" }
-  | { kind: "dedupe"; id: AnyFn; withinMs: number; store: string }
+  | { kind: "dedupe"; idOf: AnyFn; withinMs: number; store: string }
   | {
       kind: "aggregate";
       store: string;

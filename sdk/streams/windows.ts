@@ -67,7 +67,8 @@ export class TimeWindows {
     const out: WindowBounds[] = [];
     // The newest window containing t starts at the last multiple of advance at or before t.
     const newest = Math.floor(t / this.advanceMs) * this.advanceMs;
-    for (let start = newest; start > t - this.sizeMs; start -= this.advanceMs) {
+    // As in Kafka, no window starts before the epoch.
+    for (let start = newest; start > t - this.sizeMs && start >= 0; start -= this.advanceMs) {
       out.unshift({ start, end: start + this.sizeMs });
     }
     return out;
