@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
+import { upstashRoutes } from "./compat/upstash/routes.ts";
 import { ApiError } from "./errors.ts";
 import { bearerAuth } from "./middleware/auth.ts";
 import { groupsRoutes } from "./routes/groups.ts";
@@ -19,6 +20,8 @@ app.route("/v1/topics", topicsRoutes);
 app.route("/v1/topics", recordsRoutes);
 app.route("/v1/groups", groupsRoutes);
 app.route("/v1/producers", producersRoutes);
+// The Upstash Kafka REST API (for the @upstash/kafka client), with HTTP Basic auth.
+app.route("/upstash", upstashRoutes);
 
 app.notFound((c) =>
   c.json(

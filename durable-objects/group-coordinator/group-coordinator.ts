@@ -21,10 +21,12 @@ import {
   handOut,
   mayCommit,
   nextExpiry,
+  positionOf,
   rebalance,
   removeMember,
   type StoredGroup,
   sameTopics,
+  setPositions,
   stateName,
   subscribedTopics,
   toStored,
@@ -36,6 +38,7 @@ import type {
   HeartbeatAnswer,
   JoinAnswer,
   JoinRequest,
+  MemberPosition,
   OffsetCommit,
   PartitionLag,
   ResetTarget,
@@ -99,9 +102,9 @@ export class GroupCoordinator extends DurableObject<Env> {
         changed = true;
       }
     }
-    let memberId = request.memberId;
+    let memberId = request.memberId ?? request.instanceId;
     const existing = memberId ? g.members.get(memberId) : undefined;
-    if (memberId && !existing) {
+    if (memberId && !existing && request.instanceId === undefined) {
       return failure(
         "UNKNOWN_MEMBER_ID",
         `member '${memberId}' is not in group '${request.group}' (its session may have expired); join without a memberId`,
@@ -114,7 +117,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       existing.sessionTimeoutMs = request.sessionTimeoutMs;
       existing.lastSeen = now;
     } else {
-      memberId = `member-${crypto.randomUUID()}`;
+      memberId = request.instanceId ?? `member-${crypto.randomUUID()}`;
       g.members.set(memberId, {
         memberId,
         topics: [...request.topics],
@@ -206,6 +209,50 @@ export class GroupCoordinator extends DurableObject<Env> {
     }
     this.writeOffsets(request.offsets);
     return { ok: true, committed: request.offsets };
+  }
+
+  /**
+   * What a member holds, at which generation, with its kept read position and the committed
+   * offset of each partition: all a stateless consumer needs to go on reading.
+   */
+  async positions(
+    group: string,
+    memberId: string,
+  ): Promise<Result<{ generation: number; partitions: MemberPosition[] }>> {
+    const g = this.group;
+    if (!g.members.has(memberId)) return unknownMember(group, memberId);
+    const owned = g.owned.get(memberId) ?? { generation: g.generation, partitions: [] };
+    const committed = this.committed();
+    return {
+      ok: true,
+      generation: owned.generation,
+      partitions: owned.partitions.map((tp) => ({
+        ...tp,
+        position: positionOf(g, memberId, tp) ?? null,
+        committed: committed.get(`${tp.topic}/${tp.partition}`) ?? null,
+      })),
+    };
+  }
+
+  /** Keeps read positions for a member, fenced like a commit (see GroupState.positions). */
+  async seek(
+    group: string,
+    memberId: string,
+    generation: number,
+    offsets: OffsetCommit[],
+  ): Promise<Result<{ kept: number }>> {
+    const g = this.group;
+    if (!g.members.has(memberId)) return unknownMember(group, memberId);
+    const refused = setPositions(g, memberId, generation, offsets);
+    if (refused) {
+      return failure(
+        "ILLEGAL_GENERATION",
+        `member '${memberId}' does not own ${refused.topic}/${refused.partition} at generation ${generation} (the group is at generation ${g.generation}); join again`,
+        { group, generation: g.generation, topic: refused.topic, partition: refused.partition },
+      );
+    }
+    this.save();
+    return { ok: true, kept: offsets.length };
   }
 
   /** Committed offsets with lag: of every partition of `topic`, or of everything committed. */

@@ -33,6 +33,12 @@ export interface GroupState {
   owned: Map<string, Owned>;
   /** Partition counts of the subscribed topics, as last seen. */
   partitions: Map<string, number>;
+  /**
+   * Read positions kept for members that cannot keep their own (stateless HTTP consumers such
+   * as the Upstash REST API's instances): member id → partition key → next offset to read.
+   * Only for partitions the member holds; they may run ahead of the committed offsets.
+   */
+  positions: Map<string, Map<string, number>>;
 }
 
 export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable";
@@ -45,6 +51,7 @@ export function emptyGroup(): GroupState {
     target: new Map(),
     owned: new Map(),
     partitions: new Map(),
+    positions: new Map(),
   };
 }
 
@@ -81,6 +88,11 @@ export function handOut(state: GroupState, memberId: string): Owned {
   const partitions = (state.target.get(memberId) ?? []).filter((tp) => !takenByOthers.has(key(tp)));
   const owned = { generation: state.generation, partitions };
   state.owned.set(memberId, owned);
+  const positions = state.positions.get(memberId);
+  if (positions) {
+    const held = new Set(partitions.map(key));
+    for (const k of positions.keys()) if (!held.has(k)) positions.delete(k);
+  }
   return owned;
 }
 
@@ -88,6 +100,7 @@ export function removeMember(state: GroupState, memberId: string): void {
   state.members.delete(memberId);
   state.owned.delete(memberId);
   state.target.delete(memberId);
+  state.positions.delete(memberId);
 }
 
 /** Members silent for longer than their session timeout. */
@@ -122,6 +135,33 @@ export function mayCommit(state: GroupState, memberId: string, generation: numbe
   return owned.partitions.some((x) => x.topic === tp.topic && x.partition === tp.partition);
 }
 
+/** A member's kept read position in `tp`, if it has one. */
+export function positionOf(state: GroupState, memberId: string, tp: TopicPartition): number | undefined {
+  return state.positions.get(memberId)?.get(key(tp));
+}
+
+/**
+ * Keeps `offsets` as the member's read positions. Fenced like a commit: the member must hold
+ * every partition at `generation`; answers the first partition it does not hold (and keeps
+ * nothing then).
+ */
+export function setPositions(
+  state: GroupState,
+  memberId: string,
+  generation: number,
+  offsets: readonly (TopicPartition & { offset: number })[],
+): TopicPartition | undefined {
+  const refused = offsets.find((o) => !mayCommit(state, memberId, generation, o));
+  if (refused) return refused;
+  let positions = state.positions.get(memberId);
+  if (!positions) {
+    positions = new Map();
+    state.positions.set(memberId, positions);
+  }
+  for (const o of offsets) positions.set(key(o), o.offset);
+  return undefined;
+}
+
 export function sameTopics(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   const sa = [...a].sort();
@@ -137,6 +177,8 @@ export interface StoredGroup {
   target: [string, TopicPartition[]][];
   owned: [string, Owned][];
   partitions: [string, number][];
+  /** Absent in groups stored before positions were kept. */
+  positions?: [string, [string, number][]][];
 }
 
 export function toStored(state: GroupState): StoredGroup {
@@ -147,6 +189,7 @@ export function toStored(state: GroupState): StoredGroup {
     target: [...state.target],
     owned: [...state.owned],
     partitions: [...state.partitions],
+    positions: [...state.positions].map(([id, p]) => [id, [...p]]),
   };
 }
 
@@ -159,5 +202,6 @@ export function fromStored(stored: StoredGroup, now: number): GroupState {
     target: new Map(stored.target),
     owned: new Map(stored.owned),
     partitions: new Map(stored.partitions),
+    positions: new Map((stored.positions ?? []).map(([id, p]) => [id, new Map(p)])),
   };
 }

@@ -8,6 +8,12 @@ export interface JoinRequest {
   group: string;
   topics: string[];
   memberId?: string;
+  /**
+   * A stable member id chosen by the caller (Kafka's static membership, group.instance.id):
+   * the member is created with this id if it is not in the group. The Upstash REST API's
+   * consumer instances join this way, as the worker keeps no state between their calls.
+   */
+  instanceId?: string;
   sessionTimeoutMs: number;
   assignor: AssignorName;
 }
@@ -30,6 +36,16 @@ export interface CommitRequest {
   memberId?: string;
   generation?: number;
   offsets: OffsetCommit[];
+}
+
+/** A member's read state of one partition it holds (for consumers that keep no state). */
+export interface MemberPosition {
+  topic: string;
+  partition: number;
+  /** The kept read position, if any: the next offset to read. */
+  position: number | null;
+  /** The group's committed offset, if any. */
+  committed: number | null;
 }
 
 export type ResetTarget = "earliest" | "latest" | { timestamp: number } | { offset: number };

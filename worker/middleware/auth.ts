@@ -31,6 +31,14 @@ function matches(given: Uint8Array, tokens: Uint8Array[]): boolean {
   return ok;
 }
 
+/**
+ * Whether `token` is one of the configured API tokens (constant-time). For routes that carry
+ * the token another way than a bearer header (the Upstash compatibility API's Basic auth).
+ */
+export function isValidToken(env: Env, token: string): boolean {
+  return matches(encoder.encode(token), tokensOf(env));
+}
+
 export const bearerAuth = createMiddleware<{ Bindings: Env }>(async (c, next) => {
   const tokens = tokensOf(c.env);
   const challenge = { "WWW-Authenticate": 'Bearer realm="tributary"' };
