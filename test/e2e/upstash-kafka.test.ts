@@ -334,3 +334,45 @@ describe("errors", () => {
     expect((await tributary.fetch({ topic, partition: 0, offset: 0 })).records).toEqual([]);
   }, 60_000);
 });
+
+describe("the REST API itself", () => {
+  const auth = { authorization: `Basic ${btoa(`any-user:${token}`)}` };
+  const call = async (method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) => {
+    const res = await fetch(`${baseUrl}/upstash${path}`, {
+      method,
+      body: init.body,
+      headers: { ...auth, ...init.headers },
+    });
+    return { status: res.status, headers: res.headers, json: JSON.parse(await res.text()) };
+  };
+
+  it("answers every refusal as JSON {error, status}: no credentials, bad JSON, bad names, unknown routes", async () => {
+    const noAuth = await call("GET", "/topics", { headers: { authorization: "" } });
+    expect(noAuth.status).toBe(401);
+    expect(noAuth.headers.get("www-authenticate")).toBe('Basic realm="tributary"');
+    expect(noAuth.json).toEqual({ error: expect.stringMatching(/^UNAUTHENTICATED: missing credentials/), status: 401 });
+
+    const badJson = await call("POST", "/produce", { body: "{not json" });
+    expect(badJson.status).toBe(400);
+    expect(badJson.json.error).toMatch(/^INVALID_REQUEST: the request body is not valid JSON/);
+
+    const badGroup = await call("POST", "/commit/bad%20group/i", { body: "null" });
+    expect(badGroup.status).toBe(400);
+    expect(badGroup.json.error).toMatch(/^INVALID_GROUP_ID: consumer group id in the path/);
+
+    const nowhere = await call("GET", "/produce");
+    expect(nowhere).toMatchObject({ status: 404, json: { error: expect.stringMatching(/^NOT_FOUND: /), status: 404 } });
+  });
+
+  it("serves the curl forms of Upstash's docs: produce with the message in the path, consume with the topic in it", async () => {
+    const topic = await newTopic(1);
+    const produced = await call("GET", `/produce/${topic}/hello_kafka`);
+    expect(produced.json).toEqual({ topic, partition: 0, offset: 0, timestamp: expect.any(Number) });
+    const group = unique("group");
+    const consumed = await call("GET", `/consume/${group}/i/${topic}`, {
+      headers: { "Kafka-Auto-Offset-Reset": "earliest" },
+    });
+    expect(consumed.json.map((m: { value: string }) => m.value)).toEqual(["hello_kafka"]);
+    await kafka.admin().removeConsumerInstance(group, "i");
+  });
+});
