@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
-		durableNamespaces: "Controller" | "PartitionLog" | "GroupCoordinator";
+		durableNamespaces: "Controller" | "PartitionLog" | "GroupCoordinator" | "StreamTask";
 	}
 	interface Env {
 		MAX_REQUEST_BYTES: "16777216";
@@ -11,6 +11,7 @@ declare namespace Cloudflare {
 		CONTROLLER: DurableObjectNamespace<import("./index").Controller>;
 		PARTITION_LOG: DurableObjectNamespace<import("./index").PartitionLog>;
 		GROUP_COORDINATOR: DurableObjectNamespace<import("./index").GroupCoordinator>;
+		STREAM_TASK: DurableObjectNamespace<import("./index").StreamTask>;
 	}
 }
 interface Env extends Cloudflare.Env {}

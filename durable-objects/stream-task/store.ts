@@ -1,0 +1,217 @@
+/**
+ * The SQL of a stream task: its state stores, its input offsets, its stream time, the next
+ * producer sequence per output partition, and the outbox of batches still to produce. The
+ * task writes all of these for one input batch in one `transactionSync`. Everything here is
+ * synchronous.
+ */
+import type { StateStores, StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
+import type { Migration } from "../shared/migrations.ts";
+import type { OutboxBatch } from "./outbox.ts";
+
+export const MIGRATIONS: readonly Migration[] = [
+  (sql) => {
+    sql.exec("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+    // The offset of the next record to read, per source topic (Kafka's committed offset).
+    sql.exec("CREATE TABLE offsets (topic TEXT PRIMARY KEY, next_offset INTEGER NOT NULL)");
+    // Key-value entries sit in the window [0, 0]; `key_json` keeps the key as the topology had it.
+    sql.exec(`CREATE TABLE state (
+      store TEXT NOT NULL,
+      key TEXT NOT NULL,
+      ws INTEGER NOT NULL,
+      we INTEGER NOT NULL,
+      key_json TEXT NOT NULL,
+      value TEXT NOT NULL,
+      PRIMARY KEY (store, key, ws, we)
+    ) WITHOUT ROWID`);
+    sql.exec("CREATE INDEX state_by_end ON state (store, we)");
+    sql.exec(`CREATE TABLE sequences (
+      topic TEXT NOT NULL,
+      partition INTEGER NOT NULL,
+      next_sequence INTEGER NOT NULL,
+      PRIMARY KEY (topic, partition)
+    )`);
+    sql.exec(`CREATE TABLE outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      topic TEXT NOT NULL,
+      topic_id TEXT NOT NULL,
+      partition INTEGER NOT NULL,
+      sequence INTEGER NOT NULL,
+      records TEXT NOT NULL
+    )`);
+  },
+];
+
+interface StateRow {
+  key: string;
+  ws: number;
+  we: number;
+  key_json: string;
+  value: string;
+  [column: string]: SqlStorageValue;
+}
+
+function toEntry(r: StateRow): StoreEntry {
+  return {
+    key: r.key,
+    keyValue: JSON.parse(r.key_json),
+    windowStart: r.ws,
+    windowEnd: r.we,
+    value: JSON.parse(r.value),
+  };
+}
+
+const COLUMNS = "key, ws, we, key_json, value";
+
+export class TaskStore implements StateStores {
+  constructor(private readonly sql: SqlStorage) {}
+
+  getMeta(k: string): string | undefined {
+    return this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0]?.v;
+  }
+
+  setMeta(k: string, v: string): void {
+    this.sql.exec("INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = ?2", k, v);
+  }
+
+  offsets(): Map<string, number> {
+    const rows = this.sql.exec<{ topic: string; next_offset: number }>("SELECT topic, next_offset FROM offsets");
+    return new Map(rows.toArray().map((r) => [r.topic, r.next_offset]));
+  }
+
+  setOffset(topic: string, next: number): void {
+    this.sql.exec(
+      "INSERT INTO offsets (topic, next_offset) VALUES (?1, ?2) ON CONFLICT (topic) DO UPDATE SET next_offset = ?2",
+      topic,
+      next,
+    );
+  }
+
+  /** Takes `count` sequence numbers for (topic, partition): the first one taken. */
+  takeSequence(topic: string, partition: number, count: number): number {
+    const row = this.sql
+      .exec<{ next_sequence: number }>(
+        "SELECT next_sequence FROM sequences WHERE topic = ? AND partition = ?",
+        topic,
+        partition,
+      )
+      .toArray()[0];
+    const first = row?.next_sequence ?? 0;
+    this.sql.exec(
+      "INSERT INTO sequences (topic, partition, next_sequence) VALUES (?1, ?2, ?3) ON CONFLICT (topic, partition) DO UPDATE SET next_sequence = ?3",
+      topic,
+      partition,
+      first + count,
+    );
+    return first;
+  }
+
+  addToOutbox(b: Omit<OutboxBatch, "id">): void {
+    this.sql.exec(
+      "INSERT INTO outbox (topic, topic_id, partition, sequence, records) VALUES (?, ?, ?, ?, ?)",
+      b.topic,
+      b.topicId,
+      b.partition,
+      b.sequence,
+      JSON.stringify(b.records),
+    );
+  }
+
+  outbox(): OutboxBatch[] {
+    return this.sql
+      .exec<{ id: number; topic: string; topic_id: string; partition: number; sequence: number; records: string }>(
+        "SELECT * FROM outbox ORDER BY id",
+      )
+      .toArray()
+      .map((r) => ({
+        id: r.id,
+        topic: r.topic,
+        topicId: r.topic_id,
+        partition: r.partition,
+        sequence: r.sequence,
+        records: JSON.parse(r.records),
+      }));
+  }
+
+  outboxSize(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+  }
+
+  removeFromOutbox(id: number): void {
+    this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+  }
+
+  get(store: string, key: string, start: number, end: number): StoreEntry | undefined {
+    const row = this.sql
+      .exec<StateRow>(
+        `SELECT ${COLUMNS} FROM state WHERE store = ? AND key = ? AND ws = ? AND we = ?`,
+        store,
+        key,
+        start,
+        end,
+      )
+      .toArray()[0];
+    return row ? toEntry(row) : undefined;
+  }
+
+  put(e: StoreEntry & { store: string }): void {
+    this.sql.exec(
+      "INSERT INTO state (store, key, ws, we, key_json, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (store, key, ws, we) DO UPDATE SET value = ?6, key_json = ?5",
+      e.store,
+      e.key,
+      e.windowStart,
+      e.windowEnd,
+      JSON.stringify(e.keyValue ?? null),
+      JSON.stringify(e.value ?? null),
+    );
+  }
+
+  delete(store: string, key: string, start: number, end: number): void {
+    this.sql.exec("DELETE FROM state WHERE store = ? AND key = ? AND ws = ? AND we = ?", store, key, start, end);
+  }
+
+  overlapping(store: string, key: string, from: number, to: number): StoreEntry[] {
+    return this.sql
+      .exec<StateRow>(
+        `SELECT ${COLUMNS} FROM state WHERE store = ? AND key = ? AND ws <= ? AND we >= ? ORDER BY ws`,
+        store,
+        key,
+        to,
+        from,
+      )
+      .toArray()
+      .map(toEntry);
+  }
+
+  endedBy(store: string, end: number): StoreEntry[] {
+    return this.sql
+      .exec<StateRow>(`SELECT ${COLUMNS} FROM state WHERE store = ? AND we <= ? ORDER BY we, ws, key`, store, end)
+      .toArray()
+      .map(toEntry);
+  }
+
+  purge(store: string, end: number): void {
+    this.sql.exec("DELETE FROM state WHERE store = ? AND we < ?", store, end);
+  }
+
+  scan(store: string, scan: StoreScan): StoreEntry[] {
+    const where = ["store = ?"];
+    const args: SqlStorageValue[] = [store];
+    if (scan.key !== undefined) {
+      where.push("key = ?");
+      args.push(scan.key);
+    }
+    if (scan.from !== undefined) {
+      where.push("ws >= ?");
+      args.push(scan.from);
+    }
+    if (scan.to !== undefined) {
+      where.push("ws <= ?");
+      args.push(scan.to);
+    }
+    args.push(scan.limit);
+    return this.sql
+      .exec<StateRow>(`SELECT ${COLUMNS} FROM state WHERE ${where.join(" AND ")} ORDER BY key, ws LIMIT ?`, ...args)
+      .toArray()
+      .map(toEntry);
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * StreamTask: one sub-topology of one stream app on one partition of its sources. It reads its
+ * partition in order, runs the topology (sdk/streams/processor.ts) and commits, in one storage
+ * transaction per input batch, the state stores, the input offset, the stream time and the
+ * outputs to produce (an outbox whose batches carry their producer sequence). Outputs are then
+ * appended with the task's idempotent producer id; a batch re-sent after a crash has the same
+ * sequence and is answered as a duplicate, so no record is counted twice or lost.
+ *
+ * The task runs from its alarm: each round long-polls its source partition (so an append wakes
+ * it) and sets the next alarm at once after progress, a little later when idle.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { TopicMeta } from "../../durable-objects/controller/types.ts";
+import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import { MAX_MESSAGE_BYTES } from "../../sdk/protocol/schemas.ts";
+import type { InputRecord } from "../../sdk/streams/processor.ts";
+import { processBatch } from "../../sdk/streams/processor.ts";
+import type { StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
+import type { SubTopology, Topology } from "../../sdk/streams/topology.ts";
+import { routeRecords } from "../../worker/produce.ts";
+import { findStreamApp } from "../../worker/stream-apps.ts";
+import { controllerStub, partitionStub } from "../../worker/stubs.ts";
+import { encodeRecords } from "../partition-log/encode.ts";
+import type { ProducerStamp } from "../partition-log/idempotence.ts";
+import type { AppendSuccess, FetchSuccess, PartitionRef } from "../partition-log/types.ts";
+import { ensureTopic } from "../shared/append.ts";
+import { migrate } from "../shared/migrations.ts";
+import { type OutboxBatch, type OutputTopic, planOutbox } from "./outbox.ts";
+import { MIGRATIONS, TaskStore } from "./store.ts";
+import type { FaultPoint, TaskCounters, TaskIdentity, TaskStatus } from "./types.ts";
+
+/** Records per input batch (one transaction each). */
+const BATCH_RECORDS = 500;
+const BATCH_BYTES = 1024 * 1024;
+/** How long a round waits on its source partition for new records. */
+const LONG_POLL_MS = 1_000;
+/** Next round when idle (after a long poll) or when a round failed. */
+const IDLE_DELAY_MS = 50;
+const ERROR_DELAY_MS = 1_000;
+/** How long resolved topic metadata is trusted (partition counts of outputs may grow). */
+const TOPICS_TTL_MS = 10_000;
+
+const NO_COUNTERS: TaskCounters = { processed: 0, late: 0, skipped: 0, deduped: 0, produced: 0, batches: 0 };
+
+export class StreamTask extends DurableObject<Env> {
+  private readonly store: TaskStore;
+  private identity: TaskIdentity | null = null;
+  private pumping = false;
+  private fault: FaultPoint | null = null;
+  private lastError: string | null = null;
+  /** Cached state, dropped on any failure (as a crash would drop it). */
+  private topics = new Map<string, TopicMeta>();
+  private topicsAt = 0;
+  private readonly highWatermarks = new Map<string, number>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new TaskStore(ctx.storage.sql);
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, MIGRATIONS);
+      const identity = this.store.getMeta("identity");
+      this.identity = identity ? (JSON.parse(identity) as TaskIdentity) : null;
+    });
+  }
+
+  /** Makes this object the task `identity` and keeps it running (idempotent). */
+  async start(identity: TaskIdentity): Promise<Result<{ status: TaskStatus }>> {
+    if (this.identity && JSON.stringify(this.identity) !== JSON.stringify(identity)) {
+      return failure("INVALID_REQUEST", `this object is task ${JSON.stringify(this.identity)}`);
+    }
+    if (!this.identity) {
+      this.identity = identity;
+      this.store.setMeta("identity", JSON.stringify(identity));
+    }
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+    return { ok: true, status: this.status() };
+  }
+
+  status(): TaskStatus {
+    const id = this.identity ?? { app: "", subTopology: 0, partition: 0 };
+    const offsets = this.store.offsets();
+    const sub = this.identity ? findStreamApp(id.app)?.topology().subTopologies[id.subTopology] : undefined;
+    return {
+      ...id,
+      sources: (sub?.sources ?? []).map((topic) => {
+        const offset = offsets.get(topic) ?? 0;
+        const hw = this.highWatermarks.get(topic);
+        return { topic, offset, highWatermark: hw ?? null, lag: hw === undefined ? null : Math.max(0, hw - offset) };
+      }),
+      streamTime: this.streamTime(),
+      counters: this.counters(),
+      pendingOutputs: this.store.outboxSize(),
+      faultsInjected: this.faultsInjected(),
+      lastError: this.lastError,
+    };
+  }
+
+  /** Entries of one of this task's stores (an interactive query). */
+  query(store: string, scan: StoreScan): StoreEntry[] {
+    return this.store.scan(store, scan);
+  }
+
+  /** Runs one round now, without waiting for records. */
+  async wake(): Promise<TaskStatus> {
+    await this.round(0);
+    return this.status();
+  }
+
+  /**
+   * Tests only (TRIBUTARY_FAULTS=1 in the test config, never in wrangler.toml): the next batch
+   * crashes the task (its object is aborted, losing all in-memory state) right before its
+   * transaction commits, right after it (before its outputs are produced), or after an output
+   * batch was appended but before the outbox forgot it.
+   */
+  injectFault(point: FaultPoint): Result<object> {
+    // Declared by worker/test-env.d.ts, not by wrangler.toml (production never sets it).
+    if ((this.env as { TRIBUTARY_FAULTS?: string }).TRIBUTARY_FAULTS !== "1") {
+      return failure("INVALID_REQUEST", "fault injection is off (TRIBUTARY_FAULTS is not set)");
+    }
+    this.fault = point;
+    return { ok: true };
+  }
+
+  override async alarm(): Promise<void> {
+    if (!this.identity) return;
+    const progressed = await this.round(LONG_POLL_MS);
+    const delay = this.lastError ? ERROR_DELAY_MS : progressed ? 0 : IDLE_DELAY_MS;
+    await this.ctx.storage.setAlarm(Date.now() + delay);
+  }
+
+  /** One round: produce pending outputs, then read, process and commit a batch per source. */
+  private async round(waitMs: number): Promise<boolean> {
+    if (this.pumping || !this.identity) return false;
+    this.pumping = true;
+    try {
+      const progressed = await this.pump(this.identity, waitMs);
+      this.lastError = null;
+      return progressed;
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+      // Like a crash: forget everything not in storage.
+      this.topics = new Map();
+      this.topicsAt = 0;
+      if (!this.lastError.startsWith("injected crash"))
+        console.error(`stream task ${JSON.stringify(this.identity)}`, err);
+      return false;
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async pump(id: TaskIdentity, waitMs: number): Promise<boolean> {
+    const app = findStreamApp(id.app);
+    if (!app) throw new Error(`app '${id.app}' is not registered in worker/stream-apps.ts`);
+    const topology = app.topology();
+    const sub = topology.subTopologies[id.subTopology];
+    if (!sub) throw new Error(`app '${id.app}' has no sub-topology ${id.subTopology}`);
+    await this.resolveTopics(topology, sub, id.partition);
+    const producer = await this.producer(id);
+    await this.flush(producer);
+    const offsets = this.store.offsets();
+    let progressed = false;
+    for (const topic of sub.sources) {
+      const ref = this.refOf(topic, id.partition);
+      const offset = offsets.get(topic) ?? 0;
+      const page = await this.read(ref, offset, sub.sources.length === 1 ? waitMs : 0);
+      this.highWatermarks.set(topic, page.highWatermark);
+      if (page.count === 0) {
+        // Retention removed the records at our offset before we read them: go on from the start.
+        if (page.nextOffset > offset) this.store.setOffset(topic, page.nextOffset);
+        continue;
+      }
+      this.commit(topology, sub, topic, JSON.parse(page.records) as InputRecord[], page.nextOffset);
+      if (this.fault === "after-commit") this.crash();
+      await this.flush(producer);
+      progressed = true;
+    }
+    return progressed;
+  }
+
+  /** Reads from `offset`, or from the log start when retention removed the records there. */
+  private async read(ref: PartitionRef, offset: number, waitMs: number): Promise<FetchSuccess> {
+    const stub = partitionStub(this.env, ref);
+    const request = { ref, maxRecords: BATCH_RECORDS, maxBytes: BATCH_BYTES };
+    let page = (await stub.read({ ...request, offset, waitMs })) as Result<FetchSuccess>;
+    const start = page.ok ? undefined : (page.details?.logStartOffset as number | undefined);
+    if (!page.ok && page.code === "OFFSET_OUT_OF_RANGE" && start !== undefined && offset < start) {
+      page = (await stub.read({ ...request, offset: start, waitMs: 0 })) as Result<FetchSuccess>;
+    }
+    if (!page.ok) throw new Error(`reading ${ref.topic}/${ref.partition} failed: ${page.code} ${page.message}`);
+    return page;
+  }
+
+  /** Processes one input batch and commits its effects, offset and outputs atomically. */
+  private commit(topology: Topology, sub: SubTopology, topic: string, records: InputRecord[], nextOffset: number) {
+    const outputs = new Map<string, OutputTopic>([...this.topics].map(([name, t]) => [name, t]));
+    this.ctx.storage.transactionSync(() => {
+      const result = processBatch(topology, sub.id, topic, records, this.store, this.streamTime());
+      this.store.setOffset(topic, nextOffset);
+      this.store.setMeta("streamTime", String(result.streamTime));
+      const c = this.counters();
+      this.store.setMeta(
+        "counters",
+        JSON.stringify({
+          ...c,
+          processed: c.processed + result.processed,
+          late: c.late + result.late,
+          skipped: c.skipped + result.skipped,
+          deduped: c.deduped + result.deduped,
+          batches: c.batches + 1,
+        } satisfies TaskCounters),
+      );
+      const take = (topicId: string, partition: number, count: number) =>
+        this.store.takeSequence(topicId, partition, count);
+      for (const batch of planOutbox(result.outputs, outputs, take)) this.store.addToOutbox(batch);
+      // Thrown inside the transaction: nothing of the batch is kept.
+      if (this.fault === "before-commit") this.crash();
+    });
+  }
+
+  /**
+   * Appends the outbox, in order per output partition (partitions in parallel). A batch leaves
+   * the outbox only once its partition has it; any failure leaves it for the next round.
+   */
+  private async flush(producer: { id: string; epoch: number }): Promise<void> {
+    const byPartition = new Map<string, OutboxBatch[]>();
+    for (const b of this.store.outbox()) {
+      const k = `${b.topicId}/${b.partition}`;
+      byPartition.set(k, [...(byPartition.get(k) ?? []), b]);
+    }
+    const failures = await Promise.all(
+      [...byPartition.values()].map(async (batches) => {
+        for (const b of batches) {
+          const answer = await this.append(b, { ...producer, sequence: b.sequence });
+          if (!answer.ok) return answer;
+          if (this.fault === "after-produce") this.crash();
+          this.ctx.storage.transactionSync(() => {
+            this.store.removeFromOutbox(b.id);
+            // A re-sent batch the partition already had was counted the first time.
+            if (!answer.duplicate) {
+              const c = this.counters();
+              this.store.setMeta("counters", JSON.stringify({ ...c, produced: c.produced + b.records.length }));
+            }
+          });
+        }
+        return undefined;
+      }),
+    );
+    const failed = failures.find((f): f is Failure => f !== undefined);
+    if (failed) throw new Error(`producing to an output partition failed: ${failed.code} ${failed.message}`);
+  }
+
+  private async append(b: OutboxBatch, producer: ProducerStamp): Promise<Result<AppendSuccess>> {
+    const ref = { topic: b.topic, topicId: b.topicId, partition: b.partition };
+    const [batch] = routeRecords(b.records, b.partition + 1, b.topic, b.partition);
+    const encoded = encodeRecords(b.records, this.topics.get(b.topic)?.config.maxMessageBytes ?? MAX_MESSAGE_BYTES);
+    if ("ok" in encoded) return encoded;
+    return (await partitionStub(this.env, ref).append({
+      ref,
+      chunks: encoded.chunks,
+      count: b.records.length,
+      bytes: encoded.bytes,
+      maxTimestamp: batch!.maxTimestamp,
+      usesAppendTime: batch!.usesAppendTime,
+      recordTimestamps: batch!.recordTimestamps,
+      producer,
+    })) as Result<AppendSuccess>;
+  }
+
+  /**
+   * The task's producer id: taken once from the Controller and kept, so every round and every
+   * restart sends with the same id and epoch and the sequences go on where they were.
+   */
+  private async producer(id: TaskIdentity): Promise<{ id: string; epoch: number }> {
+    const kept = this.store.getMeta("producer");
+    if (kept) return JSON.parse(kept) as { id: string; epoch: number };
+    const producer = await controllerStub(this.env).initProducer(
+      `stream-task/${id.app}/${id.subTopology}/${id.partition}`,
+    );
+    this.store.setMeta("producer", JSON.stringify(producer));
+    return producer;
+  }
+
+  /** Source, sink and late-records topics, created when an output topic is missing. */
+  private async resolveTopics(topology: Topology, sub: SubTopology, partition: number): Promise<void> {
+    if (this.topics.size > 0 && Date.now() - this.topicsAt < TOPICS_TTL_MS) return;
+    const controller = controllerStub(this.env);
+    const topics = new Map<string, TopicMeta>();
+    for (const name of sub.sources) {
+      const found = (await controller.getTopic(name)) as Result<{ topic: TopicMeta }>;
+      if (!found.ok) throw new Error(`source topic '${name}' of app '${topology.app}': ${found.message}`);
+      if (partition >= found.topic.partitions) {
+        throw new Error(`source topic '${name}' has no partition ${partition} (it has ${found.topic.partitions})`);
+      }
+      topics.set(name, found.topic);
+    }
+    const replication = topics.get(sub.sources[0]!)?.replicationFactor ?? 1;
+    for (const name of new Set([...sub.sinks, topology.lateRecordsTopic])) {
+      const found = await ensureTopic(this.env, name, replication);
+      if ("ok" in found) throw new Error(`output topic '${name}' of app '${topology.app}': ${found.message}`);
+      topics.set(name, found);
+    }
+    this.topics = topics;
+    this.topicsAt = Date.now();
+  }
+
+  private refOf(topic: string, partition: number): PartitionRef {
+    return { topic, topicId: this.topics.get(topic)!.id, partition };
+  }
+
+  private faultsInjected(): number {
+    return Number(this.store.getMeta("faultsInjected") ?? 0);
+  }
+
+  private streamTime(): number {
+    return Number(this.store.getMeta("streamTime") ?? -1);
+  }
+
+  private counters(): TaskCounters {
+    const kept = this.store.getMeta("counters");
+    return kept ? (JSON.parse(kept) as TaskCounters) : { ...NO_COUNTERS };
+  }
+
+  private crash(): never {
+    const point = this.fault;
+    this.fault = null;
+    throw new InjectedCrash(`injected crash ${point}`);
+  }
+}
+
+class InjectedCrash extends Error {}
