@@ -7,6 +7,7 @@ import { upstashRoutes } from "./compat/upstash/routes.ts";
 import { ApiError } from "./errors.ts";
 import { bearerAuth } from "./middleware/auth.ts";
 import { appsRoutes } from "./routes/apps.ts";
+import { faultsRoutes } from "./routes/faults.ts";
 import { groupsRoutes } from "./routes/groups.ts";
 import { producersRoutes } from "./routes/producers.ts";
 import { recordsRoutes } from "./routes/records.ts";
@@ -21,6 +22,7 @@ app.route("/v1/topics", topicsRoutes);
 app.route("/v1/topics", recordsRoutes);
 app.route("/v1/groups", groupsRoutes);
 app.route("/v1/producers", producersRoutes);
+app.route("/v1/_test/faults", faultsRoutes);
 app.route("/v1/apps", appsRoutes);
 // The Upstash Kafka REST API (for the @upstash/kafka client), with HTTP Basic auth.
 app.route("/upstash", upstashRoutes);

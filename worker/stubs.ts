@@ -15,9 +15,30 @@ export function controllerStub(env: Env) {
 }
 
 /**
- * The PartitionLog holding one partition of one incarnation of a topic. The topic id is part
- * of the name, so a topic deleted and created again lands on fresh, empty objects.
+ * Where replicas go: each replica of a partition gets a different region, so one region's
+ * outage leaves the others (hints only matter when an object is first created).
+ */
+export const LOCATION_HINTS: readonly DurableObjectLocationHint[] = [
+  "enam",
+  "weur",
+  "apac",
+  "wnam",
+  "eeur",
+  "oc",
+  "sam",
+  "afr",
+  "me",
+];
+
+/**
+ * The PartitionLog holding one replica of one partition of one incarnation of a topic. The
+ * topic id is part of the name, so a topic deleted and created again lands on fresh, empty
+ * objects. Replica 0 keeps the name of an unreplicated partition; replicas 1 and up add `/r<n>`.
  */
 export function partitionStub(env: Env, ref: PartitionRef) {
-  return env.PARTITION_LOG.get(env.PARTITION_LOG.idFromName(`${ref.topic}/${ref.topicId}/${ref.partition}`));
+  const base = `${ref.topic}/${ref.topicId}/${ref.partition}`;
+  if (ref.replica === undefined) return env.PARTITION_LOG.get(env.PARTITION_LOG.idFromName(base));
+  const name = ref.replica === 0 ? base : `${base}/r${ref.replica}`;
+  const locationHint = LOCATION_HINTS[(ref.partition + ref.replica) % LOCATION_HINTS.length]!;
+  return env.PARTITION_LOG.get(env.PARTITION_LOG.idFromName(name), { locationHint });
 }

@@ -9,4 +9,12 @@ export interface TopicMeta {
   replicationFactor: number;
   config: TopicConfig;
   createdAt: number;
+  /** With a replication factor above 1: each partition's leader, leader epoch and in-sync replicas. */
+  leaders?: PartitionLeader[];
+}
+
+export interface PartitionLeader {
+  leader: number;
+  epoch: number;
+  isr: number[];
 }

@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
+import { leaderRef } from "../../worker/leaders.ts";
 import { controllerStub, partitionStub } from "../../worker/stubs.ts";
 import type { TopicMeta } from "../controller/types.ts";
 import type { FetchSuccess, PartitionStatus } from "../partition-log/types.ts";
@@ -278,7 +279,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     await this.register(group);
     const offsets: OffsetCommit[] = [];
     for (let partition = 0; partition < meta.partitions; partition++) {
-      const ref = { topic, topicId: meta.id, partition };
+      const ref = leaderRef(meta, partition);
       let offset: number;
       if (typeof to === "object" && "offset" in to) {
         const status = (await partitionStub(this.env, ref).status(ref)) as Result<PartitionStatus>;
@@ -440,7 +441,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     const committed = this.committed();
     for (let i = 0; i < meta.partitions && out.length < maxRecords; i++) {
       const partition = (this.nextPartition + i) % meta.partitions;
-      const ref = { topic, topicId: meta.id, partition };
+      const ref = leaderRef(meta, partition);
       let cursor = this.queue.cursor(topic, partition) ?? committed.get(`${topic}/${partition}`) ?? 0;
       const stub = partitionStub(this.env, ref);
       let page = (await stub.read({
@@ -607,7 +608,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       }
       const statuses = await Promise.all(
         Array.from({ length: meta.partitions }, (_, partition) => {
-          const ref = { topic, topicId: meta.id, partition };
+          const ref = leaderRef(meta, partition);
           return partitionStub(this.env, ref).status(ref) as Promise<Result<PartitionStatus>>;
         }),
       );

@@ -5,8 +5,14 @@
  */
 import type { Migration } from "../shared/migrations.ts";
 import { TIMESTAMP_FIRST } from "./encode.ts";
-import type { ProducerState } from "./idempotence.ts";
+import { afterAppend, type ProducerStamp, type ProducerState } from "./idempotence.ts";
 import type { BatchInfo } from "./retention.ts";
+import type { BatchRow } from "./types.ts";
+
+/** What a batch row remembers of its idempotent producer. */
+interface BatchProducer extends ProducerStamp {
+  appendTime: number;
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   (sql) => {
@@ -27,6 +33,11 @@ export const MIGRATIONS: readonly Migration[] = [
   (sql) => {
     // Idempotent producers: epoch, next sequence and last few batches per producer id.
     sql.exec("CREATE TABLE producers (id TEXT PRIMARY KEY, state TEXT NOT NULL)");
+  },
+  (sql) => {
+    // Replication: each batch keeps its producer stamp, so a follower rebuilds the producer
+    // table from the batches it copies (and after a truncation), as Kafka does from its log.
+    sql.exec("ALTER TABLE batches ADD COLUMN producer TEXT");
   },
 ];
 
@@ -91,6 +102,7 @@ export class PartitionStore {
     maxTimestamp: number,
     bytes: number,
     recordTimestamps: boolean,
+    producer?: ProducerStamp,
   ): void {
     const insert = recordTimestamps ? INSERT_TIMED_CHUNK : INSERT_CHUNK;
     let offset = baseOffset;
@@ -99,12 +111,94 @@ export class PartitionStore {
       throw new Error(`append wrote ${offset - baseOffset} records where ${count} were sent`);
     }
     this.sql.exec(
-      "INSERT INTO batches (base_offset, last_offset, max_ts, bytes) VALUES (?, ?, ?, ?)",
+      "INSERT INTO batches (base_offset, last_offset, max_ts, bytes, producer) VALUES (?, ?, ?, ?, ?)",
       baseOffset,
       baseOffset + count - 1,
       maxTimestamp,
       bytes,
+      producer ? JSON.stringify({ ...producer, appendTime } satisfies BatchProducer) : null,
     );
+  }
+
+  /**
+   * Whole batches from `from` on, as a leader sends them to a follower: at least one batch,
+   * then more while their records stay under `maxBytes`, and never past `end` (the leader's
+   * log end when the read began).
+   */
+  readForReplica(from: number, end: number, maxBytes: number): { records: string; batches: BatchRow[] } {
+    const batches: BatchRow[] = [];
+    let bytes = 0;
+    const cursor = this.sql.exec(
+      "SELECT base_offset, last_offset, max_ts, bytes, producer FROM batches WHERE base_offset >= ? AND base_offset < ? ORDER BY base_offset",
+      from,
+      end,
+    );
+    for (const row of cursor.raw()) {
+      const b = row[3] as number;
+      if (batches.length > 0 && bytes + b > maxBytes) break;
+      bytes += b;
+      batches.push({
+        baseOffset: row[0] as number,
+        lastOffset: row[1] as number,
+        maxTimestamp: row[2] as number,
+        bytes: b,
+        producer: row[4] as string | null,
+      });
+    }
+    if (batches.length === 0) return { records: "[]", batches };
+    const last = batches.at(-1)!.lastOffset;
+    const { rows } = this.sql
+      .exec<{ rows: string }>(
+        "SELECT json_group_array(json_array(offset, ts, data)) AS rows FROM (SELECT offset, ts, data FROM records WHERE offset >= ? AND offset <= ? ORDER BY offset)",
+        from,
+        last,
+      )
+      .one();
+    return { records: rows, batches };
+  }
+
+  /**
+   * Stores batches copied from the leader (rows as readForReplica renders them) and updates
+   * the producer table from their stamps. Callers run it inside a transaction.
+   */
+  appendReplica(records: string, batches: readonly BatchRow[]): void {
+    this.sql.exec(
+      "INSERT INTO records (offset, ts, data) SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) AS j",
+      records,
+    );
+    for (const b of batches) {
+      this.sql.exec(
+        "INSERT INTO batches (base_offset, last_offset, max_ts, bytes, producer) VALUES (?, ?, ?, ?, ?)",
+        b.baseOffset,
+        b.lastOffset,
+        b.maxTimestamp,
+        b.bytes,
+        b.producer,
+      );
+      if (b.producer) this.applyProducerBatch(b.baseOffset, b.lastOffset, b.producer);
+    }
+  }
+
+  /**
+   * Cuts the log at `offset` (a batch boundary): a follower dropping what the new leader never
+   * had. The producer table is rebuilt from the batches that remain.
+   */
+  truncateFrom(offset: number): void {
+    this.sql.exec("DELETE FROM records WHERE offset >= ?", offset);
+    this.sql.exec("DELETE FROM batches WHERE base_offset >= ?", offset);
+    this.setMeta("hw", String(offset));
+    this.sql.exec("DELETE FROM producers");
+    const cursor = this.sql.exec(
+      "SELECT base_offset, last_offset, producer FROM batches WHERE producer IS NOT NULL ORDER BY base_offset",
+    );
+    for (const row of cursor.raw()) this.applyProducerBatch(row[0] as number, row[1] as number, row[2] as string);
+  }
+
+  private applyProducerBatch(baseOffset: number, lastOffset: number, producerJson: string): void {
+    const stamp = JSON.parse(producerJson) as BatchProducer;
+    const count = lastOffset - baseOffset + 1;
+    const batch = { sequence: stamp.sequence, count, baseOffset, appendTime: stamp.appendTime };
+    this.putProducer(stamp.id, afterAppend(this.getProducer(stamp.id), stamp, batch));
   }
 
   /**

@@ -8,11 +8,68 @@ export interface PartitionRef {
   /** Unique per creation of the topic name, so a re-created topic starts on fresh objects. */
   topicId: string;
   partition: number;
+  /**
+   * Which replica of the partition (0 to replicationFactor − 1); each is its own object. Absent
+   * means replica 0, the only one of a topic with replication factor 1.
+   */
+  replica?: number;
+}
+
+/** One term of leadership: from `startOffset` on, the log was written by that epoch's leader. */
+export interface EpochStart {
+  epoch: number;
+  startOffset: number;
+}
+
+/**
+ * What the Controller tells each replica of a replicated partition: who leads, in which epoch,
+ * who is in sync. Every replica keeps its copy; a newer epoch always wins.
+ */
+export interface ReplicaRole {
+  /** This object's replica number. */
+  replica: number;
+  replicas: number;
+  leader: number;
+  epoch: number;
+  isr: number[];
+  /** Leader epochs, oldest first: how a follower finds where its log may differ from the leader's. */
+  history: EpochStart[];
 }
 
 export interface PartitionSettings {
   ref: PartitionRef;
   config: TopicConfig;
+  /** Present when the topic's replication factor is above 1. */
+  role?: ReplicaRole;
+}
+
+/** Stored rows of whole batches, as a leader sends them to a follower. */
+export interface BatchRow {
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  bytes: number;
+  /** The idempotent producer stamp of the batch and its append time, when it had one. */
+  producer: string | null;
+}
+
+export interface ReplicateRequest {
+  ref: PartitionRef;
+  epoch: number;
+  leader: number;
+  history: EpochStart[];
+  /** The follower's log end the leader believes in: the first offset of `records`. */
+  from: number;
+  /** JSON array text of `[offset, timestamp, data]` rows, from `from` on, whole batches. */
+  records: string;
+  batches: BatchRow[];
+  /** The leader's high watermark: what the follower may serve to readers. */
+  highWatermark: number;
+}
+
+export interface ReplicateSuccess {
+  /** The follower's log end offset after this call. */
+  logEndOffset: number;
 }
 
 export interface AppendRequest {
@@ -33,6 +90,8 @@ export interface AppendRequest {
   recordTimestamps: boolean;
   /** For idempotent produce: who sends this batch, and the sequence of its first record. */
   producer?: ProducerStamp;
+  /** 1 (the default) answers once the leader stored the batch; "all" once every in-sync replica did. */
+  acks?: 0 | 1 | "all";
 }
 
 export interface AppendSuccess {
@@ -64,7 +123,22 @@ export interface PartitionStatus {
   partition: number;
   logStartOffset: number;
   highWatermark: number;
+  /** The next offset this replica will write (above highWatermark while followers catch up). */
+  logEndOffset: number;
   bytes: number;
+  role?: ReplicaRole;
+  /** On a leader: what it knows of each follower's log end. */
+  followers?: { replica: number; logEndOffset: number | null; caughtUpAt: number }[];
+}
+
+/** Test-only faults (TRIBUTARY_FAULTS=1): how failover is exercised. */
+export interface FaultSpec {
+  /** Every call to the replica throws, as an unreachable object would. */
+  unavailable?: boolean;
+  /** Every call to the replica waits this long first. */
+  delayMs?: number;
+  /** Throw away the object's in-memory state (ctx.abort), as a restart would. */
+  restart?: boolean;
 }
 
 /** The header carrying the validated partition reference from the worker to a subscribe. */

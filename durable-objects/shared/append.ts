@@ -4,8 +4,9 @@
  */
 import type { Failure, Result } from "../../sdk/protocol/errors.ts";
 import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
+import { onLeader } from "../../worker/leaders.ts";
 import { routeRecords } from "../../worker/produce.ts";
-import { controllerStub, partitionStub } from "../../worker/stubs.ts";
+import { controllerStub } from "../../worker/stubs.ts";
 import type { TopicMeta } from "../controller/types.ts";
 import { encodeRecords } from "../partition-log/encode.ts";
 import type { AppendSuccess } from "../partition-log/types.ts";
@@ -34,16 +35,17 @@ export async function appendRecords(
   for (const batch of routeRecords(records, topic.partitions, topic.name)) {
     const encoded = encodeRecords(batch.records, topic.config.maxMessageBytes);
     if ("ok" in encoded) return encoded;
-    const ref = { topic: topic.name, topicId: topic.id, partition: batch.partition };
-    const answer = (await partitionStub(env, ref).append({
-      ref,
-      chunks: encoded.chunks,
-      count: batch.records.length,
-      bytes: encoded.bytes,
-      maxTimestamp: batch.maxTimestamp,
-      usesAppendTime: batch.usesAppendTime,
-      recordTimestamps: batch.recordTimestamps,
-    })) as Result<AppendSuccess>;
+    const answer = (await onLeader(env, topic, batch.partition, (stub, ref) =>
+      stub.append({
+        ref,
+        chunks: encoded.chunks,
+        count: batch.records.length,
+        bytes: encoded.bytes,
+        maxTimestamp: batch.maxTimestamp,
+        usesAppendTime: batch.usesAppendTime,
+        recordTimestamps: batch.recordTimestamps,
+      }),
+    )) as Result<AppendSuccess>;
     if (!answer.ok) return answer;
   }
   return undefined;

@@ -49,6 +49,8 @@ export const topicConfigSchema = z.strictObject({
   /** Produce quota per partition; -1 for none. Over it, produce answers 429 with Retry-After. */
   produceRecordsPerSecond: z.union([z.literal(-1), z.int().min(1)]).optional(),
   produceBytesPerSecond: z.union([z.literal(-1), z.int().min(1024)]).optional(),
+  /** How long a follower may lag before it leaves the in-sync replica set. */
+  replicaLagTimeMs: z.int().min(100).max(600_000).optional(),
 });
 export type TopicConfigInput = z.infer<typeof topicConfigSchema>;
 
@@ -61,6 +63,8 @@ export interface TopicConfig {
   /** Absent on topics created before quotas existed: no quota. */
   produceRecordsPerSecond?: number;
   produceBytesPerSecond?: number;
+  /** Absent on topics created before replication existed: the default (10 s). */
+  replicaLagTimeMs?: number;
 }
 
 export const createTopicSchema = z.strictObject({
@@ -133,6 +137,8 @@ export const fetchQuerySchema = z.strictObject({
   maxRecords: intParam("maxRecords", 1, MAX_FETCH_RECORDS).default(DEFAULT_FETCH_RECORDS),
   maxBytes: intParam("maxBytes", 1, MAX_FETCH_BYTES).default(DEFAULT_FETCH_BYTES),
   waitMs: intParam("waitMs", 0, MAX_WAIT_MS).default(0),
+  /** Read from this replica (any in-sync one serves up to the high watermark); default: the closest. */
+  replica: intParam("replica", 0, MAX_REPLICATION_FACTOR - 1).optional(),
 });
 
 export const subscribeQuerySchema = z.strictObject({
@@ -258,6 +264,11 @@ export interface PartitionDescription {
   partition: number;
   logStartOffset: number;
   highWatermark: number;
+  /** With replication: the leading replica, its epoch, all replicas and the in-sync ones. */
+  leader?: number;
+  leaderEpoch?: number;
+  replicas?: number[];
+  isr?: number[];
 }
 
 export interface TopicDescription {

@@ -8,7 +8,6 @@ import type { ProducerStamp } from "../../durable-objects/partition-log/idempote
 import {
   type AppendSuccess,
   type FetchSuccess,
-  type PartitionRef,
   SUBSCRIBE_REF_HEADER,
 } from "../../durable-objects/partition-log/types.ts";
 import type { Failure, Result } from "../../sdk/protocol/errors.ts";
@@ -20,6 +19,7 @@ import {
 } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { ApiError, unwrap } from "../errors.ts";
+import { closestReplica, leaderRef, onLeader } from "../leaders.ts";
 import { type PartitionBatch, routeRecords } from "../produce.ts";
 import { parseProduceRequest } from "../produce-request.ts";
 import { partitionStub } from "../stubs.ts";
@@ -28,10 +28,6 @@ import { validate } from "../validate.ts";
 import { topicParam } from "./topics.ts";
 
 type Ctx = Context<{ Bindings: Env }>;
-
-function refOf(topic: TopicMeta, partition: number): PartitionRef {
-  return { topic: topic.name, topicId: topic.id, partition };
-}
 
 function checkPartition(topic: TopicMeta, partition: number): void {
   if (partition >= topic.partitions) {
@@ -83,21 +79,25 @@ async function appendBatches(
   topic: TopicMeta,
   batches: PartitionBatch[],
   encoded: EncodedBatch[],
-  producer?: ProducerStamp,
+  producer: ProducerStamp | undefined,
+  acks: 0 | 1 | "all",
 ): Promise<Result<{ answers: AppendSuccess[] }>> {
   const answers = await Promise.all(
     batches.map(
       (b, i): Promise<Result<AppendSuccess>> =>
-        partitionStub(env, refOf(topic, b.partition)).append({
-          ref: refOf(topic, b.partition),
-          chunks: encoded[i]!.chunks,
-          count: b.records.length,
-          bytes: encoded[i]!.bytes,
-          maxTimestamp: b.maxTimestamp,
-          usesAppendTime: b.usesAppendTime,
-          recordTimestamps: b.recordTimestamps,
-          producer,
-        }),
+        onLeader(env, topic, b.partition, (stub, ref) =>
+          stub.append({
+            ref,
+            chunks: encoded[i]!.chunks,
+            count: b.records.length,
+            bytes: encoded[i]!.bytes,
+            maxTimestamp: b.maxTimestamp,
+            usesAppendTime: b.usesAppendTime,
+            recordTimestamps: b.recordTimestamps,
+            producer,
+            acks,
+          }),
+        ),
     ),
   );
   const failed = answers.findIndex((a) => !a.ok);
@@ -159,7 +159,7 @@ async function produce(c: Ctx, pathPartition?: number) {
       if ("ok" in e) throw ApiError.from(e);
       return e;
     });
-    return appendBatches(c.env, topic, batches, encoded, request.producer);
+    return appendBatches(c.env, topic, batches, encoded, request.producer, request.acks === -1 ? "all" : request.acks);
   };
   if (request.acks === 0) {
     const topic = await getTopicMeta(c.env, name);
@@ -184,9 +184,28 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
     const name = topicParam(c.req.param("topic"));
     const partition = validate(partitionParam, c.req.param("partition"), "partition in the path");
     const query = validate(fetchQuerySchema, c.req.query(), "fetch query");
+    const { replica, ...read } = query;
     const page = await onTopic<FetchSuccess>(c.env, name, async (topic) => {
       checkPartition(topic, partition);
-      return partitionStub(c.env, refOf(topic, partition)).read({ ref: refOf(topic, partition), ...query });
+      // Any in-sync replica serves reads (up to the high watermark): the one asked for or the
+      // closest; the leader when that one cannot be reached.
+      const chosen = replica ?? closestReplica(topic, partition, c.req.raw.cf?.continent as string | undefined);
+      const leader = leaderRef(topic, partition);
+      if (chosen !== undefined && chosen !== leader.replica) {
+        if (chosen >= topic.replicationFactor) {
+          throw new ApiError(
+            "INVALID_REQUEST",
+            `topic '${name}' has ${topic.replicationFactor} replica(s); replica ${chosen} does not exist`,
+            { field: "replica" },
+          );
+        }
+        const ref = { ...leader, replica: chosen };
+        const answer = (await partitionStub(c.env, ref)
+          .read({ ref, ...read })
+          .catch(() => null)) as Result<FetchSuccess> | null;
+        if (answer && (answer.ok || answer.code !== "NOT_LEADER_OR_FOLLOWER")) return answer;
+      }
+      return onLeader(c.env, topic, partition, (stub, ref) => stub.read({ ref, ...read }));
     });
     return c.body(
       `{"records":${page.records},"nextOffset":${page.nextOffset},"highWatermark":${page.highWatermark},"logStartOffset":${page.logStartOffset}}`,
@@ -203,7 +222,7 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
     const at = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : (query.offset ?? "latest");
     const topic = await getTopicMeta(c.env, name);
     checkPartition(topic, partition);
-    const ref = refOf(topic, partition);
+    const ref = leaderRef(topic, partition);
     const stub = partitionStub(c.env, ref);
     let offset: number;
     if (typeof at === "number") offset = at;
@@ -221,7 +240,7 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
     const { at } = validate(offsetsQuerySchema, c.req.query(), "offsets query");
     const answer = await onTopic(c.env, name, async (topic) => {
       checkPartition(topic, partition);
-      return partitionStub(c.env, refOf(topic, partition)).offsetFor(refOf(topic, partition), at);
+      return onLeader(c.env, topic, partition, (stub, ref) => stub.offsetFor(ref, at));
     });
     return c.json(answer);
   });

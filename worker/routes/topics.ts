@@ -5,7 +5,8 @@ import type { ErrorCode } from "../../sdk/protocol/errors.ts";
 import { createTopicSchema, patchTopicSchema, type TopicDescription, topicName } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { unwrap } from "../errors.ts";
-import { controllerStub, partitionStub } from "../stubs.ts";
+import { onLeader } from "../leaders.ts";
+import { controllerStub } from "../stubs.ts";
 import { invalidateTopic } from "../topics.ts";
 import { validate } from "../validate.ts";
 
@@ -30,18 +31,21 @@ export function topicParam(raw: string): string {
 export async function describeTopic(env: Env, topic: TopicMeta): Promise<TopicDescription> {
   const partitions = await Promise.all(
     Array.from({ length: topic.partitions }, async (_, partition) => {
-      const status = unwrap(
-        await partitionStub(env, { topic: topic.name, topicId: topic.id, partition }).status({
-          topic: topic.name,
-          topicId: topic.id,
-          partition,
-        }),
-      );
+      const status = unwrap(await onLeader(env, topic, partition, (stub, ref) => stub.status(ref)));
+      const leader = topic.leaders?.[partition];
       return {
         partition,
         logStartOffset: status.logStartOffset,
         highWatermark: status.highWatermark,
         bytes: status.bytes,
+        ...(leader
+          ? {
+              leader: leader.leader,
+              leaderEpoch: leader.epoch,
+              replicas: Array.from({ length: topic.replicationFactor }, (_, r) => r),
+              isr: leader.isr,
+            }
+          : {}),
       };
     }),
   );
