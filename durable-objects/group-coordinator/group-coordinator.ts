@@ -20,6 +20,8 @@ import {
   fromStored,
   type GroupState,
   handOut,
+  keptPositions,
+  type Member,
   mayCommit,
   nextExpiry,
   positionOf,
@@ -113,9 +115,12 @@ export class GroupCoordinator extends DurableObject<Env> {
       );
     }
     if (existing) {
+      // Before the member takes up its new assignment, which may hand its partitions on.
+      this.commitKept(existing);
       if (!sameTopics(existing.topics, request.topics)) changed = true;
       existing.topics = [...request.topics];
       existing.sessionTimeoutMs = request.sessionTimeoutMs;
+      existing.autoCommit = request.autoCommit;
       existing.lastSeen = now;
     } else {
       memberId = request.instanceId ?? `member-${crypto.randomUUID()}`;
@@ -123,6 +128,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         memberId,
         topics: [...request.topics],
         sessionTimeoutMs: request.sessionTimeoutMs,
+        autoCommit: request.autoCommit,
         lastSeen: now,
       });
       changed = true;
@@ -175,7 +181,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async leave(group: string, memberId: string): Promise<Result<{ left: string }>> {
     const g = this.group;
-    if (!g.members.has(memberId)) return unknownMember(group, memberId);
+    const member = g.members.get(memberId);
+    if (!member) return unknownMember(group, memberId);
+    this.commitKept(member);
     removeMember(g, memberId);
     this.pruneTopics();
     rebalance(g);
@@ -538,7 +546,10 @@ export class GroupCoordinator extends DurableObject<Env> {
     this.alarmAt = null;
     const expired = expiredMembers(this.group, Date.now());
     if (expired.length > 0) {
-      for (const id of expired) removeMember(this.group, id);
+      for (const id of expired) {
+        this.commitKept(this.group.members.get(id)!);
+        removeMember(this.group, id);
+      }
       this.pruneTopics();
       rebalance(this.group);
       this.save();
@@ -553,6 +564,16 @@ export class GroupCoordinator extends DurableObject<Env> {
     if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
     this.alarmAt = due;
     await this.ctx.storage.setAlarm(due);
+  }
+
+  /** Kafka's auto commit for members whose positions are kept here: commits those not committed yet. */
+  private commitKept(member: Member): void {
+    if (!member.autoCommit) return;
+    const committed = this.committed();
+    const due = keptPositions(this.group, member.memberId).filter(
+      (p) => committed.get(`${p.topic}/${p.partition}`) !== p.offset,
+    );
+    if (due.length > 0) this.writeOffsets(due);
   }
 
   /** Forget partition counts of topics no member subscribes to any more. */

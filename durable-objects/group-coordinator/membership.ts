@@ -16,6 +16,11 @@ export interface Member {
   sessionTimeoutMs: number;
   /** When the member was last heard from (join or heartbeat). Not persisted. */
   lastSeen: number;
+  /**
+   * Kafka's auto commit for a member whose positions are kept here: they are committed when it
+   * joins again, leaves or expires (see GroupState.positions).
+   */
+  autoCommit?: boolean;
 }
 
 /** What a member holds now: the partitions handed to it, at the generation it was handed them. */
@@ -138,6 +143,14 @@ export function mayCommit(state: GroupState, memberId: string, generation: numbe
 /** A member's kept read position in `tp`, if it has one. */
 export function positionOf(state: GroupState, memberId: string, tp: TopicPartition): number | undefined {
   return state.positions.get(memberId)?.get(key(tp));
+}
+
+/** The member's kept read positions. */
+export function keptPositions(state: GroupState, memberId: string): (TopicPartition & { offset: number })[] {
+  return [...(state.positions.get(memberId) ?? [])].map(([k, offset]) => {
+    const at = k.lastIndexOf("\u0000");
+    return { topic: k.slice(0, at), partition: Number(k.slice(at + 1)), offset };
+  });
 }
 
 /**

@@ -14,6 +14,8 @@ export interface JoinRequest {
    * consumer instances join this way, as the worker keeps no state between their calls.
    */
   instanceId?: string;
+  /** Commit the member's kept read positions when it joins again, leaves or expires. */
+  autoCommit?: boolean;
   sessionTimeoutMs: number;
   assignor: AssignorName;
 }

@@ -214,7 +214,16 @@ describe("consumer.consume", () => {
     const owned = group.instances.flatMap((i) => i.topics.flatMap((t) => t.partitions));
     expect(group.instances.map((i) => i.name).sort()).toEqual(["a", "b"]);
     expect(owned.sort()).toEqual([0, 1, 2, 3]);
+    // When "a" goes, "b" takes over its partitions and reads on where "a" got to (a's last
+    // messages were committed by its own later consumes).
     await kafka.admin().removeConsumerInstance(consumerGroupId, "a");
+    await kafka
+      .producer()
+      .produceMany([0, 1, 2, 3].map((partition) => ({ topic, value: `late${partition}`, partition })));
+    const late = await consumeUntil({ ...base, instanceId: "b" }, 4);
+    expect(late.map((m) => m.value).sort()).toEqual(["late0", "late1", "late2", "late3"]);
+    const after = (await kafka.admin().consumers()).find((g) => g.name === consumerGroupId)!;
+    expect(after.instances).toEqual([{ name: "b", topics: [{ topic, partitions: [0, 1, 2, 3] }] }]);
     await kafka.admin().removeConsumerInstance(consumerGroupId, "b");
   });
 });
@@ -242,7 +251,11 @@ describe("consumer.commit and consumer.committed", () => {
     expect(await kafka.admin().committedOffsets({ ...ids, topicPartition: tp[0]! })).toEqual([
       { topic, partition: 0, offset: 1 },
     ]);
+    // Without auto commit, removing the instance commits nothing for it.
     await kafka.admin().removeConsumerInstance(ids.consumerGroupId, ids.instanceId);
+    expect(await kafka.consumer().committed({ ...ids, topicPartitions: tp })).toEqual([
+      { topic, partition: 0, offset: 1 },
+    ]);
   });
 });
 
@@ -286,6 +299,10 @@ describe("admin", () => {
     });
     await kafka.admin().removeConsumerInstance(consumerGroupId, "solo");
     expect((await kafka.admin().consumers()).find((g) => g.name === consumerGroupId)).toBeUndefined();
+    // The same instance id consuming again simply joins again.
+    await kafka.consumer().consume({ consumerGroupId, instanceId: "solo", topics: [topic], timeout: 0 });
+    expect((await kafka.admin().consumers()).find((g) => g.name === consumerGroupId)?.instances).toHaveLength(1);
+    await kafka.admin().removeConsumerInstance(consumerGroupId, "solo");
   });
 });
 

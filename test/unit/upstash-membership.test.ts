@@ -6,6 +6,7 @@ import {
   fromStored,
   type GroupState,
   handOut,
+  keptPositions,
   positionOf,
   rebalance,
   removeMember,
@@ -61,6 +62,19 @@ describe("member read positions", () => {
     removeMember(restored, "a");
     expect(positionOf(restored, "a", aPart!)).toBeUndefined();
     expect(positionOf(restored, "b", bPart!)).toBe(4);
+  });
+
+  it("lists a member's kept positions, for the auto commit", () => {
+    const g = groupOf(["a"]);
+    setPositions(g, "a", g.generation, [
+      { ...tp(0), offset: 5 },
+      { ...tp(1), offset: 6 },
+    ]);
+    expect(keptPositions(g, "a")).toEqual([
+      { ...tp(0), offset: 5 },
+      { ...tp(1), offset: 6 },
+    ]);
+    expect(keptPositions(g, "nobody")).toEqual([]);
   });
 
   it("restores groups stored before positions were kept", () => {

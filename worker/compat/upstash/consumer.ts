@@ -3,8 +3,9 @@
  * group member whose member id is the instance id (static membership), so the worker keeps
  * nothing between calls: each consume joins again (a no-op unless the group changed, and how a
  * member takes up a new generation), reads where the coordinator says the instance is, and
- * leaves its new positions with the coordinator. The session is the instance's life: an
- * instance silent for INSTANCE_TIMEOUT_MS is removed and its partitions go to the others.
+ * leaves its new positions with the coordinator, which also auto-commits them. The session is
+ * the instance's life: an instance silent for INSTANCE_TIMEOUT_MS is removed (its positions
+ * committed, with auto commit) and its partitions go to the others.
  */
 import type { MemberPosition } from "../../../durable-objects/group-coordinator/types.ts";
 import { failure, type Result } from "../../../sdk/protocol/errors.ts";
@@ -48,20 +49,15 @@ export async function consume(env: Env, req: ConsumeRequest): Promise<UpstashMes
       group,
       topics: req.topics,
       instanceId: instance,
+      // Kafka's auto commit: the coordinator commits what the previous consume handed out when
+      // the instance comes back for more (or leaves, or expires), so a record is committed only
+      // after its consumer asked again.
+      autoCommit: req.autoCommit,
       sessionTimeoutMs: INSTANCE_TIMEOUT_MS,
       assignor: "range",
     }),
   );
   const held = unwrap(await coordinator.positions(group, instance));
-  // Kafka's auto commit: what the previous consume handed out is committed when the instance
-  // comes back for more, so a record is committed only after its consumer asked again.
-  if (req.autoCommit) {
-    const due = uncommitted(held.partitions);
-    if (due.length > 0) {
-      const done = await coordinator.commit({ group, memberId: instance, generation: held.generation, offsets: due });
-      if (!overtaken(done)) unwrap(done);
-    }
-  }
   const where = (t: { topic: string; partition: number }) => ({ ...t, group });
   const targets = await Promise.all(
     held.partitions.map(async (p) => ({
