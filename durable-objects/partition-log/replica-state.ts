@@ -66,14 +66,3 @@ export function nextIsr(
   isr.add(role.leader);
   return changed ? [...isr].sort((a, b) => a - b) : null;
 }
-
-/** The role of a replica after the Controller made `leader` lead `epoch` starting at `startOffset`. */
-export function withNewLeader(
-  role: ReplicaRole,
-  leader: number,
-  epoch: number,
-  startOffset: number,
-  isr: number[],
-): ReplicaRole {
-  return { ...role, leader, epoch, isr, history: [...role.history, { epoch, startOffset }] };
-}

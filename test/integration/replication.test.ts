@@ -149,7 +149,9 @@ describe("replication", () => {
     await fault(name, 0, { unavailable: false });
     const ref = { topic: name, topicId: id, partition: 0 };
     const stub = (replica: number) =>
-      env.PARTITION_LOG.get(env.PARTITION_LOG.idFromName(replica === 0 ? `${name}/${id}/0` : `${name}/${id}/0/r${replica}`));
+      env.PARTITION_LOG.get(
+        env.PARTITION_LOG.idFromName(replica === 0 ? `${name}/${id}/0` : `${name}/${id}/0/r${replica}`),
+      );
     const stale = await stub(p.leader).replicate({
       ref: { ...ref, replica: p.leader },
       epoch: 0,

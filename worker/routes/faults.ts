@@ -16,7 +16,10 @@ import { validate } from "../validate.ts";
 const faultSchema = z.strictObject({
   topic: topicName,
   partition: z.int().min(0),
-  replica: z.int().min(0).max(MAX_REPLICATION_FACTOR - 1),
+  replica: z
+    .int()
+    .min(0)
+    .max(MAX_REPLICATION_FACTOR - 1),
   unavailable: z.boolean().optional(),
   delayMs: z.int().min(0).max(60_000).optional(),
   restart: z.boolean().optional(),
