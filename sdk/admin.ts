@@ -15,6 +15,12 @@ export interface PartitionInfo {
   highWatermark: number;
   /** Bytes the partition's records take, when the server reports it. */
   bytes?: number;
+  /** With a replication factor above 1: the leading replica and its leader epoch. */
+  leader?: number;
+  leaderEpoch?: number;
+  /** Every replica, and those in sync with the leader. */
+  replicas?: number[];
+  isr?: number[];
 }
 
 /** A topic, its config and its partitions. */
@@ -107,6 +113,10 @@ const topicDescriptionSchema = z.looseObject({
       logStartOffset: z.int(),
       highWatermark: z.int(),
       bytes: z.number().optional(),
+      leader: z.int().optional(),
+      leaderEpoch: z.int().optional(),
+      replicas: z.array(z.int()).optional(),
+      isr: z.array(z.int()).optional(),
     }),
   ),
   replicationFactor: z.int(),

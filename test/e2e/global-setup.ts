@@ -10,7 +10,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  const worker = await startLocalWorker();
+  // Test-only fault injection (never in wrangler.toml): how the replication tests kill leaders.
+  const worker = await startLocalWorker({ vars: { TRIBUTARY_FAULTS: "1" } });
   project.provide("baseUrl", worker.url);
   project.provide("token", worker.token);
   return async () => {
