@@ -80,6 +80,31 @@ describe("producer", () => {
   });
 });
 
+describe("replicated topics", () => {
+  it("produces to the leader with acks all and reads back through fetch and consume", async () => {
+    const topic = unique("upstash-rf3");
+    await admin.createTopic({ topic, partitions: 2, replicationFactor: 3 });
+    const sent = await kafka.producer().produceMany([
+      { topic, value: "r0", partition: 0 },
+      { topic, value: "r1", partition: 1 },
+    ]);
+    expect(sent.map((r) => [r.partition, r.offset])).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
+    expect((await kafka.consumer().fetch({ topic, partition: 1, offset: 0 })).map((m) => m.value)).toEqual(["r1"]);
+    const request = {
+      consumerGroupId: unique("group"),
+      instanceId: "i",
+      topics: [topic],
+      autoOffsetReset: "earliest" as const,
+    };
+    const got = await consumeUntil({ ...request, timeout: 200 }, 2);
+    expect(got.map((m) => m.value).sort()).toEqual(["r0", "r1"]);
+    await kafka.admin().removeConsumerInstance(request.consumerGroupId, "i");
+  });
+});
+
 describe("consumer.fetch", () => {
   it("fetches from an offset, from several partitions at once, in parallel or in one request", async () => {
     const topic = await newTopic(2);

@@ -4,11 +4,11 @@
  * and a long poll over several partitions that answers as soon as one of them has records.
  */
 import type { TopicMeta } from "../../../durable-objects/controller/types.ts";
-import type { FetchSuccess, PartitionRef } from "../../../durable-objects/partition-log/types.ts";
+import type { FetchSuccess } from "../../../durable-objects/partition-log/types.ts";
 import type { Failure, Result } from "../../../sdk/protocol/errors.ts";
 import type { FetchedRecord } from "../../../sdk/protocol/schemas.ts";
 import { ApiError, unwrap } from "../../errors.ts";
-import { partitionStub } from "../../stubs.ts";
+import { onLeader } from "../../leaders.ts";
 import { getTopicMeta, invalidateTopic } from "../../topics.ts";
 
 /** Per partition and request, as Kafka's max.poll.records and max.partition.fetch.bytes. */
@@ -30,16 +30,15 @@ export interface PartitionPage extends PartitionTarget {
 /** Where to read instead of an offset out of range (or throw); fetch has no such policy. */
 export type OutOfRange = (target: PartitionTarget, failure: Failure) => number;
 
-function refOf(topic: TopicMeta, partition: number): PartitionRef {
-  return { topic: topic.name, topicId: topic.id, partition };
-}
-
-/** Runs `call` on the partition, once more on the topic's new objects if it was re-created. */
+/**
+ * Runs `call` on the partition's leader, once more on the topic's new objects if the topic was
+ * deleted and created again.
+ */
 async function onPartition<T>(
   env: Env,
   name: string,
   partition: number,
-  call: (ref: PartitionRef) => Promise<Result<T>>,
+  call: Parameters<typeof onLeader<T>>[3],
 ): Promise<Result<T>> {
   const attempt = async (topic: TopicMeta) => {
     if (partition >= topic.partitions) {
@@ -49,7 +48,7 @@ async function onPartition<T>(
         { topic: name, partition },
       );
     }
-    return call(refOf(topic, partition));
+    return onLeader(env, topic, partition, call);
   };
   const topic = await getTopicMeta(env, name);
   const result = await attempt(topic);
@@ -66,7 +65,7 @@ export async function offsetAt(
   partition: number,
   at: "earliest" | "latest" | number,
 ): Promise<number> {
-  const found = await onPartition(env, topic, partition, (ref) => partitionStub(env, ref).offsetFor(ref, at));
+  const found = await onPartition(env, topic, partition, (stub, ref) => stub.offsetFor(ref, at));
   return unwrap(found).offset;
 }
 
@@ -77,8 +76,8 @@ async function readPage(
   outOfRange?: OutOfRange,
 ): Promise<PartitionPage> {
   const read = (offset: number) =>
-    onPartition<FetchSuccess>(env, target.topic, target.partition, (ref) =>
-      partitionStub(env, ref).read({ ref, offset, maxRecords: MAX_RECORDS, maxBytes: MAX_BYTES, waitMs }),
+    onPartition<FetchSuccess>(env, target.topic, target.partition, (stub, ref) =>
+      stub.read({ ref, offset, maxRecords: MAX_RECORDS, maxBytes: MAX_BYTES, waitMs }),
     );
   let offset = target.offset;
   let page = await read(offset);

@@ -5,11 +5,11 @@
  */
 import type { TopicMeta } from "../../../durable-objects/controller/types.ts";
 import { type EncodedBatch, encodeRecords } from "../../../durable-objects/partition-log/encode.ts";
-import type { AppendSuccess, PartitionRef } from "../../../durable-objects/partition-log/types.ts";
+import type { AppendSuccess } from "../../../durable-objects/partition-log/types.ts";
 import type { Failure, Result } from "../../../sdk/protocol/errors.ts";
 import { ApiError } from "../../errors.ts";
+import { onLeader } from "../../leaders.ts";
 import { type PartitionBatch, routeRecords } from "../../produce.ts";
-import { partitionStub } from "../../stubs.ts";
 import { getTopicMeta, invalidateTopic } from "../../topics.ts";
 import { toProduceRecord, type UpstashProduceResult } from "./messages.ts";
 import type { UpstashProduceItem } from "./schemas.ts";
@@ -48,18 +48,22 @@ export async function produceMessages(env: Env, items: UpstashProduceItem[]): Pr
     }),
   );
   const appends = plans.flatMap((plan) =>
-    plan.batches.map(async (b, i): Promise<Result<AppendSuccess>> => {
-      const ref: PartitionRef = { topic: plan.topic.name, topicId: plan.topic.id, partition: b.partition };
-      return partitionStub(env, ref).append({
-        ref,
-        chunks: plan.encoded[i]!.chunks,
-        count: b.records.length,
-        bytes: plan.encoded[i]!.bytes,
-        maxTimestamp: b.maxTimestamp,
-        usesAppendTime: b.usesAppendTime,
-        recordTimestamps: b.recordTimestamps,
-      });
-    }),
+    plan.batches.map(
+      (b, i): Promise<Result<AppendSuccess>> =>
+        onLeader(env, plan.topic, b.partition, (stub, ref) =>
+          stub.append({
+            ref,
+            chunks: plan.encoded[i]!.chunks,
+            count: b.records.length,
+            bytes: plan.encoded[i]!.bytes,
+            maxTimestamp: b.maxTimestamp,
+            usesAppendTime: b.usesAppendTime,
+            recordTimestamps: b.recordTimestamps,
+            // Kafka's producer default (since 3.0), and what a REST client cannot choose.
+            acks: "all",
+          }),
+        ),
+    ),
   );
   const answers = await Promise.all(appends);
   const failed = answers.find((a): a is Failure => !a.ok);
