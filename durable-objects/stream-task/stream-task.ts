@@ -37,6 +37,7 @@ const LONG_POLL_MS = 1_000;
 /** Next round when idle (after a long poll) or when a round failed. */
 const IDLE_DELAY_MS = 50;
 const ERROR_DELAY_MS = 1_000;
+const WATCHDOG_MS = LONG_POLL_MS + 2_000;
 /** How long resolved topic metadata is trusted (partition counts of outputs may grow). */
 const TOPICS_TTL_MS = 10_000;
 
@@ -123,6 +124,8 @@ export class StreamTask extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (!this.identity) return;
+    // A watchdog: if this object crashes during the round, this alarm starts the next one.
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     const progressed = await this.round(LONG_POLL_MS);
     const delay = this.lastError ? ERROR_DELAY_MS : progressed ? 0 : IDLE_DELAY_MS;
     await this.ctx.storage.setAlarm(Date.now() + delay);
@@ -138,11 +141,16 @@ export class StreamTask extends DurableObject<Env> {
       return progressed;
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
-      // Like a crash: forget everything not in storage.
+      console.error(`stream task ${JSON.stringify(this.identity)}`, this.lastError);
+      if (err instanceof InjectedCrash) {
+        this.store.setMeta("faultsInjected", String(this.faultsInjected() + 1));
+        await this.ctx.storage.sync();
+        // A real crash: the object is thrown away with everything it holds in memory.
+        this.ctx.abort(err.message);
+      }
+      // Start the next round from storage alone.
       this.topics = new Map();
       this.topicsAt = 0;
-      if (!this.lastError.startsWith("injected crash"))
-        console.error(`stream task ${JSON.stringify(this.identity)}`, err);
       return false;
     } finally {
       this.pumping = false;
@@ -207,6 +215,7 @@ export class StreamTask extends DurableObject<Env> {
           late: c.late + result.late,
           skipped: c.skipped + result.skipped,
           deduped: c.deduped + result.deduped,
+          produced: c.produced + result.outputs.length,
           batches: c.batches + 1,
         } satisfies TaskCounters),
       );
@@ -234,14 +243,7 @@ export class StreamTask extends DurableObject<Env> {
           const answer = await this.append(b, { ...producer, sequence: b.sequence });
           if (!answer.ok) return answer;
           if (this.fault === "after-produce") this.crash();
-          this.ctx.storage.transactionSync(() => {
-            this.store.removeFromOutbox(b.id);
-            // A re-sent batch the partition already had was counted the first time.
-            if (!answer.duplicate) {
-              const c = this.counters();
-              this.store.setMeta("counters", JSON.stringify({ ...c, produced: c.produced + b.records.length }));
-            }
-          });
+          this.store.removeFromOutbox(b.id);
         }
         return undefined;
       }),

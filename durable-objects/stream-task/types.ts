@@ -16,7 +16,7 @@ export interface TaskCounters {
   skipped: number;
   /** Records dropped as duplicates. */
   deduped: number;
-  /** Records produced (outputs, repartitioned and late records). */
+  /** Records committed for producing (outputs, repartitioned and late records). */
   produced: number;
   /** Input batches committed. */
   batches: number;

@@ -3,6 +3,7 @@
 import { env } from "cloudflare:workers";
 import { z } from "zod";
 import type { FaultPoint, TaskStatus } from "../../durable-objects/stream-task/types.ts";
+import type { Result } from "../../sdk/protocol/errors.ts";
 import { type StreamsApp, streamsApp } from "../../sdk/streams/index.ts";
 import { streamApps, streamTaskStub } from "../../worker/stream-apps.ts";
 import { call, createTopic, uniqueName, waitFor } from "../helpers/http.ts";
@@ -73,7 +74,7 @@ export function task(app: string, subTopology: number, partition: number) {
 }
 
 export async function injectFault(app: string, subTopology: number, partition: number, point: FaultPoint) {
-  const answer = await task(app, subTopology, partition).injectFault(point);
+  const answer = (await task(app, subTopology, partition).injectFault(point)) as Result<object>;
   if (!answer.ok) throw new Error(answer.message);
 }
 
