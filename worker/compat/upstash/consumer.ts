@@ -28,7 +28,7 @@ export interface ConsumeRequest {
   reset: OffsetReset;
 }
 
-/** A commit or seek that a rebalance overtook: the partitions are someone else's now. */
+/** A seek that a rebalance overtook: the partitions are being handed on, the new owner reads from the committed offsets. */
 function overtaken(r: Result<unknown>): boolean {
   return !r.ok && (r.code === "ILLEGAL_GENERATION" || r.code === "UNKNOWN_MEMBER_ID");
 }
