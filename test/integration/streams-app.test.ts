@@ -1,8 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { TimeWindows } from "../../sdk/streams/index.ts";
-import { call, waitFor } from "../helpers/http.ts";
-import { Click, produce, queryStore, registerApp, startApp, waitForRecords } from "./stream-apps-fixtures.ts";
+import { Suppressed, streamsApp, TimeWindows } from "../../sdk/streams/index.ts";
+import { streamApps } from "../../worker/stream-apps.ts";
+import { call, uniqueName, waitFor } from "../helpers/http.ts";
+import {
+  Click,
+  produce,
+  queryStore,
+  readAll,
+  registerApp,
+  startApp,
+  taskStatus,
+  waitForRecords,
+} from "./stream-apps-fixtures.ts";
 
 describe("stream apps", () => {
   it("counts clicks per key per window across partitions and writes every update to the output topic once", async () => {
@@ -58,5 +68,115 @@ describe("stream apps", () => {
     const described = await call("GET", `/v1/apps/${app.name}`);
     expect(described.json.topology.stores).toEqual([{ name: "per-second", subTopology: 0, windowed: "time" }]);
     await waitFor(async () => (await call("GET", `/v1/apps/${app.name}`)).json.lag === 0, 10_000, "lag 0");
+  });
+
+  it("repartitions by a new key so that all records of a key meet in one task", async () => {
+    const { app, source, output } = await registerApp(2, (app, source, output) => {
+      app
+        .stream(source, { key: z.string(), value: Click })
+        .groupBy((_ad, click) => click.campaign, { key: z.string(), name: "by-campaign" })
+        .count({ name: "per-campaign" })
+        .toStream()
+        .to(output);
+    });
+    expect((await startApp(app.name)).json.tasks).toHaveLength(4);
+    const campaigns = ["spring", "summer", "autumn"];
+    const records = Array.from({ length: 30 }, (_, i) => {
+      const ad = `ad-${i % 7}`;
+      return { key: ad, value: { ad, id: `c${i}`, campaign: campaigns[(i * 5) % 3]! } };
+    });
+    await produce(source, records);
+    const outputs = await waitForRecords(output, 30);
+    const truth = { autumn: 10, spring: 10, summer: 10 };
+    const last: Record<string, number> = {};
+    for (const r of outputs) last[r.key] = Math.max(last[r.key] ?? 0, r.value);
+    expect(last).toEqual(truth);
+    expect(await queryStore(app.name, "per-campaign")).toEqual(
+      Object.entries(truth).map(([key, value]) => ({ key, value })),
+    );
+    expect(await queryStore(app.name, "per-campaign", "?key=summer")).toEqual([{ key: "summer", value: 10 }]);
+    const repartition = await call("GET", `/v1/topics/${app.name}.by-campaign.repartition`);
+    expect(repartition.json.partitions).toHaveLength(2);
+    // The source's records spread over both partitions, and so did the campaigns.
+    const sourceRecords = await readAll(source);
+    expect(new Set(sourceRecords.map((r) => r.partition)).size).toBe(2);
+    const counted = await Promise.all([0, 1].map(async (p) => (await taskStatus(app.name, 1, p)).counters.processed));
+    expect(counted[0]! + counted[1]!).toBe(30);
+    expect(counted.every((n) => n > 0)).toBe(true);
+  });
+
+  it("counts records late within grace, sends later ones to the late-records topic and emits final windows only", async () => {
+    const { app, source, output } = await registerApp(1, (app, source, output) => {
+      app
+        .stream(source, { key: z.string(), value: Click })
+        .groupByKey()
+        .windowedBy(TimeWindows.of(1000).grace(500))
+        .count({ name: "final" })
+        .suppress(Suppressed.untilWindowCloses())
+        .toStream()
+        .to(output);
+    });
+    await startApp(app.name);
+    const base = Math.floor(Date.now() / 1000) * 1000 - 10_000;
+    const at = [100, 1499, 999, 1500, 998, 2600];
+    await produce(
+      source,
+      at.map((t, i) => ({ key: "ad-1", value: { ad: "ad-1", id: `c${i}` }, timestamp: base + t })),
+    );
+    const finals = await waitForRecords(output, 2);
+    expect(finals.map((r) => [r.key, r.value.start - base, r.value.end - base, r.value.value])).toEqual([
+      ["ad-1", 0, 1000, 2],
+      ["ad-1", 1000, 2000, 2],
+    ]);
+    const late = await waitForRecords(`${app.name}.late-records`, 1);
+    expect(late[0]).toMatchObject({ key: "ad-1", value: { id: "c4" }, timestamp: base + 998 });
+    expect((await taskStatus(app.name, 0, 0)).counters.late).toBe(1);
+    expect((await queryStore(app.name, "final")).map((e) => [e.windowStart - base, e.value])).toEqual([
+      [0, 2],
+      [1000, 2],
+      [2000, 1],
+    ]);
+  });
+
+  it("drops a click seen again within the dedupe span", async () => {
+    const { app, source } = await registerApp(1, (app, source) => {
+      app
+        .stream(source, { key: z.string(), value: Click })
+        .dedupe({ id: (_k, c) => c.id, withinMs: 60_000, name: "seen" })
+        .groupByKey()
+        .count({ name: "unique-clicks" });
+    });
+    await startApp(app.name);
+    const ids = ["a", "b", "a", "c", "b", "d", "a"];
+    await produce(
+      source,
+      ids.map((id) => ({ key: "ad-9", value: { ad: "ad-9", id } })),
+    );
+    await waitFor(async () => (await taskStatus(app.name, 0, 0)).counters.processed === ids.length);
+    expect(await queryStore(app.name, "unique-clicks")).toEqual([{ key: "ad-9", value: 4 }]);
+    expect((await taskStatus(app.name, 0, 0)).counters.deduped).toBe(3);
+  });
+
+  it("answers unknown apps and stores and bad queries with the error envelope, and waits for missing sources", async () => {
+    const unknownApp = await call("GET", "/v1/apps/no-such-app/stores/x");
+    expect(unknownApp.status).toBe(404);
+    expect(unknownApp.json.error).toMatchObject({ code: "NOT_FOUND", retriable: false });
+    const { app } = await registerApp(1, (app, source) => {
+      app.stream(source, { key: z.string(), value: Click }).groupByKey().count({ name: "n" });
+    });
+    const unknownStore = await call("GET", `/v1/apps/${app.name}/stores/nope`);
+    expect(unknownStore.status).toBe(404);
+    expect(unknownStore.json.error.message).toContain("its stores: n");
+    const bad = await call("GET", `/v1/apps/${app.name}/stores/n?limit=0`);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe("INVALID_REQUEST");
+    const orphan = streamsApp(uniqueName("app"));
+    orphan.stream(uniqueName("missing"), { key: z.string(), value: Click }).to(uniqueName("out"));
+    streamApps.push(orphan);
+    const listed = await call("GET", "/v1/apps");
+    expect(listed.status).toBe(200);
+    const entry = listed.json.apps.find((a: { name: string }) => a.name === orphan.name);
+    expect(entry).toMatchObject({ state: "waiting", tasks: 0 });
+    expect(entry.reason).toContain("does not exist");
   });
 });

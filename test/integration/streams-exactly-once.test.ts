@@ -26,7 +26,10 @@ function clicks(n: number, from = 0) {
 /** Per key, the counts written to the output, in order: exactly 1..n when nothing was doubled or lost. */
 function countsByKey(records: any[]): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const r of records) (out[r.key] ??= []).push(r.value);
+  for (const r of records) {
+    out[r.key] ??= [];
+    out[r.key]!.push(r.value);
+  }
   return out;
 }
 
