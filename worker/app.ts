@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
+import { DURABLE_STREAMS_MOUNT, durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
 import { ApiError } from "./errors.ts";
 import { bearerAuth } from "./middleware/auth.ts";
@@ -22,8 +23,10 @@ app.route("/v1/topics", topicsRoutes);
 app.route("/v1/topics", recordsRoutes);
 app.route("/v1/groups", groupsRoutes);
 app.route("/v1/producers", producersRoutes);
-app.route("/v1/_test/faults", faultsRoutes);
 app.route("/v1/apps", appsRoutes);
+app.route("/v1/_test/faults", faultsRoutes);
+// The Durable Streams protocol, with its own auth (bearer, after CORS preflights).
+app.route(DURABLE_STREAMS_MOUNT, durableStreamsRoutes);
 // The Upstash Kafka REST API (for the @upstash/kafka client), with HTTP Basic auth.
 app.route("/upstash", upstashRoutes);
 

@@ -1,0 +1,50 @@
+/** The SQL of a DurableStream: its metadata (one row) and its producers' state. */
+import type { Migration } from "../shared/migrations.ts";
+import type { ProducerState, StreamMeta } from "./state.ts";
+
+export const MIGRATIONS: readonly Migration[] = [
+  (sql) => {
+    sql.exec("CREATE TABLE stream (id INTEGER PRIMARY KEY CHECK (id = 1), meta TEXT NOT NULL)");
+    sql.exec(
+      "CREATE TABLE producers (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, last_seq INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
+    );
+  },
+];
+
+export class StreamStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  loadMeta(): StreamMeta | undefined {
+    const row = this.sql.exec<{ meta: string }>("SELECT meta FROM stream WHERE id = 1").toArray()[0];
+    return row ? (JSON.parse(row.meta) as StreamMeta) : undefined;
+  }
+
+  saveMeta(meta: StreamMeta): void {
+    this.sql.exec("INSERT OR REPLACE INTO stream (id, meta) VALUES (1, ?)", JSON.stringify(meta));
+  }
+
+  getProducer(id: string): ProducerState | undefined {
+    const row = this.sql
+      .exec<{ epoch: number; last_seq: number; updated_at: number }>(
+        "SELECT epoch, last_seq, updated_at FROM producers WHERE id = ?",
+        id,
+      )
+      .toArray()[0];
+    return row ? { epoch: row.epoch, lastSeq: row.last_seq, updatedAt: row.updated_at } : undefined;
+  }
+
+  putProducer(id: string, state: ProducerState): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO producers (id, epoch, last_seq, updated_at) VALUES (?, ?, ?, ?)",
+      id,
+      state.epoch,
+      state.lastSeq,
+      state.updatedAt,
+    );
+  }
+
+  clear(): void {
+    this.sql.exec("DELETE FROM stream");
+    this.sql.exec("DELETE FROM producers");
+  }
+}

@@ -1,0 +1,73 @@
+/** Types crossing the RPC boundary between the worker's Durable Streams routes and a DurableStream. */
+import type { Failure } from "../../sdk/protocol/errors.ts";
+
+/** A stream's settings as its creator gave them (the headers of the first PUT). */
+export interface StreamSettings {
+  contentType: string;
+  ttlSeconds?: number;
+  /** As sent (an ISO 8601 timestamp); compared as a string when a create is repeated. */
+  expiresAt?: string;
+  closed: boolean;
+}
+
+/** The records of one append, encoded for the partition (see encode.ts). */
+export interface EncodedBody {
+  chunks: string[];
+  count: number;
+  bytes: number;
+}
+
+/** A body the worker could not turn into records: the 400 answer, given after the checks that come first. */
+export interface InvalidBody {
+  invalid: string;
+}
+
+/** The client's producer triple (Producer-Id, Producer-Epoch, Producer-Seq). */
+export interface ProducerTriple {
+  id: string;
+  epoch: number;
+  seq: number;
+}
+
+/** What a reader needs to know of a stream. */
+export interface StreamView {
+  contentType: string;
+  ttlSeconds?: number;
+  expiresAt?: string;
+  closed: boolean;
+  /** The position after the last record: the partition's high watermark as this stream wrote it. */
+  tail: number;
+  topic: { name: string; id: string };
+}
+
+export type CreateOutcome =
+  | { kind: "created" | "exists"; view: StreamView }
+  | { kind: "conflict" }
+  | { kind: "invalid"; message: string }
+  | { kind: "failed"; failure: Failure };
+
+export interface AppendInput {
+  contentType?: string;
+  /** Stream-Seq: a writer's own ordering token, compared as a string. */
+  seq?: string;
+  producer?: ProducerTriple;
+  close: boolean;
+  /** Undefined for a close without data. */
+  body?: EncodedBody | InvalidBody;
+}
+
+export type AppendOutcome =
+  | { kind: "appended"; tail: number; closed: boolean }
+  | { kind: "duplicate"; lastSeq: number; tail: number; closed: boolean }
+  | { kind: "not_found" }
+  | { kind: "closed"; tail: number }
+  | { kind: "content_type_mismatch" }
+  | { kind: "seq_conflict" }
+  | { kind: "stale_epoch"; currentEpoch: number }
+  | { kind: "invalid_epoch_seq" }
+  | { kind: "sequence_gap"; expected: number; received: number }
+  | { kind: "invalid"; message: string }
+  | { kind: "failed"; failure: Failure };
+
+export type Lookup = { kind: "found"; view: StreamView } | { kind: "not_found" };
+export type WaitOutcome = { kind: "found"; view: StreamView; timedOut: boolean } | { kind: "not_found" };

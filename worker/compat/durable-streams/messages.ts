@@ -1,0 +1,95 @@
+/**
+ * How stream bodies become log records and back. JSON streams (`application/json`) store one
+ * record per message: an appended array is split into its elements, as the protocol's JSON mode
+ * says, and a read answers the messages as one JSON array. Every other content type stores the
+ * body's bytes as `valueBase64`, so binary and text bodies come back byte for byte; a body over
+ * what one record may hold is split into several records of the same append.
+ */
+import type { ProduceRecord } from "../../../sdk/protocol/schemas.ts";
+
+/** Stream topics allow the largest record a partition row can hold (see encode.ts). */
+export const STREAM_MAX_MESSAGE_BYTES = 1_800_000;
+/** Base64 makes 4 bytes of 3; a piece of this size stays under STREAM_MAX_MESSAGE_BYTES. */
+export const BINARY_PIECE_BYTES = 1_000_000;
+
+/** The media type alone, lower-cased: `Application/JSON; charset=utf-8` → `application/json`. */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+export function isJsonStream(contentType: string | undefined): boolean {
+  return mediaType(contentType) === "application/json";
+}
+
+/** SSE sends text as is; everything else goes base64 (Stream-SSE-Data-Encoding). */
+export function isTextStream(contentType: string | undefined): boolean {
+  const type = mediaType(contentType);
+  return type.startsWith("text/") || type === "application/json";
+}
+
+/** The records of one append, or the reason (a 400) the body cannot be one. */
+export type PreparedBody = { records: ProduceRecord[] } | { invalid: string };
+
+/**
+ * @param create a create may carry an empty JSON array (an empty stream); an append may not.
+ */
+export function prepareBody(body: Uint8Array, json: boolean, create: boolean): PreparedBody {
+  if (!json) {
+    const records: ProduceRecord[] = [];
+    for (let at = 0; at < body.byteLength; at += BINARY_PIECE_BYTES) {
+      records.push({ valueBase64: toBase64(body.subarray(at, at + BINARY_PIECE_BYTES)) });
+    }
+    return { records };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return { invalid: "Invalid JSON" };
+  }
+  if (!Array.isArray(parsed)) return { records: [{ value: parsed }] };
+  if (parsed.length === 0 && !create) return { invalid: "Empty arrays are not allowed" };
+  return { records: parsed.map((value) => ({ value })) };
+}
+
+/** A record as a partition read answers it (only the fields a stream uses). */
+export interface FetchedRecord {
+  value?: unknown;
+  valueBase64?: string;
+}
+
+/** A JSON stream's messages as the JSON array the protocol answers. */
+export function jsonBody(records: readonly FetchedRecord[]): string {
+  return `[${records.map((r) => JSON.stringify(r.value ?? null)).join(",")}]`;
+}
+
+/** The bytes of a binary stream's records, concatenated. */
+export function bytesBody(records: readonly FetchedRecord[]): Uint8Array {
+  const parts = records.map((r) =>
+    r.valueBase64 === undefined ? new TextEncoder().encode(JSON.stringify(r.value)) : fromBase64(r.valueBase64),
+  );
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.byteLength;
+  }
+  return all;
+}
+
+const BASE64_SLICE = 0x8000;
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let at = 0; at < bytes.byteLength; at += BASE64_SLICE) {
+    binary += String.fromCharCode(...bytes.subarray(at, at + BASE64_SLICE));
+  }
+  return btoa(binary);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
