@@ -10,19 +10,19 @@
  * it) and sets the next alarm at once after progress, a little later when idle.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { TopicMeta } from "../../durable-objects/controller/types.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
-import { MAX_MESSAGE_BYTES } from "../../sdk/protocol/schemas.ts";
 import type { InputRecord } from "../../sdk/streams/processor.ts";
 import { processBatch } from "../../sdk/streams/processor.ts";
 import type { StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
 import type { SubTopology, Topology } from "../../sdk/streams/topology.ts";
+import { onLeader } from "../../worker/leaders.ts";
 import { routeRecords } from "../../worker/produce.ts";
 import { findStreamApp } from "../../worker/stream-apps.ts";
-import { controllerStub, partitionStub } from "../../worker/stubs.ts";
+import { controllerStub } from "../../worker/stubs.ts";
+import type { TopicMeta } from "../controller/types.ts";
 import { encodeRecords } from "../partition-log/encode.ts";
 import type { ProducerStamp } from "../partition-log/idempotence.ts";
-import type { AppendSuccess, FetchSuccess, PartitionRef } from "../partition-log/types.ts";
+import type { AppendSuccess, FetchSuccess } from "../partition-log/types.ts";
 import { ensureTopic } from "../shared/append.ts";
 import { migrate } from "../shared/migrations.ts";
 import { type OutboxBatch, type OutputTopic, planOutbox } from "./outbox.ts";
@@ -169,9 +169,13 @@ export class StreamTask extends DurableObject<Env> {
     const offsets = this.store.offsets();
     let progressed = false;
     for (const topic of sub.sources) {
-      const ref = this.refOf(topic, id.partition);
       const offset = offsets.get(topic) ?? 0;
-      const page = await this.read(ref, offset, sub.sources.length === 1 ? waitMs : 0);
+      const page = await this.read(
+        this.topics.get(topic)!,
+        id.partition,
+        offset,
+        sub.sources.length === 1 ? waitMs : 0,
+      );
       this.highWatermarks.set(topic, page.highWatermark);
       if (page.count === 0) {
         // Retention removed the records at our offset before we read them: go on from the start.
@@ -186,16 +190,17 @@ export class StreamTask extends DurableObject<Env> {
     return progressed;
   }
 
-  /** Reads from `offset`, or from the log start when retention removed the records there. */
-  private async read(ref: PartitionRef, offset: number, waitMs: number): Promise<FetchSuccess> {
-    const stub = partitionStub(this.env, ref);
-    const request = { ref, maxRecords: BATCH_RECORDS, maxBytes: BATCH_BYTES };
-    let page = (await stub.read({ ...request, offset, waitMs })) as Result<FetchSuccess>;
+  /** Reads from `offset` (on the partition's leader), or from the log start when retention removed the records there. */
+  private async read(topic: TopicMeta, partition: number, offset: number, waitMs: number): Promise<FetchSuccess> {
+    const request = { maxRecords: BATCH_RECORDS, maxBytes: BATCH_BYTES };
+    const read = (at: number, wait: number) =>
+      onLeader(this.env, topic, partition, (stub, ref) => stub.read({ ref, ...request, offset: at, waitMs: wait }));
+    let page = (await read(offset, waitMs)) as Result<FetchSuccess>;
     const start = page.ok ? undefined : (page.details?.logStartOffset as number | undefined);
     if (!page.ok && page.code === "OFFSET_OUT_OF_RANGE" && start !== undefined && offset < start) {
-      page = (await stub.read({ ...request, offset: start, waitMs: 0 })) as Result<FetchSuccess>;
+      page = (await read(start, 0)) as Result<FetchSuccess>;
     }
-    if (!page.ok) throw new Error(`reading ${ref.topic}/${ref.partition} failed: ${page.code} ${page.message}`);
+    if (!page.ok) throw new Error(`reading ${topic.name}/${partition} failed: ${page.code} ${page.message}`);
     return page;
   }
 
@@ -252,21 +257,30 @@ export class StreamTask extends DurableObject<Env> {
     if (failed) throw new Error(`producing to an output partition failed: ${failed.code} ${failed.message}`);
   }
 
+  /** Appends one outbox batch on its partition's leader, waiting for all in-sync replicas. */
   private async append(b: OutboxBatch, producer: ProducerStamp): Promise<Result<AppendSuccess>> {
-    const ref = { topic: b.topic, topicId: b.topicId, partition: b.partition };
+    const topic = this.topics.get(b.topic);
+    if (!topic || topic.id !== b.topicId) {
+      // The topic was deleted (and maybe created again) since: that incarnation takes nothing.
+      console.error(`stream task: dropping ${b.records.length} outputs for deleted topic '${b.topic}'`);
+      return { ok: true, baseOffset: -1, appendTime: 0, duplicate: true };
+    }
     const [batch] = routeRecords(b.records, b.partition + 1, b.topic, b.partition);
-    const encoded = encodeRecords(b.records, this.topics.get(b.topic)?.config.maxMessageBytes ?? MAX_MESSAGE_BYTES);
+    const encoded = encodeRecords(b.records, topic.config.maxMessageBytes);
     if ("ok" in encoded) return encoded;
-    return (await partitionStub(this.env, ref).append({
-      ref,
-      chunks: encoded.chunks,
-      count: b.records.length,
-      bytes: encoded.bytes,
-      maxTimestamp: batch!.maxTimestamp,
-      usesAppendTime: batch!.usesAppendTime,
-      recordTimestamps: batch!.recordTimestamps,
-      producer,
-    })) as Result<AppendSuccess>;
+    return (await onLeader(this.env, topic, b.partition, (stub, ref) =>
+      stub.append({
+        ref,
+        chunks: encoded.chunks,
+        count: b.records.length,
+        bytes: encoded.bytes,
+        maxTimestamp: batch!.maxTimestamp,
+        usesAppendTime: batch!.usesAppendTime,
+        recordTimestamps: batch!.recordTimestamps,
+        producer,
+        acks: "all",
+      }),
+    )) as Result<AppendSuccess>;
   }
 
   /**
@@ -304,10 +318,6 @@ export class StreamTask extends DurableObject<Env> {
     }
     this.topics = topics;
     this.topicsAt = Date.now();
-  }
-
-  private refOf(topic: string, partition: number): PartitionRef {
-    return { topic, topicId: this.topics.get(topic)!.id, partition };
   }
 
   private faultsInjected(): number {
