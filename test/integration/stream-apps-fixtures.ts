@@ -6,7 +6,7 @@ import type { FaultPoint, TaskStatus } from "../../durable-objects/stream-task/t
 import type { Result } from "../../sdk/protocol/errors.ts";
 import { type StreamsApp, streamsApp } from "../../sdk/streams/index.ts";
 import { streamApps, streamTaskStub } from "../../worker/stream-apps.ts";
-import { call, createTopic, uniqueName, waitFor } from "../helpers/http.ts";
+import { call, uniqueName, waitFor } from "../helpers/http.ts";
 
 export const Click = z.object({ ad: z.string(), id: z.string(), campaign: z.string().default("none") });
 
@@ -20,8 +20,11 @@ export interface Fixture {
 export async function registerApp(
   partitions: number,
   build: (app: StreamsApp, source: string, output: string) => void,
+  replicationFactor = 1,
 ): Promise<Fixture> {
-  const source = await createTopic(partitions);
+  const source = uniqueName();
+  const created = await call("POST", "/v1/topics", { name: source, partitions, replicationFactor });
+  if (created.status !== 201) throw new Error(`creating ${source} failed: ${JSON.stringify(created.json)}`);
   const output = uniqueName("out");
   const app = streamsApp(uniqueName("app"));
   build(app, source, output);

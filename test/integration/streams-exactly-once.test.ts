@@ -65,4 +65,51 @@ describe("exactly-once under crashes of a StreamTask", () => {
       expect(await readAll(output)).toHaveLength(60);
     });
   }
+
+  it("counts exactly through a repartition topic of a replicated source when both stages crash", async () => {
+    const { app, source, output } = await registerApp(
+      2,
+      (app, source, output) => {
+        app
+          .stream(source, { key: z.string(), value: Click })
+          .groupBy((_ad, click) => click.campaign, { key: z.string(), name: "by-campaign" })
+          .count({ name: "per-campaign" })
+          .toStream()
+          .to(output);
+      },
+      3,
+    );
+    expect((await startApp(app.name)).json.state).toBe("running");
+    const records = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const ad = `ad-${(from + i) % 5}`;
+        return { key: ad, value: { ad, id: `c${from + i}`, campaign: `camp-${(from + i) % 3}` } };
+      });
+    await produce(source, records(6, 0));
+    await waitForRecords(output, 6);
+    await injectFault(app.name, 0, 0, "after-produce");
+    await injectFault(app.name, 0, 1, "after-commit");
+    await injectFault(app.name, 1, 0, "before-commit");
+    await injectFault(app.name, 1, 1, "after-produce");
+    await produce(source, records(24, 6));
+    await produce(source, records(30, 30));
+    const outputs = await waitForRecords(output, 60, 30_000);
+    const counts = countsByKey(outputs);
+    // Each campaign's updates are its counts 1..20, once each (their order follows the partitions).
+    for (const key of ["camp-0", "camp-1", "camp-2"]) {
+      expect(counts[key]!.slice().sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    }
+    expect(await queryStore(app.name, "per-campaign")).toEqual([
+      { key: "camp-0", value: 20 },
+      { key: "camp-1", value: 20 },
+      { key: "camp-2", value: 20 },
+    ]);
+    const statuses = await waitFor(async () => {
+      const all = await Promise.all([0, 1].flatMap((sub) => [0, 1].map((p) => taskStatus(app.name, sub, p))));
+      return all.every((s) => s.pendingOutputs === 0) ? all : undefined;
+    });
+    expect(statuses.map((s) => s.faultsInjected)).toEqual([1, 1, 1, 1]);
+    expect(await readAll(`${app.name}.by-campaign.repartition`)).toHaveLength(60);
+    expect(await readAll(output)).toHaveLength(60);
+  });
 });
