@@ -60,3 +60,18 @@ export type { FetchOptions, FetchPage, PartitionReader, ReaderOptions, ReaderRec
 export type { RetryOptions } from "./retry.ts";
 export type { RetryTopicConsumer, RetryTopicOptions, RetryTopicPayload } from "./retry-topic.ts";
 export { RETRY_HEADERS } from "./retry-topic.ts";
+export type {
+  AggregateOptions,
+  DedupeOptions,
+  KGroupedStream,
+  KStream,
+  KTable,
+  SessionAggregateOptions,
+  SessionWindowedKStream,
+  StoreOptions,
+  StreamOptions,
+  StreamsApp,
+  TimeWindowedKStream,
+  Windowed,
+} from "./streams/index.ts";
+export { SessionWindows, Suppressed, streamsApp, TimeWindows } from "./streams/index.ts";
