@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { app } from "../worker/app.ts";
 import { appendFor, type BatchShape, BenchProbe } from "./bench-probe.ts";
 
-export { Controller, DurableStream, GroupCoordinator, PartitionLog } from "../worker/index.ts";
+export { Controller, DurableStream, GroupCoordinator, PartitionLog, StreamTask } from "../worker/index.ts";
 export { BenchProbe };
 
 type BenchEnv = Env & { BENCH_PROBE: DurableObjectNamespace<BenchProbe> };
