@@ -94,10 +94,15 @@ export class GroupCoordinator extends DurableObject<Env> {
     const queued = request.topics.find((t) => this.queue.inUse(t));
     if (queued) return modeClash(request.group, queued, "reads it in queue mode");
     await this.register(request.group);
-    const partitions = await this.partitionCounts(request.topics);
-    if ("ok" in partitions) return partitions;
-    const now = Date.now();
     const g = this.group;
+    const now = Date.now();
+    // A member joining again with the same topics (an Upstash instance does on every call)
+    // needs fresh partition counts only as often as heartbeats re-read them.
+    const again = g.members.get(request.memberId ?? request.instanceId ?? "");
+    const recheck =
+      !again || !sameTopics(again.topics, request.topics) || now - this.metadataCheckedAt > METADATA_REFRESH_MS;
+    const partitions = recheck ? await this.partitionCounts(request.topics) : new Map<string, number>();
+    if ("ok" in partitions) return partitions;
     let changed = false;
     for (const [topic, count] of partitions) {
       if (g.partitions.get(topic) !== count) {
@@ -143,7 +148,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     }
     const owned = handOut(g, memberId!);
     this.save();
-    this.metadataCheckedAt = now;
+    if (recheck) this.metadataCheckedAt = now;
     await this.scheduleExpiry();
     return { ok: true, memberId: memberId!, generation: g.generation, assignments: owned.partitions };
   }

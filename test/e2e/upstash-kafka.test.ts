@@ -253,6 +253,19 @@ describe("consumer.consume", () => {
   });
 });
 
+describe("consumer instances and topic changes", () => {
+  it("an instance picks up partitions added to its topic within seconds", async () => {
+    const topic = await newTopic(1);
+    const request = { consumerGroupId: unique("group"), instanceId: "i", topics: [topic], timeout: 0 };
+    await kafka.consumer().consume({ ...request, autoOffsetReset: "earliest" });
+    await admin.createPartitions({ topic, count: 2 });
+    await kafka.producer().produce(topic, "in the new partition", { partition: 1 });
+    const got = await consumeUntil({ ...request, autoOffsetReset: "earliest", timeout: 200 }, 1, 20_000);
+    expect(got.map((m) => [m.partition, m.value])).toEqual([[1, "in the new partition"]]);
+    await kafka.admin().removeConsumerInstance(request.consumerGroupId, "i");
+  });
+});
+
 describe("consumer.commit and consumer.committed", () => {
   it("without auto commit, keeps reading ahead and commits what was consumed, or the offsets given", async () => {
     const topic = await newTopic(1);
