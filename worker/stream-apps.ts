@@ -32,6 +32,18 @@ export type AppPlan =
  * partition count of the sub-topology writing them.
  */
 export async function planApp(env: Env, app: StreamsApp): Promise<AppPlan> {
+  // Store queries (a dashboard polling) need the plan each time; partition counts change rarely.
+  const hit = plans.get(app.name);
+  if (hit && hit.expires > Date.now()) return hit.plan;
+  const plan = await makePlan(env, app);
+  if (plan.ok) plans.set(app.name, { plan, expires: Date.now() + PLAN_TTL_MS });
+  return plan;
+}
+
+const PLAN_TTL_MS = 5_000;
+const plans = new Map<string, { plan: AppPlan; expires: number }>();
+
+async function makePlan(env: Env, app: StreamsApp): Promise<AppPlan> {
   const topology = app.topology();
   const controller = controllerStub(env);
   const partitions: number[] = [];
