@@ -74,6 +74,7 @@ export class Replication {
         replica: r,
         logEndOffset: null,
         caughtUpAt: now,
+        sentHw: -1,
         inflight: false,
         failures: 0,
         retry: undefined,
