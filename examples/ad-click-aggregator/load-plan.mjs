@@ -87,13 +87,18 @@ export function createClickPlan(options = {}) {
   /** @type {number | undefined} */
   let startedAt;
 
-  /** A timestamp 5 to 10 minutes behind `now` whose minute and hour windows are clearly closed or open. */
+  /**
+   * A timestamp 5 to 10 minutes behind `now` whose hour is clearly closed or clearly open (its
+   * minute is closed for certain), or undefined in the seconds around an hour's closing time,
+   * when no such timestamp exists.
+   */
   const lateTimestamp = (/** @type {number} */ now) => {
-    for (;;) {
+    for (let tries = 0; tries < 8; tries++) {
       const t = now - 300_000 - Math.floor(o.random() * 300_000);
       const hourEdge = windowStart(t, HOUR_MS) + HOUR_MS + GRACE_MS - now;
       if (Math.abs(hourEdge) >= MARGIN_MS) return t;
     }
+    return undefined;
   };
   /** A timestamp up to maxOutOfOrderMs behind `now`. */
   const outOfOrderTimestamp = (/** @type {number} */ now) => now - Math.floor(o.random() * o.maxOutOfOrderMs);
@@ -128,7 +133,7 @@ export function createClickPlan(options = {}) {
         const ad = u < o.hotShare ? hotAd : `${o.prefix}-${rankOf(cdf, o.random())}`;
         u = o.random();
         let t = now;
-        if (u < o.lateRate && now - startedAt >= o.lateAfterMs) t = lateTimestamp(now);
+        if (u < o.lateRate && now - startedAt >= o.lateAfterMs) t = lateTimestamp(now) ?? now;
         else if (u < o.lateRate + o.outOfOrderRate) t = outOfOrderTimestamp(now);
         const imp = run + (counter++).toString(36).padStart(8, "0");
         const click = { ad, imp, t, seenAt: now };
