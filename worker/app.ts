@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { adClickRoutes } from "../examples/ad-click-aggregator/routes.ts";
 import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
 import { DURABLE_STREAMS_MOUNT, durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
@@ -29,6 +30,8 @@ app.route("/v1/_test/faults", faultsRoutes);
 app.route(DURABLE_STREAMS_MOUNT, durableStreamsRoutes);
 // The Upstash Kafka REST API (for the @upstash/kafka client), with HTTP Basic auth.
 app.route("/upstash", upstashRoutes);
+// The ad-click aggregator example (examples/ad-click-aggregator): clicks, queries, dashboard.
+app.route("/", adClickRoutes);
 
 app.notFound((c) =>
   c.json(

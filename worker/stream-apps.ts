@@ -6,12 +6,13 @@
  */
 import type { TopicMeta } from "../durable-objects/controller/types.ts";
 import type { TaskIdentity, TaskStatus } from "../durable-objects/stream-task/types.ts";
+import { adClicksApp } from "../examples/ad-click-aggregator/topology.ts";
 import type { Result } from "../sdk/protocol/errors.ts";
 import type { StreamsApp } from "../sdk/streams/index.ts";
 import { controllerStub } from "./stubs.ts";
 
 /** The registered apps. Add yours here: `import { myApp } from "…"; streamApps.push(myApp)` or in the list. */
-export const streamApps: StreamsApp[] = [];
+export const streamApps: StreamsApp[] = [adClicksApp];
 
 export function findStreamApp(name: string): StreamsApp | undefined {
   return streamApps.find((a) => a.name === name);
