@@ -119,7 +119,11 @@ function etagOf(path: string, from: string, to: string, closed: boolean): string
   return `"${toBase64(new TextEncoder().encode(path))}:${from}:${to}${closed ? ":c" : ""}"`;
 }
 
+/** Forks (Stream-Forked-From and its offsets) are not supported: refused rather than created as plain streams. */
+const FORK_HEADERS = ["stream-forked-from", "stream-fork-offset", "stream-fork-sub-offset"];
+
 async function create(c: Ctx, path: string): Promise<Response> {
+  if (FORK_HEADERS.some((h) => c.req.raw.headers.has(h))) return text(501, "Forks are not supported by this server");
   const settings = parseCreate(c.req.raw.headers);
   if ("invalid" in settings) return text(400, settings.invalid);
   const body = await readBody(c);
