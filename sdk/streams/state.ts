@@ -48,54 +48,89 @@ export function keyText(key: unknown): string {
 const byStartThenKey = (a: StoreEntry, b: StoreEntry) =>
   a.windowStart - b.windowStart || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
+/** One store: entries by key, then by window; and a lower bound of their window ends. */
+interface MemoryStore {
+  byKey: Map<string, Map<string, StoreEntry>>;
+  /** No entry's window ends before this, so purges and closings below it cost nothing. */
+  minEnd: number;
+}
+
+const windowId = (start: number, end: number) => `${start}/${end}`;
+
 /** State stores in memory, ordered as the SQLite ones are. */
 export class MemoryStores implements StateStores {
-  private readonly stores = new Map<string, Map<string, StoreEntry>>();
+  private readonly stores = new Map<string, MemoryStore>();
 
-  private of(store: string): Map<string, StoreEntry> {
+  private of(store: string): MemoryStore {
     let m = this.stores.get(store);
     if (!m) {
-      m = new Map();
+      m = { byKey: new Map(), minEnd: Number.POSITIVE_INFINITY };
       this.stores.set(store, m);
     }
     return m;
   }
 
+  private *entries(m: MemoryStore): Iterable<StoreEntry> {
+    for (const windows of m.byKey.values()) yield* windows.values();
+  }
+
   get(store: string, key: string, start: number, end: number): StoreEntry | undefined {
-    return this.of(store).get(JSON.stringify([key, start, end]));
+    return this.of(store).byKey.get(key)?.get(windowId(start, end));
   }
 
   put(entry: StoreEntry & { store: string }): void {
     const { store, ...rest } = entry;
-    this.of(store).set(JSON.stringify([rest.key, rest.windowStart, rest.windowEnd]), structuredClone(rest));
+    const m = this.of(store);
+    let windows = m.byKey.get(rest.key);
+    if (!windows) {
+      windows = new Map();
+      m.byKey.set(rest.key, windows);
+    }
+    windows.set(windowId(rest.windowStart, rest.windowEnd), structuredClone(rest));
+    if (rest.windowEnd < m.minEnd) m.minEnd = rest.windowEnd;
   }
 
   delete(store: string, key: string, start: number, end: number): void {
-    this.of(store).delete(JSON.stringify([key, start, end]));
+    const m = this.of(store);
+    const windows = m.byKey.get(key);
+    windows?.delete(windowId(start, end));
+    if (windows?.size === 0) m.byKey.delete(key);
   }
 
   overlapping(store: string, key: string, from: number, to: number): StoreEntry[] {
-    return [...this.of(store).values()]
-      .filter((e) => e.key === key && e.windowEnd >= from && e.windowStart <= to)
-      .sort(byStartThenKey);
+    const windows = this.of(store).byKey.get(key);
+    if (!windows) return [];
+    return [...windows.values()].filter((e) => e.windowEnd >= from && e.windowStart <= to).sort(byStartThenKey);
   }
 
   endedBy(store: string, end: number): StoreEntry[] {
-    return [...this.of(store).values()]
+    const m = this.of(store);
+    if (end < m.minEnd) return [];
+    return [...this.entries(m)]
       .filter((e) => e.windowEnd <= end)
       .sort((a, b) => a.windowEnd - b.windowEnd || byStartThenKey(a, b));
   }
 
   purge(store: string, end: number): void {
     const m = this.of(store);
-    for (const [id, e] of m) if (e.windowEnd < end) m.delete(id);
+    if (end <= m.minEnd) return;
+    let minEnd = Number.POSITIVE_INFINITY;
+    for (const [key, windows] of m.byKey) {
+      for (const [id, e] of windows) {
+        if (e.windowEnd < end) windows.delete(id);
+        else if (e.windowEnd < minEnd) minEnd = e.windowEnd;
+      }
+      if (windows.size === 0) m.byKey.delete(key);
+    }
+    m.minEnd = minEnd;
   }
 
   scan(store: string, scan: StoreScan): StoreEntry[] {
-    return [...this.of(store).values()]
+    const m = this.of(store);
+    const source = scan.key === undefined ? [...this.entries(m)] : [...(m.byKey.get(scan.key)?.values() ?? [])];
+    return source
       .filter(
         (e) =>
-          (scan.key === undefined || e.key === scan.key) &&
           (scan.from === undefined || e.windowStart >= scan.from) &&
           (scan.to === undefined || e.windowStart <= scan.to),
       )
