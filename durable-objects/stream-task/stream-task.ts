@@ -34,9 +34,11 @@ const BATCH_RECORDS = 500;
 const BATCH_BYTES = 1024 * 1024;
 /** How long a round waits on its source partition for new records. */
 const LONG_POLL_MS = 1_000;
-/** Next round when idle (after a long poll) or when a round failed. */
+/** Next round when idle (after a long poll). */
 const IDLE_DELAY_MS = 50;
+/** After a failed round, retries back off from one second to half a minute. */
 const ERROR_DELAY_MS = 1_000;
+const MAX_ERROR_DELAY_MS = 30_000;
 const WATCHDOG_MS = LONG_POLL_MS + 2_000;
 /** How long resolved topic metadata is trusted (partition counts of outputs may grow). */
 const TOPICS_TTL_MS = 10_000;
@@ -49,6 +51,7 @@ export class StreamTask extends DurableObject<Env> {
   private pumping = false;
   private fault: FaultPoint | null = null;
   private lastError: string | null = null;
+  private failures = 0;
   /** Cached state, dropped on any failure (as a crash would drop it). */
   private topics = new Map<string, TopicMeta>();
   private topicsAt = 0;
@@ -123,11 +126,17 @@ export class StreamTask extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    if (!this.identity) return;
+    // A task of an app no longer bundled stays asleep until started again.
+    if (!this.identity || !findStreamApp(this.identity.app)) return;
     // A watchdog: if this object crashes during the round, this alarm starts the next one.
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     const progressed = await this.round(LONG_POLL_MS);
-    const delay = this.lastError ? ERROR_DELAY_MS : progressed ? 0 : IDLE_DELAY_MS;
+    this.failures = this.lastError ? this.failures + 1 : 0;
+    const delay = this.lastError
+      ? Math.min(MAX_ERROR_DELAY_MS, ERROR_DELAY_MS * 2 ** (this.failures - 1))
+      : progressed
+        ? 0
+        : IDLE_DELAY_MS;
     await this.ctx.storage.setAlarm(Date.now() + delay);
   }
 
