@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
+import { adClickRows } from "./ad-clicks.mjs";
 import { durableStreamsScenarios } from "./durable-streams.mjs";
 import { committedOffsets, consumeGroup, joinGroup, leaveGroup } from "./group-consumers.mjs";
 import { createClient } from "./http-load.mjs";
@@ -1225,6 +1226,7 @@ async function main() {
     if (redis) await redisScenarios(redis, o, round);
     for (const s of LATENCY_SCENARIOS) await latencyScenario(client, worker, o, round, push, s);
     await groupScenario(groupClient, token, groupTopic, o, round);
+    await adClickRows(worker, { quick: o.quick, round, record });
     await durableStreamsScenarios({ client, token, worker, o, round, record, log, cleanups });
   }
   const elapsedS = (Date.now() - started.getTime()) / 1000;

@@ -13,7 +13,7 @@ export const CLICKS_PARTITIONS = 4;
  * Salts per ad. A click's key is `<adId>#<salt>`, so one hot ad's clicks spread over up to this
  * many keys (and so over every partition); stage 2 merges the salts per ad.
  */
-export const SALTS = 8;
+export const SALTS = 16;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 /** How late (event time behind stream time) a click may arrive and still be counted in its window. */
