@@ -15,14 +15,15 @@ import type { TopicMeta } from "../controller/types.ts";
 import type { AppendSuccess, PartitionRef, PartitionStatus } from "../partition-log/types.ts";
 import { migrate } from "../shared/migrations.ts";
 import {
-  checkProducer,
+  admit,
   expiryTime,
   isExpired,
   type PendingAppend,
-  type ProducerCheck,
+  type ProducerState,
   type StreamMeta,
   sameSettings,
   viewOf,
+  type Working,
 } from "./state.ts";
 import { MIGRATIONS, StreamStore } from "./store.ts";
 import type {
@@ -32,15 +33,9 @@ import type {
   EncodedBody,
   InvalidBody,
   Lookup,
-  ProducerTriple,
   StreamSettings,
   WaitOutcome,
 } from "./types.ts";
-
-const sameTriple = (a: ProducerTriple | undefined, b: ProducerTriple | undefined) =>
-  !!a && !!b && a.id === b.id && a.epoch === b.epoch && a.seq === b.seq;
-
-const normalize = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
 
 export class DurableStream extends DurableObject<Env> {
   private readonly store: StreamStore;
@@ -48,6 +43,8 @@ export class DurableStream extends DurableObject<Env> {
   /** Writes (create, append, close, delete, expiry) run one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
+  /** Appends waiting for the group being written (see append). */
+  private readonly appends: Queued[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -92,55 +89,82 @@ export class DurableStream extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Appends (and closes) are checked one by one, in arrival order, against the stream as the
+   * earlier ones leave it, and those accepted while an earlier group was being written go to
+   * the partition together, as one append (a group commit): one call and one commit for many
+   * requests, in order, all stored or none.
+   */
   async append(input: AppendInput): Promise<AppendOutcome> {
-    return this.serially(async () => {
+    return new Promise<AppendOutcome>((resolve, reject) => {
+      this.appends.push({ input, resolve, reject });
+      if (this.appends.length === 1) this.serially(() => this.writeAppends()).catch(() => undefined);
+    });
+  }
+
+  private async writeAppends(): Promise<void> {
+    const group = this.appends.splice(0);
+    try {
       const now = Date.now();
       const meta = await this.current(now);
-      if (!meta) return { kind: "not_found" };
-      const { producer } = input;
-      if (meta.closed) {
-        if (producer && sameTriple(meta.closedBy, producer)) {
-          return { kind: "duplicate", lastSeq: producer.seq, tail: meta.tail, closed: true };
+      if (!meta) {
+        for (const item of group) item.resolve({ kind: "not_found" });
+        return;
+      }
+      const work: Working = { tail: meta.tail, closed: meta.closed, closedBy: meta.closedBy, lastSeq: meta.lastSeq };
+      const producers = new Map<string, ProducerState | undefined>();
+      const known = (id: string) => (producers.has(id) ? producers.get(id) : this.store.getProducer(id));
+      const pending: PendingAppend = { base: meta.tail, count: 0, producers: [] };
+      const chunks: string[] = [];
+      let bytes = 0;
+      const accepted: { item: Queued; end: number; closed: boolean }[] = [];
+      for (const item of group) {
+        const verdict = admit(work, meta.contentType, item.input, known, now);
+        if ("kind" in verdict) {
+          item.resolve(verdict);
+          continue;
         }
-        // A plain close of a closed stream is idempotent; anything else is refused.
-        if (!input.body && !producer) return { kind: "appended", tail: meta.tail, closed: true };
-        return { kind: "closed", tail: meta.tail };
+        const { input } = item;
+        const body = input.body && !("invalid" in input.body) ? input.body : undefined;
+        if (body) {
+          chunks.push(...body.chunks);
+          pending.count += body.count;
+          bytes += body.bytes;
+          work.tail += body.count;
+        }
+        if (verdict.producer) {
+          producers.set(verdict.producer.id, verdict.producer.state);
+          pending.producers.push(verdict.producer);
+        }
+        if (body && input.seq !== undefined) work.lastSeq = pending.seq = input.seq;
+        if (input.close) {
+          work.closed = true;
+          work.closedBy = input.producer;
+          pending.close = input.producer ?? true;
+        }
+        accepted.push({ item, end: work.tail, closed: input.close });
       }
-      if (input.body && input.contentType && normalize(input.contentType) !== normalize(meta.contentType)) {
-        return { kind: "content_type_mismatch" };
-      }
-      let check: ProducerCheck | undefined;
-      if (producer) {
-        check = checkProducer(this.store.getProducer(producer.id), producer, now);
-        const refused = refusal(check, meta);
-        if (refused) return refused;
-      }
-      if (input.body && input.seq !== undefined && meta.lastSeq !== undefined && input.seq <= meta.lastSeq) {
-        return { kind: "seq_conflict" };
-      }
-      if (input.body && "invalid" in input.body) return { kind: "invalid", message: input.body.invalid };
-      const pending: PendingAppend = {
-        base: meta.tail,
-        count: input.body?.count ?? 0,
-        producer: producer && check?.status === "accepted" ? { id: producer.id, state: check.state } : undefined,
-        seq: input.body ? input.seq : undefined,
-        close: input.close ? (producer ?? true) : undefined,
-      };
-      if (input.body && input.body.count > 0) {
+      if (accepted.length === 0) return;
+      if (pending.count > 0) {
         meta.pending = pending;
         this.store.saveMeta(meta);
-        const answer = await this.appendToPartition(meta, input.body);
+        const answer = await this.appendToPartition(meta, { chunks, count: pending.count, bytes });
         if (!answer.ok) {
           meta.pending = undefined;
           this.store.saveMeta(meta);
-          return { kind: "failed", failure: answer };
+          for (const { item } of accepted) item.resolve({ kind: "failed", failure: answer });
+          return;
         }
         pending.base = answer.baseOffset;
       }
+      // Where the group really landed (the partition's offset), against where it was checked.
+      const shift = pending.base - meta.tail;
       meta.lastAccessedAt = now;
       this.apply(meta, pending);
-      return { kind: "appended", tail: meta.tail, closed: meta.closed };
-    });
+      for (const { item, end, closed } of accepted) item.resolve({ kind: "appended", tail: end + shift, closed });
+    } catch (err) {
+      for (const item of group) item.reject(err);
+    }
   }
 
   /** The stream's state, without counting as an access (HEAD). */
@@ -246,7 +270,7 @@ export class DurableStream extends DurableObject<Env> {
       if (done.close !== true) meta.closedBy = done.close;
     }
     this.ctx.storage.transactionSync(() => {
-      if (done.producer) this.store.putProducer(done.producer.id, done.producer.state);
+      for (const { id, state } of done.producers) this.store.putProducer(id, state);
       this.store.saveMeta(meta);
     });
     this.wake();
@@ -320,17 +344,8 @@ export class DurableStream extends DurableObject<Env> {
   }
 }
 
-function refusal(check: ProducerCheck, meta: StreamMeta): AppendOutcome | undefined {
-  switch (check.status) {
-    case "accepted":
-      return undefined;
-    case "duplicate":
-      return { kind: "duplicate", lastSeq: check.lastSeq, tail: meta.tail, closed: meta.closed };
-    case "stale_epoch":
-      return { kind: "stale_epoch", currentEpoch: check.currentEpoch };
-    case "invalid_epoch_seq":
-      return { kind: "invalid_epoch_seq" };
-    case "sequence_gap":
-      return { kind: "sequence_gap", expected: check.expected, received: check.received };
-  }
+interface Queued {
+  input: AppendInput;
+  resolve: (outcome: AppendOutcome) => void;
+  reject: (err: unknown) => void;
 }

@@ -2,7 +2,7 @@
  * The protocol's rules for one stream, without storage: expiry, repeated creates, and the
  * idempotent producer check (client-chosen producer ids, client-declared epochs).
  */
-import type { ProducerTriple, StreamSettings, StreamView } from "./types.ts";
+import type { AppendInput, AppendOutcome, ProducerTriple, StreamSettings, StreamView } from "./types.ts";
 
 /** Producer state unused this long is forgotten, as the reference server does. */
 export const PRODUCER_STATE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -25,10 +25,11 @@ export interface StreamMeta extends StreamSettings {
   pending?: PendingAppend;
 }
 
+/** One partition append: the records of a group of requests, and what they change once stored. */
 export interface PendingAppend {
   base: number;
   count: number;
-  producer?: { id: string; state: ProducerState };
+  producers: { id: string; state: ProducerState }[];
   seq?: string;
   close?: ProducerTriple | true;
 }
@@ -69,6 +70,9 @@ export function isExpired(meta: StreamMeta, now: number): boolean {
 
 const normalize = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
 
+const sameTriple = (a: ProducerTriple | undefined, b: ProducerTriple | undefined) =>
+  !!a && !!b && a.id === b.id && a.epoch === b.epoch && a.seq === b.seq;
+
 /** Whether a repeated create asks for the stream as it is (200) or for another one (409). */
 export function sameSettings(meta: StreamMeta, asked: StreamSettings): boolean {
   return (
@@ -103,4 +107,60 @@ export function checkProducer(known: ProducerState | undefined, p: ProducerTripl
   if (p.seq <= live.lastSeq) return { status: "duplicate", lastSeq: live.lastSeq };
   if (p.seq === live.lastSeq + 1) return accepted(p.seq);
   return { status: "sequence_gap", expected: live.lastSeq + 1, received: p.seq };
+}
+
+/** The stream as the appends checked so far in a group leave it. */
+export interface Working {
+  tail: number;
+  closed: boolean;
+  closedBy?: ProducerTriple;
+  lastSeq?: string;
+}
+
+/**
+ * Whether an append (or close) may be written, in the protocol's order of checks: closed
+ * stream, content type, producer, Stream-Seq, then the body itself. Either its answer now, or
+ * what it changes once written.
+ */
+export function admit(
+  work: Working,
+  contentType: string,
+  input: AppendInput,
+  known: (id: string) => ProducerState | undefined,
+  now: number,
+): AppendOutcome | { producer?: { id: string; state: ProducerState } } {
+  const { producer, body } = input;
+  if (work.closed) {
+    if (producer && sameTriple(work.closedBy, producer)) {
+      return { kind: "duplicate", lastSeq: producer.seq, tail: work.tail, closed: true };
+    }
+    // A plain close of a closed stream is idempotent; anything else is refused.
+    if (!body && !producer) return { kind: "appended", tail: work.tail, closed: true };
+    return { kind: "closed", tail: work.tail };
+  }
+  if (body && input.contentType && normalize(input.contentType) !== normalize(contentType)) {
+    return { kind: "content_type_mismatch" };
+  }
+  let accepted: { id: string; state: ProducerState } | undefined;
+  if (producer) {
+    const check = checkProducer(known(producer.id), producer, now);
+    switch (check.status) {
+      case "accepted":
+        accepted = { id: producer.id, state: check.state };
+        break;
+      case "duplicate":
+        return { kind: "duplicate", lastSeq: check.lastSeq, tail: work.tail, closed: work.closed };
+      case "stale_epoch":
+        return { kind: "stale_epoch", currentEpoch: check.currentEpoch };
+      case "invalid_epoch_seq":
+        return { kind: "invalid_epoch_seq" };
+      case "sequence_gap":
+        return { kind: "sequence_gap", expected: check.expected, received: check.received };
+    }
+  }
+  if (body && input.seq !== undefined && work.lastSeq !== undefined && input.seq <= work.lastSeq) {
+    return { kind: "seq_conflict" };
+  }
+  if (body && "invalid" in body) return { kind: "invalid", message: body.invalid };
+  return { producer: accepted };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  admit,
   checkProducer,
   expiryTime,
   isExpired,
@@ -197,5 +198,50 @@ describe("stream state", () => {
     expect(checkProducer(known, p(3, 1), now)).toEqual({ status: "invalid_epoch_seq" });
     // Forgotten after a week unused: a new start at 0 is accepted again.
     expect(checkProducer(known, p(0, 0), now + PRODUCER_STATE_TTL_MS + 1)).toMatchObject({ status: "accepted" });
+  });
+});
+
+describe("admitting appends in order", () => {
+  const body = { chunks: ['[{"value":1}]'], count: 1, bytes: 13 };
+  const none = () => undefined;
+  const open = () => ({ tail: 5, closed: false });
+
+  it("refuses a closed stream, except a retry of the close and a plain close again", () => {
+    const closedBy = { id: "p", epoch: 0, seq: 3 };
+    const work = { tail: 5, closed: true, closedBy };
+    expect(admit(work, "text/plain", { close: false, body }, none, 0)).toEqual({ kind: "closed", tail: 5 });
+    expect(admit(work, "text/plain", { close: true, producer: closedBy }, none, 0)).toEqual({
+      kind: "duplicate",
+      lastSeq: 3,
+      tail: 5,
+      closed: true,
+    });
+    expect(admit(work, "text/plain", { close: true }, none, 0)).toEqual({ kind: "appended", tail: 5, closed: true });
+  });
+
+  it("checks content type, then producer, then Stream-Seq, then the body", () => {
+    const known = () => ({ epoch: 1, lastSeq: 2, updatedAt: 0 });
+    const input = { close: false, contentType: "text/html", producer: { id: "p", epoch: 0, seq: 9 }, body };
+    expect(admit(open(), "text/plain", input, known, 0)).toEqual({ kind: "content_type_mismatch" });
+    expect(admit(open(), "text/plain", { ...input, contentType: "text/plain" }, known, 0)).toEqual({
+      kind: "stale_epoch",
+      currentEpoch: 1,
+    });
+    expect(admit({ ...open(), lastSeq: "b" }, "text/plain", { close: false, seq: "a", body }, none, 0)).toEqual({
+      kind: "seq_conflict",
+    });
+    expect(admit(open(), "text/plain", { close: false, body: { invalid: "Invalid JSON" } }, none, 0)).toEqual({
+      kind: "invalid",
+      message: "Invalid JSON",
+    });
+  });
+
+  it("accepts with the producer state the append leaves", () => {
+    expect(
+      admit(open(), "text/plain", { close: false, producer: { id: "p", epoch: 0, seq: 0 }, body }, none, 7),
+    ).toEqual({
+      producer: { id: "p", state: { epoch: 0, lastSeq: 0, updatedAt: 7 } },
+    });
+    expect(admit(open(), "text/plain", { close: false, body }, none, 7)).toEqual({ producer: undefined });
   });
 });
