@@ -179,4 +179,31 @@ describe("stream apps", () => {
     expect(entry).toMatchObject({ state: "waiting", tasks: 0 });
     expect(entry.reason).toContain("does not exist");
   });
+
+  it("stops a task whose code throws, keeps its offset and reports the error", async () => {
+    const { app, source } = await registerApp(1, (app, source) => {
+      app
+        .stream(source, { key: z.string(), value: Click })
+        .mapValues((click) => {
+          if (click.id === "bad") throw new Error(`cannot handle click ${click.id}`);
+          return click;
+        })
+        .groupByKey()
+        .count({ name: "n" });
+    });
+    await startApp(app.name);
+    await produce(source, [
+      { key: "ad-1", value: { ad: "ad-1", id: "bad" } },
+      { key: "ad-1", value: { ad: "ad-1", id: "good" } },
+    ]);
+    const failed = await waitFor(async () => {
+      const answer = await call("GET", `/v1/apps/${app.name}`);
+      return answer.json.state === "error" ? answer.json : undefined;
+    });
+    expect(failed.reason).toContain("cannot handle click bad");
+    // The failed batch was rolled back whole: nothing counted, the offset still at the start.
+    expect(failed.tasks[0].sources[0].offset).toBe(0);
+    expect(failed.tasks[0].counters.processed).toBe(0);
+    expect(await queryStore(app.name, "n")).toEqual([]);
+  });
 });
