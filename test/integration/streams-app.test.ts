@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { Suppressed, streamsApp, TimeWindows } from "../../sdk/streams/index.ts";
+import { SessionWindows, Suppressed, streamsApp, TimeWindows } from "../../sdk/streams/index.ts";
 import { streamApps } from "../../worker/stream-apps.ts";
 import { call, uniqueName, waitFor } from "../helpers/http.ts";
 import {
@@ -205,5 +205,50 @@ describe("stream apps", () => {
     expect(failed.tasks[0].sources[0].offset).toBe(0);
     expect(failed.tasks[0].counters.processed).toBe(0);
     expect(await queryStore(app.name, "n")).toEqual([]);
+  });
+
+  it("keeps hopping windows and merged sessions in the task's SQLite stores", async () => {
+    const { app, source, output } = await registerApp(1, (app, source, output) => {
+      const grouped = app.stream(source, { key: z.string(), value: Click }).groupByKey();
+      grouped.windowedBy(TimeWindows.of(3000).advanceBy(1000)).count({ name: "hopping" });
+      grouped.windowedBy(SessionWindows.withGap(500).grace(60_000)).count({ name: "sessions" }).toStream().to(output);
+    });
+    await startApp(app.name);
+    const base = Math.floor(Date.now() / 1000) * 1000 - 20_000;
+    const at = [0, 400, 2000, 2450, 900];
+    await produce(
+      source,
+      at.map((t, i) => ({ key: "u", value: { ad: "u", id: `c${i}` }, timestamp: base + t })),
+    );
+    // 0 and 400 form a session, 2000 and 2450 another; 900 joins the first (400 + 500 reaches it).
+    // A session that grows is replaced: a tombstone (null) for the old bounds, then the new ones.
+    const updates = await waitForRecords(output, 8);
+    expect(updates.map((r) => [r.value.start - base, r.value.end - base, r.value.value])).toEqual([
+      [0, 0, 1],
+      [0, 0, null],
+      [0, 400, 2],
+      [2000, 2000, 1],
+      [2000, 2000, null],
+      [2000, 2450, 2],
+      [0, 400, null],
+      [0, 900, 3],
+    ]);
+    expect(
+      (await queryStore(app.name, "sessions")).map((e) => [e.windowStart - base, e.windowEnd - base, e.value]),
+    ).toEqual([
+      [0, 900, 3],
+      [2000, 2450, 2],
+    ]);
+    const hopping = await queryStore(app.name, "hopping", `?from=${base - 2000}&to=${base + 2000}`);
+    // 900 came after 2450: the windows ending at 1000 and 2000 (no grace) had closed, so it
+    // counts in the one still open only, and is not late as a record.
+    expect(hopping.map((e) => [e.windowStart - base, e.value])).toEqual([
+      [-2000, 2],
+      [-1000, 2],
+      [0, 5],
+      [1000, 2],
+      [2000, 2],
+    ]);
+    expect((await taskStatus(app.name, 0, 0)).counters.late).toBe(0);
   });
 });
