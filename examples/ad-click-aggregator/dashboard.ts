@@ -114,8 +114,12 @@ async function refresh() {
     status.className = "error";
   }
 }
-refresh();
-setInterval(refresh, 1000);
+// One request at a time: a slow answer must not land after a newer one and undo it.
+async function loop() {
+  await refresh();
+  setTimeout(loop, 1000);
+}
+loop();
 </script>
 </body>
 </html>
