@@ -104,12 +104,6 @@ export class StreamTask extends DurableObject<Env> {
     return this.store.scan(store, scan);
   }
 
-  /** Runs one round now, without waiting for records. */
-  async wake(): Promise<TaskStatus> {
-    await this.round(0);
-    return this.status();
-  }
-
   /**
    * Tests only (TRIBUTARY_FAULTS=1 in the test config, never in wrangler.toml): the next batch
    * crashes the task (its object is aborted, losing all in-memory state) right before its
