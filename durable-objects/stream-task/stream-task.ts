@@ -314,7 +314,12 @@ export class StreamTask extends DurableObject<Env> {
       topics.set(name, found.topic);
     }
     const replication = topics.get(sub.sources[0]!)?.replicationFactor ?? 1;
-    for (const name of new Set([...sub.sinks, topology.lateRecordsTopic])) {
+    // Only windows can be late: a sub-topology without them never writes late records.
+    const windowed = sub.nodeIds.some((id) => {
+      const n = topology.nodes[id]!;
+      return n.kind === "aggregate" && n.windows !== undefined;
+    });
+    for (const name of new Set([...sub.sinks, ...(windowed ? [topology.lateRecordsTopic] : [])])) {
       const found = await ensureTopic(this.env, name, replication);
       if ("ok" in found) throw new Error(`output topic '${name}' of app '${topology.app}': ${found.message}`);
       topics.set(name, found);
