@@ -7,6 +7,7 @@
 // bench/README.md. Called once per round by bench/run.mjs; also runs alone:
 //
 //   node bench/ad-clicks.mjs [--runs 3] [--quick]
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { createExpectedCounts, MINUTE_MS, saltOf, windowStart } from "../examples/ad-click-aggregator/clicks.mjs";
 import {
@@ -408,4 +409,4 @@ async function main() {
   console.log(adClicksVerdict(values_));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

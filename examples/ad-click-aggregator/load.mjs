@@ -5,8 +5,10 @@
 // would in aggregate) and some through the redirect endpoint, one click per request. Writes the
 // exact counts the aggregator must answer to a JSON file for verify.mjs. See README.md.
 //
-//   node examples/ad-click-aggregator/load.mjs [--seconds 20] [--rate 2000] [--out ad-clicks-expected.json]
+//   node examples/ad-click-aggregator/load.mjs [--seconds 20] [--rate 2000] [--out <tmp>/ad-clicks-expected.json]
 import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createExpectedCounts } from "./clicks.mjs";
 import { awayFromMinuteEdge, clickThroughRedirect, ensurePipeline, produceClicks } from "./driver.mjs";
@@ -22,7 +24,7 @@ const USAGE = `usage: node examples/ad-click-aggregator/load.mjs [options]
   --hot-share X      share of clicks on the hot ad (default 0.4)
   --redirects N      clicks through GET /ads/:ad/click, one request each, every 5th clicked twice (default 50)
   --prefix P         ad ids are <P>-<rank> and <P>-hot (default: "ad" and a run id, so runs do not mix)
-  --out FILE         where to write the expected counts (default ad-clicks-expected.json)`;
+  --out FILE         where to write the expected counts (default <tmp>/ad-clicks-expected.json)`;
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +37,7 @@ const { values } = parseArgs({
     "hot-share": { type: "string", default: "0.4" },
     redirects: { type: "string", default: "50" },
     prefix: { type: "string" },
-    out: { type: "string", default: "ad-clicks-expected.json" },
+    out: { type: "string", default: join(tmpdir(), "ad-clicks-expected.json") },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -134,5 +136,5 @@ console.log(
     ` ${expected.counted} impressions count in their minute (the rest are repeats or too late)`,
 );
 console.log(
-  `expected counts written to ${values.out}; check them with: node examples/ad-click-aggregator/verify.mjs --expected ${values.out}`,
+  `expected counts written to ${values.out}; check them with: npm run example:ad-clicks:verify -- --expected ${values.out}`,
 );

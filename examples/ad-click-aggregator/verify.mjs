@@ -5,21 +5,14 @@
 // with the exact counts load.mjs wrote. Retries until they match or the wait is over (the
 // aggregation runs behind the clicks by a moment); prints every difference. See README.md.
 //
-//   node examples/ad-click-aggregator/verify.mjs [--expected ad-clicks-expected.json] [--wait-seconds 60]
+//   node examples/ad-click-aggregator/verify.mjs [--expected <tmp>/ad-clicks-expected.json] [--wait-seconds 60]
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { HOUR_MS } from "./clicks.mjs";
 import { adCounts, call, differences, windowRange } from "./driver.mjs";
-
-const { values } = parseArgs({
-  options: {
-    url: { type: "string" },
-    token: { type: "string", default: process.env.TRIBUTARY_TOKEN ?? "dev-token" },
-    expected: { type: "string", default: "ad-clicks-expected.json" },
-    "wait-seconds": { type: "string", default: "60" },
-    top: { type: "string", default: "10" },
-  },
-});
 
 /** @typedef {import("./clicks.mjs").CountsByAd} CountsByAd */
 
@@ -82,7 +75,16 @@ export async function verify(url, token, expected, topN) {
   return { ads: ads.length, minutes: starts.size, lines };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: {
+      url: { type: "string" },
+      token: { type: "string", default: process.env.TRIBUTARY_TOKEN ?? "dev-token" },
+      expected: { type: "string", default: join(tmpdir(), "ad-clicks-expected.json") },
+      "wait-seconds": { type: "string", default: "60" },
+      top: { type: "string", default: "10" },
+    },
+  });
   const expected = JSON.parse(readFileSync(/** @type {string} */ (values.expected), "utf8"));
   const url = (values.url ?? expected.url ?? "http://127.0.0.1:8787").replace(/\/$/, "");
   const token = /** @type {string} */ (values.token);
