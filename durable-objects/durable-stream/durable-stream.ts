@@ -7,12 +7,21 @@
  * the tail (woken by the next append, close or delete).
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Failure, Result } from "../../sdk/protocol/errors.ts";
-import { STREAM_MAX_MESSAGE_BYTES } from "../../worker/compat/durable-streams/messages.ts";
+import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import {
+  bytesBody,
+  type FetchedRecord,
+  isJsonStream,
+  mediaType as normalize,
+  STREAM_MAX_MESSAGE_BYTES,
+  toBase64,
+} from "../../worker/compat/durable-streams/messages.ts";
+import { durableStreamStub } from "../../worker/compat/durable-streams/stub.ts";
 import { topicNameFor } from "../../worker/compat/durable-streams/topic-name.ts";
 import { controllerStub, partitionStub } from "../../worker/stubs.ts";
 import type { TopicMeta } from "../controller/types.ts";
-import type { AppendSuccess, PartitionRef, PartitionStatus } from "../partition-log/types.ts";
+import { encodeRecords } from "../partition-log/encode.ts";
+import type { AppendSuccess, FetchSuccess, PartitionRef, PartitionStatus } from "../partition-log/types.ts";
 import { migrate } from "../shared/migrations.ts";
 import {
   admit,
@@ -31,11 +40,18 @@ import type {
   AppendOutcome,
   CreateOutcome,
   EncodedBody,
+  ForkRequest,
+  ForkSource,
   InvalidBody,
   Lookup,
   StreamSettings,
+  StreamView,
   WaitOutcome,
 } from "./types.ts";
+
+/** A fork copies its source in pages of this size. */
+const COPY_PAGE_RECORDS = 1_000;
+const COPY_PAGE_BYTES = 4 * 1024 * 1024;
 
 export class DurableStream extends DurableObject<Env> {
   private readonly store: StreamStore;
@@ -55,37 +71,120 @@ export class DurableStream extends DurableObject<Env> {
     });
   }
 
-  async create(path: string, settings: StreamSettings, body?: EncodedBody | InvalidBody): Promise<CreateOutcome> {
+  /**
+   * Creates the stream, or answers a repeated create. `asked` lacks a content type only for a
+   * fork, which then takes its source's; a fork also inherits its source's TTL or expiry when
+   * given neither.
+   */
+  async create(
+    path: string,
+    asked: Partial<StreamSettings>,
+    body?: EncodedBody | InvalidBody,
+    fork?: ForkRequest,
+  ): Promise<CreateOutcome> {
     return this.serially(async () => {
       const now = Date.now();
       const existing = await this.current(now);
-      if (existing)
-        return sameSettings(existing, settings) ? { kind: "exists", view: viewOf(existing) } : { kind: "conflict" };
+      if (existing?.softDeleted) return { kind: "gone" };
+      if (existing) {
+        return sameSettings(existing, asked, fork) ? { kind: "exists", view: viewOf(existing) } : { kind: "conflict" };
+      }
       if (body && "invalid" in body) return { kind: "invalid", message: body.invalid };
-      const topic = await this.freshTopic(path);
-      if ("ok" in topic) return { kind: "failed", failure: topic };
+      let source: Extract<ForkSource, { kind: "ok" }> | undefined;
+      if (fork) {
+        const given = (await durableStreamStub(this.env, fork.from).forkFrom({
+          offset: fork.offset,
+          subOffset: fork.subOffset,
+          contentType: asked.contentType,
+        })) as ForkSource;
+        switch (given.kind) {
+          case "ok":
+            source = given;
+            break;
+          case "not_found":
+            return { kind: "source_not_found" };
+          case "gone":
+            return { kind: "source_gone" };
+          case "content_type_mismatch":
+            return { kind: "source_content_type_mismatch" };
+          case "invalid":
+            return { kind: "invalid", message: given.message };
+        }
+      }
+      const inherited = source?.view;
+      const expiry =
+        asked.ttlSeconds !== undefined || asked.expiresAt !== undefined || !inherited
+          ? { ttlSeconds: asked.ttlSeconds, expiresAt: asked.expiresAt }
+          : { ttlSeconds: inherited.ttlSeconds, expiresAt: inherited.expiresAt };
       const meta: StreamMeta = {
-        ...settings,
+        contentType: asked.contentType ?? inherited?.contentType ?? "application/octet-stream",
+        closed: asked.closed ?? false,
+        ...expiry,
         path,
-        topic: { name: topic.name, id: topic.id },
+        topic: { name: "", id: "" },
         createdAt: now,
         lastAccessedAt: now,
         tail: 0,
+        fork: fork && { from: fork.from, offsetHeader: fork.offsetHeader, subOffset: fork.subOffset ?? 0, asked },
       };
-      if (body && body.count > 0) {
-        // Not yet visible to anyone: if this fails, the next create replaces the topic.
-        const answer = await this.appendToPartition(meta, body);
-        if (!answer.ok) {
-          await this.dropTopic(meta.topic.name);
-          return { kind: "failed", failure: answer };
-        }
-        meta.tail = answer.baseOffset + body.count;
+      const built = await this.build(meta, body, source);
+      if (built) {
+        if (fork) await durableStreamStub(this.env, fork.from).release();
+        return { kind: "failed", failure: built };
       }
-      this.meta = meta;
-      this.store.saveMeta(meta);
       await this.scheduleExpiry();
       this.wake();
       return { kind: "created", view: viewOf(meta) };
+    });
+  }
+
+  /**
+   * A fork's source: checks the fork point, resolves a sub-offset within the next message, and
+   * counts the fork as a reference (released when the fork goes).
+   */
+  async forkFrom(request: { offset?: number; subOffset?: number; contentType?: string }): Promise<ForkSource> {
+    return this.serially(async () => {
+      const meta = await this.current(Date.now());
+      if (!meta) return { kind: "not_found" };
+      if (meta.softDeleted) return { kind: "gone" };
+      if (request.contentType !== undefined && normalize(request.contentType) !== normalize(meta.contentType)) {
+        return { kind: "content_type_mismatch" };
+      }
+      const at = request.offset ?? meta.tail;
+      if (at > meta.tail) return { kind: "invalid", message: "Fork offset beyond source stream length" };
+      let position = at;
+      let prefixBase64: string | undefined;
+      const boundaries = this.store.boundariesUpTo(at);
+      const sub = request.subOffset ?? 0;
+      if (sub > 0) {
+        const end = this.store.nextBoundary(at);
+        if (end === undefined)
+          return { kind: "invalid", message: "Invalid fork sub-offset: no data past the fork offset" };
+        if (isJsonStream(meta.contentType)) {
+          if (sub > end - at) return { kind: "invalid", message: "Invalid fork sub-offset: past the message's values" };
+          position = at + sub;
+          boundaries.push(position);
+        } else {
+          const bytes = await this.readBytes(meta, at, end);
+          if (sub > bytes.byteLength)
+            return { kind: "invalid", message: "Invalid fork sub-offset: past the message's bytes" };
+          prefixBase64 = toBase64(bytes.subarray(0, sub));
+        }
+      }
+      meta.refCount = (meta.refCount ?? 0) + 1;
+      this.store.saveMeta(meta);
+      return { kind: "ok", view: viewOf(meta), position, prefixBase64, boundaries };
+    });
+  }
+
+  /** A fork of this stream is gone: a soft-deleted stream goes for good with its last fork. */
+  async release(): Promise<void> {
+    await this.serially(async () => {
+      const meta = this.meta;
+      if (!meta) return;
+      meta.refCount = Math.max(0, (meta.refCount ?? 0) - 1);
+      if (meta.softDeleted && meta.refCount === 0) await this.purge(meta);
+      else this.store.saveMeta(meta);
     });
   }
 
@@ -107,8 +206,8 @@ export class DurableStream extends DurableObject<Env> {
     try {
       const now = Date.now();
       const meta = await this.current(now);
-      if (!meta) {
-        for (const item of group) item.resolve({ kind: "not_found" });
+      if (!meta || meta.softDeleted) {
+        for (const item of group) item.resolve({ kind: meta ? "gone" : "not_found" });
         return;
       }
       const work: Working = { tail: meta.tail, closed: meta.closed, closedBy: meta.closedBy, lastSeq: meta.lastSeq };
@@ -160,7 +259,8 @@ export class DurableStream extends DurableObject<Env> {
       // Where the group really landed (the partition's offset), against where it was checked.
       const shift = pending.base - meta.tail;
       meta.lastAccessedAt = now;
-      this.apply(meta, pending);
+      const ends = accepted.filter(({ item }) => item.input.body).map(({ end }) => end + shift);
+      this.apply(meta, pending, ends);
       for (const { item, end, closed } of accepted) item.resolve({ kind: "appended", tail: end + shift, closed });
     } catch (err) {
       for (const item of group) item.reject(err);
@@ -170,13 +270,15 @@ export class DurableStream extends DurableObject<Env> {
   /** The stream's state, without counting as an access (HEAD). */
   async head(): Promise<Lookup> {
     const meta = await this.currentOutsideQueue();
-    return meta ? { kind: "found", view: viewOf(meta) } : { kind: "not_found" };
+    if (!meta) return { kind: "not_found" };
+    return meta.softDeleted ? { kind: "gone" } : { kind: "found", view: viewOf(meta) };
   }
 
   /** The stream's state for a read, which counts as an access for a sliding TTL. */
   async open(): Promise<Lookup> {
     const meta = await this.currentOutsideQueue();
     if (!meta) return { kind: "not_found" };
+    if (meta.softDeleted) return { kind: "gone" };
     this.touch(meta);
     return { kind: "found", view: viewOf(meta) };
   }
@@ -188,6 +290,7 @@ export class DurableStream extends DurableObject<Env> {
   async wait(position: number, timeoutMs: number): Promise<WaitOutcome> {
     const before = await this.currentOutsideQueue();
     if (!before) return { kind: "not_found" };
+    if (before.softDeleted) return { kind: "gone" };
     this.touch(before);
     if (position < before.tail || before.closed) return { kind: "found", view: viewOf(before), timedOut: false };
     let timedOut = false;
@@ -205,22 +308,26 @@ export class DurableStream extends DurableObject<Env> {
     });
     const after = this.meta;
     if (!after) return { kind: "not_found" };
+    if (after.softDeleted) return { kind: "gone" };
     return { kind: "found", view: viewOf(after), timedOut };
   }
 
-  async remove(): Promise<{ deleted: boolean }> {
+  /** Deletes the stream; one with live forks is only soft-deleted (410) until its last fork goes. */
+  async remove(): Promise<{ kind: "deleted" | "not_found" | "gone" }> {
     return this.serially(async () => {
       const meta = await this.current(Date.now());
-      if (!meta) return { deleted: false };
-      await this.purge(meta);
-      return { deleted: true };
+      if (!meta) return { kind: "not_found" };
+      if (meta.softDeleted) return { kind: "gone" };
+      await this.end(meta);
+      return { kind: "deleted" };
     });
   }
 
   override async alarm(): Promise<void> {
     await this.serially(async () => {
-      if (!this.meta) return;
-      if (isExpired(this.meta, Date.now())) await this.purge(this.meta);
+      const meta = this.meta;
+      if (!meta || meta.softDeleted) return;
+      if (isExpired(meta, Date.now())) await this.end(meta);
       else await this.scheduleExpiry();
     });
   }
@@ -231,13 +338,16 @@ export class DurableStream extends DurableObject<Env> {
     return run;
   }
 
-  /** The live stream (settled and not expired), purging it if it has expired. Inside the queue. */
+  /**
+   * The stream (settled), ending it if it has expired; a soft-deleted one is returned as such.
+   * Inside the queue.
+   */
   private async current(now: number): Promise<StreamMeta | undefined> {
     const meta = this.meta;
     if (!meta) return undefined;
-    if (isExpired(meta, now)) {
-      await this.purge(meta);
-      return undefined;
+    if (!meta.softDeleted && isExpired(meta, now)) {
+      await this.end(meta);
+      return this.meta;
     }
     if (meta.pending) await this.settle(meta, meta.pending);
     return meta;
@@ -247,11 +357,20 @@ export class DurableStream extends DurableObject<Env> {
   private async currentOutsideQueue(): Promise<StreamMeta | undefined> {
     const meta = this.meta;
     if (!meta) return undefined;
-    if (isExpired(meta, Date.now())) {
-      await this.serially(() => this.current(Date.now()));
-      return undefined;
-    }
+    if (!meta.softDeleted && isExpired(meta, Date.now())) return this.serially(() => this.current(Date.now()));
     return meta;
+  }
+
+  /** Deleted or expired: gone for good, or soft-deleted while forks of it live. */
+  private async end(meta: StreamMeta): Promise<void> {
+    if ((meta.refCount ?? 0) === 0) {
+      await this.purge(meta);
+      return;
+    }
+    meta.softDeleted = true;
+    this.store.saveMeta(meta);
+    await this.ctx.storage.deleteAlarm();
+    this.wake();
   }
 
   private touch(meta: StreamMeta): void {
@@ -261,7 +380,7 @@ export class DurableStream extends DurableObject<Env> {
   }
 
   /** Applies an append (or close) that the partition has stored, with its producer and Stream-Seq state. */
-  private apply(meta: StreamMeta, done: PendingAppend): void {
+  private apply(meta: StreamMeta, done: PendingAppend, ends: readonly number[] = []): void {
     meta.pending = undefined;
     meta.tail = done.base + done.count;
     if (done.seq !== undefined) meta.lastSeq = done.seq;
@@ -271,6 +390,7 @@ export class DurableStream extends DurableObject<Env> {
     }
     this.ctx.storage.transactionSync(() => {
       for (const { id, state } of done.producers) this.store.putProducer(id, state);
+      this.store.addBoundaries(ends);
       this.store.saveMeta(meta);
     });
     this.wake();
@@ -293,6 +413,96 @@ export class DurableStream extends DurableObject<Env> {
     this.meta = undefined;
     await this.ctx.storage.deleteAlarm();
     this.wake();
+    if (meta.fork) await durableStreamStub(this.env, meta.fork.from).release();
+  }
+
+  /**
+   * Makes the stream's topic and its first records: a fork's copy of its source (and the
+   * sub-offset's prefix), then the initial body; saves the stream. A failure leaves nothing.
+   */
+  private async build(
+    meta: StreamMeta,
+    body: EncodedBody | undefined,
+    source: Extract<ForkSource, { kind: "ok" }> | undefined,
+  ): Promise<Failure | undefined> {
+    const topic = await this.freshTopic(meta.path);
+    if ("ok" in topic) return topic;
+    meta.topic = { name: topic.name, id: topic.id };
+    const ends: number[] = [];
+    const add = async (encoded: EncodedBody): Promise<Failure | undefined> => {
+      const answer = await this.appendToPartition(meta, encoded);
+      if (!answer.ok) return answer;
+      meta.tail = answer.baseOffset + encoded.count;
+      return undefined;
+    };
+    const steps: (() => Promise<Failure | undefined>)[] = [];
+    if (source) {
+      steps.push(() => this.copy(source.view, source.position, add));
+      ends.push(...source.boundaries);
+      if (source.prefixBase64 !== undefined) {
+        const prefix = encodeRecords([{ valueBase64: source.prefixBase64 }], STREAM_MAX_MESSAGE_BYTES);
+        if ("ok" in prefix) return prefix;
+        steps.push(async () => (await add({ ...prefix, count: 1 })) ?? void ends.push(meta.tail));
+      }
+    }
+    if (body && body.count > 0) steps.push(async () => (await add(body)) ?? void ends.push(meta.tail));
+    for (const step of steps) {
+      const failed = await step();
+      if (failed) {
+        // Not yet visible to anyone: the topic goes, and the next create starts afresh.
+        await this.dropTopic(meta.topic.name);
+        return failed;
+      }
+    }
+    this.meta = meta;
+    this.ctx.storage.transactionSync(() => {
+      this.store.saveMeta(meta);
+      this.store.addBoundaries(ends);
+    });
+    return undefined;
+  }
+
+  /** Copies a source's records below `position` into this stream's topic, page by page. */
+  private async copy(
+    source: StreamView,
+    position: number,
+    add: (encoded: EncodedBody) => Promise<Failure | undefined>,
+  ): Promise<Failure | undefined> {
+    const ref = { topic: source.topic.name, topicId: source.topic.id, partition: 0 };
+    for (let offset = 0; offset < position; ) {
+      const page = (await partitionStub(this.env, ref).read({
+        ref,
+        offset,
+        maxRecords: Math.min(COPY_PAGE_RECORDS, position - offset),
+        maxBytes: COPY_PAGE_BYTES,
+        waitMs: 0,
+      })) as Result<FetchSuccess>;
+      if (!page.ok) return page;
+      const records = (JSON.parse(page.records) as FetchedRecord[]).map((r) =>
+        r.valueBase64 === undefined ? { value: r.value ?? null } : { valueBase64: r.valueBase64 },
+      );
+      if (records.length === 0)
+        return failure("UNKNOWN_SERVER_ERROR", "the fork's source ended before the fork offset");
+      const encoded = encodeRecords(records, STREAM_MAX_MESSAGE_BYTES);
+      if ("ok" in encoded) return encoded;
+      const failed = await add({ ...encoded, count: records.length });
+      if (failed) return failed;
+      offset += records.length;
+    }
+    return undefined;
+  }
+
+  /** The bytes of this stream's records in [from, to). */
+  private async readBytes(meta: StreamMeta, from: number, to: number): Promise<Uint8Array> {
+    const ref = this.ref(meta);
+    const page = (await partitionStub(this.env, ref).read({
+      ref,
+      offset: from,
+      maxRecords: to - from,
+      maxBytes: COPY_PAGE_BYTES,
+      waitMs: 0,
+    })) as Result<FetchSuccess>;
+    return page.ok ? bytesBody(JSON.parse(page.records) as FetchedRecord[]) : new Uint8Array(0);
   }
 
   private async scheduleExpiry(): Promise<void> {

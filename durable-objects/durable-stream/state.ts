@@ -2,7 +2,7 @@
  * The protocol's rules for one stream, without storage: expiry, repeated creates, and the
  * idempotent producer check (client-chosen producer ids, client-declared epochs).
  */
-import type { AppendInput, AppendOutcome, ProducerTriple, StreamSettings, StreamView } from "./types.ts";
+import type { AppendInput, AppendOutcome, ForkRequest, ProducerTriple, StreamSettings, StreamView } from "./types.ts";
 
 /** Producer state unused this long is forgotten, as the reference server does. */
 export const PRODUCER_STATE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -17,6 +17,11 @@ export interface StreamMeta extends StreamSettings {
   closedBy?: ProducerTriple;
   /** The highest Stream-Seq appended. */
   lastSeq?: string;
+  /** For a fork: its source, and the fork headers as sent (a repeated create must match them). */
+  fork?: { from: string; offsetHeader?: string; subOffset: number; asked: Partial<StreamSettings> };
+  /** Live forks of this stream. While there are any, a delete or expiry leaves it `softDeleted`. */
+  refCount?: number;
+  softDeleted?: boolean;
   /**
    * An append sent to the partition whose answer was not seen yet (the object restarted, or
    * the call failed in transit). Settled against the partition's high watermark before the
@@ -74,7 +79,23 @@ const sameTriple = (a: ProducerTriple | undefined, b: ProducerTriple | undefined
   !!a && !!b && a.id === b.id && a.epoch === b.epoch && a.seq === b.seq;
 
 /** Whether a repeated create asks for the stream as it is (200) or for another one (409). */
-export function sameSettings(meta: StreamMeta, asked: StreamSettings): boolean {
+export function sameSettings(meta: StreamMeta, asked: Partial<StreamSettings>, fork?: ForkRequest): boolean {
+  if (meta.fork || fork) {
+    // A fork inherits what it was not given; it is compared with what its creator asked for.
+    const was = meta.fork;
+    return (
+      !!was &&
+      !!fork &&
+      was.from === fork.from &&
+      (fork.offsetHeader === undefined || fork.offsetHeader === was.offsetHeader) &&
+      (fork.subOffset ?? 0) === was.subOffset &&
+      (asked.contentType === undefined || normalize(asked.contentType) === normalize(meta.contentType)) &&
+      asked.ttlSeconds === was.asked.ttlSeconds &&
+      asked.expiresAt === was.asked.expiresAt &&
+      (asked.closed ?? false) === (was.asked.closed ?? false)
+    );
+  }
+  if (asked.contentType === undefined || asked.closed === undefined) return false;
   return (
     normalize(meta.contentType) === normalize(asked.contentType) &&
     meta.ttlSeconds === asked.ttlSeconds &&

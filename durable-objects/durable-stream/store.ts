@@ -9,6 +9,10 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE TABLE producers (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, last_seq INTEGER NOT NULL, updated_at INTEGER NOT NULL)",
     );
   },
+  (sql) => {
+    // Where each append (a protocol message) ends: a fork's sub-offset counts within one.
+    sql.exec("CREATE TABLE messages (end_position INTEGER PRIMARY KEY)");
+  },
 ];
 
 export class StreamStore {
@@ -43,8 +47,30 @@ export class StreamStore {
     );
   }
 
+  addBoundaries(ends: readonly number[]): void {
+    for (const end of ends) this.sql.exec("INSERT OR IGNORE INTO messages (end_position) VALUES (?)", end);
+  }
+
+  /** Message ends at or below `position`. */
+  boundariesUpTo(position: number): number[] {
+    return this.sql
+      .exec<{ e: number }>("SELECT end_position AS e FROM messages WHERE end_position <= ? ORDER BY e", position)
+      .toArray()
+      .map((r) => r.e);
+  }
+
+  /** Where the message after `position` ends, if there is one. */
+  nextBoundary(position: number): number | undefined {
+    return (
+      this.sql
+        .exec<{ e: number }>("SELECT MIN(end_position) AS e FROM messages WHERE end_position > ?", position)
+        .toArray()[0]?.e ?? undefined
+    );
+  }
+
   clear(): void {
     this.sql.exec("DELETE FROM stream");
     this.sql.exec("DELETE FROM producers");
+    this.sql.exec("DELETE FROM messages");
   }
 }

@@ -40,9 +40,34 @@ export interface StreamView {
   topic: { name: string; id: string };
 }
 
+/** Forking: the new stream starts as a copy of its source up to `offset` (the source's tail if absent). */
+export interface ForkRequest {
+  from: string;
+  /** The position to fork at, as parsed; the header as sent is kept to compare repeated creates. */
+  offset?: number;
+  offsetHeader?: string;
+  /** Messages (JSON) or bytes (other types) of the source's next message to take as well. */
+  subOffset?: number;
+}
+
+/** What a source gives a new fork (and counts as a reference until the fork is deleted). */
+export type ForkSource =
+  | {
+      kind: "ok";
+      view: StreamView;
+      /** The fork holds the source's records below this position. */
+      position: number;
+      /** For a binary sub-offset: the prefix of the next message, base64, as the fork's first own record. */
+      prefixBase64?: string;
+      /** Where the source's appends (messages) end, up to `position`. */
+      boundaries: number[];
+    }
+  | { kind: "not_found" | "gone" | "content_type_mismatch" }
+  | { kind: "invalid"; message: string };
+
 export type CreateOutcome =
   | { kind: "created" | "exists"; view: StreamView }
-  | { kind: "conflict" }
+  | { kind: "conflict" | "gone" | "source_not_found" | "source_gone" | "source_content_type_mismatch" }
   | { kind: "invalid"; message: string }
   | { kind: "failed"; failure: Failure };
 
@@ -58,6 +83,7 @@ export interface AppendInput {
 
 export type AppendOutcome =
   | { kind: "appended"; tail: number; closed: boolean }
+  | { kind: "gone" }
   | { kind: "duplicate"; lastSeq: number; tail: number; closed: boolean }
   | { kind: "not_found" }
   | { kind: "closed"; tail: number }
@@ -69,5 +95,6 @@ export type AppendOutcome =
   | { kind: "invalid"; message: string }
   | { kind: "failed"; failure: Failure };
 
-export type Lookup = { kind: "found"; view: StreamView } | { kind: "not_found" };
-export type WaitOutcome = { kind: "found"; view: StreamView; timedOut: boolean } | { kind: "not_found" };
+/** `gone`: deleted or expired while forks of it live (the protocol's 410). */
+export type Lookup = { kind: "found"; view: StreamView } | { kind: "not_found" | "gone" };
+export type WaitOutcome = { kind: "found"; view: StreamView; timedOut: boolean } | { kind: "not_found" | "gone" };

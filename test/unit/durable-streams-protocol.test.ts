@@ -9,7 +9,7 @@ import {
   sameSettings,
 } from "../../durable-objects/durable-stream/state.ts";
 import { responseCursor } from "../../worker/compat/durable-streams/cursor.ts";
-import { parseCreate, parseProducer } from "../../worker/compat/durable-streams/headers.ts";
+import { parseCreate, parseFork, parseProducer } from "../../worker/compat/durable-streams/headers.ts";
 import {
   BINARY_PIECE_BYTES,
   bytesBody,
@@ -93,6 +93,27 @@ describe("request headers", () => {
     expect(parseProducer(headers({ "producer-id": "p", "producer-epoch": "1", "producer-seq": "-1" }))).toHaveProperty(
       "invalid",
     );
+  });
+});
+
+describe("fork headers", () => {
+  const headers = (h: Record<string, string>) => new Headers(h);
+
+  it("reads the source, the offset and the sub-offset", () => {
+    expect(parseFork(headers({}))).toEqual({});
+    expect(
+      parseFork(headers({ "stream-forked-from": "/a", "stream-fork-offset": "0_5", "stream-fork-sub-offset": "3" })),
+    ).toEqual({ fork: { from: "/a", offsetHeader: "0_5", subOffset: 3 } });
+  });
+
+  it("refuses a sub-offset without a source, and malformed offsets", () => {
+    expect(parseFork(headers({ "stream-fork-sub-offset": "0" }))).toHaveProperty("invalid");
+    expect(parseFork(headers({ "stream-forked-from": "/a", "stream-fork-offset": "-1" }))).toHaveProperty("invalid");
+    for (const sub of ["", "-1", "01", "1.5", "x"]) {
+      expect(parseFork(headers({ "stream-forked-from": "/a", "stream-fork-sub-offset": sub }))).toHaveProperty(
+        "invalid",
+      );
+    }
   });
 });
 

@@ -24,7 +24,7 @@ export const COMMON_HEADERS: Record<string, string> = {
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
   "access-control-allow-headers":
-    "content-type, authorization, if-none-match, Stream-Seq, Stream-TTL, Stream-Expires-At, Stream-Closed, Producer-Id, Producer-Epoch, Producer-Seq",
+    "content-type, authorization, if-none-match, Stream-Seq, Stream-TTL, Stream-Expires-At, Stream-Closed, Producer-Id, Producer-Epoch, Producer-Seq, Stream-Forked-From, Stream-Fork-Offset, Stream-Fork-Sub-Offset",
   "access-control-expose-headers":
     "Stream-Next-Offset, Stream-Cursor, Stream-Up-To-Date, Stream-Closed, Producer-Epoch, Producer-Seq, Producer-Expected-Seq, Producer-Received-Seq, etag, content-type, content-encoding, vary",
   "x-content-type-options": "nosniff",
@@ -44,9 +44,14 @@ const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 const TTL = /^(0|[1-9]\d*)$/;
 const STRICT_INTEGER = /^\d+$/;
 
-export function parseCreate(headers: Headers): CreateOptions | Invalid {
+/** The request's content type, if it names one (`type/subtype`). */
+export function givenContentType(headers: Headers): string | undefined {
   const given = headers.get("content-type")?.trim();
-  const contentType = given && /^[\w-]+\/[\w-]+/.test(given) ? given : DEFAULT_CONTENT_TYPE;
+  return given && /^[\w-]+\/[\w-]+/.test(given) ? given : undefined;
+}
+
+export function parseCreate(headers: Headers): CreateOptions | Invalid {
+  const contentType = givenContentType(headers) ?? DEFAULT_CONTENT_TYPE;
   const ttl = headers.get(H.ttl) ?? undefined;
   const expiresAt = headers.get(H.expiresAt) ?? undefined;
   if (ttl !== undefined && expiresAt !== undefined) {
@@ -89,4 +94,29 @@ export function parseProducer(headers: Headers): { producer?: ProducerHeaders } 
     return { invalid: "Invalid Producer-Seq: must be a non-negative integer" };
   }
   return { producer: { id, epoch: Number(epoch), seq: Number(seq) } };
+}
+
+export interface ForkHeaders {
+  from: string;
+  offsetHeader?: string;
+  subOffset?: number;
+}
+
+const FORK_OFFSET = /^\d+_\d+$/;
+const SUB_OFFSET = /^(0|[1-9]\d*)$/;
+
+/** Stream-Forked-From, Stream-Fork-Offset and Stream-Fork-Sub-Offset, if the create is a fork. */
+export function parseFork(headers: Headers): { fork?: ForkHeaders } | Invalid {
+  const from = headers.get("stream-forked-from") ?? undefined;
+  const offsetHeader = headers.get("stream-fork-offset") ?? undefined;
+  const sub = headers.get("stream-fork-sub-offset") ?? undefined;
+  if (sub !== undefined && from === undefined) return { invalid: "Stream-Fork-Sub-Offset requires Stream-Forked-From" };
+  if (from === undefined) return {};
+  if (offsetHeader !== undefined && !FORK_OFFSET.test(offsetHeader)) {
+    return { invalid: "Invalid Stream-Fork-Offset format" };
+  }
+  if (sub !== undefined && (!SUB_OFFSET.test(sub) || !Number.isSafeInteger(Number(sub)))) {
+    return { invalid: "Invalid Stream-Fork-Sub-Offset format" };
+  }
+  return { fork: { from, offsetHeader, subOffset: sub === undefined ? undefined : Number(sub) } };
 }

@@ -23,7 +23,7 @@ import { maxRequestBytes } from "../../body.ts";
 import { bearerAuth } from "../../middleware/auth.ts";
 import { partitionStub } from "../../stubs.ts";
 import { responseCursor } from "./cursor.ts";
-import { COMMON_HEADERS, H, parseCreate, parseProducer } from "./headers.ts";
+import { COMMON_HEADERS, givenContentType, H, parseCreate, parseFork, parseProducer } from "./headers.ts";
 import {
   bytesBody,
   type FetchedRecord,
@@ -42,7 +42,7 @@ import { durableStreamStub } from "./stub.ts";
 export const DURABLE_STREAMS_MOUNT = "/ds";
 
 /** How long a long-poll (or an idle SSE connection between keep-alives) waits at the tail. */
-export const LIVE_WAIT_MS = 20_000;
+export const LIVE_WAIT_MS = 10_000;
 /** Stored bytes per partition read; a catch-up read answers at most about this much, then the client follows. */
 const READ_MAX_BYTES = 4 * 1024 * 1024;
 const READ_MAX_RECORDS = 10_000;
@@ -119,18 +119,41 @@ function etagOf(path: string, from: string, to: string, closed: boolean): string
   return `"${toBase64(new TextEncoder().encode(path))}:${from}:${to}${closed ? ":c" : ""}"`;
 }
 
-/** Forks (Stream-Forked-From and its offsets) are not supported: refused rather than created as plain streams. */
-const FORK_HEADERS = ["stream-forked-from", "stream-fork-offset", "stream-fork-sub-offset"];
-
 async function create(c: Ctx, path: string): Promise<Response> {
-  if (FORK_HEADERS.some((h) => c.req.raw.headers.has(h))) return text(501, "Forks are not supported by this server");
   const settings = parseCreate(c.req.raw.headers);
   if ("invalid" in settings) return text(400, settings.invalid);
+  const forked = parseFork(c.req.raw.headers);
+  if ("invalid" in forked) return text(400, forked.invalid);
+  const { fork } = forked;
+  let forkOffset: number | undefined;
+  if (fork?.offsetHeader !== undefined) {
+    const parsed = parseOffset(fork.offsetHeader);
+    forkOffset = parsed?.kind === "at" ? parsed.position : Number.POSITIVE_INFINITY;
+  }
   const body = await readBody(c);
   if (body instanceof Response) return body;
-  const encoded = body.byteLength > 0 ? encodeBody(body, settings.contentType, true) : undefined;
+  // A fork without a Content-Type takes its source's, which its body is then encoded for.
+  let asked: Partial<typeof settings> = settings;
+  let contentType = settings.contentType;
+  if (fork && givenContentType(c.req.raw.headers) === undefined) {
+    const { contentType: _, ...rest } = settings;
+    asked = rest;
+    const source = await durableStreamStub(c.env, fork.from).head();
+    if (source.kind !== "found") {
+      return source.kind === "gone"
+        ? text(409, "source stream was deleted but still has active forks")
+        : text(404, "Source stream not found");
+    }
+    contentType = source.view.contentType;
+  }
+  const encoded = body.byteLength > 0 ? encodeBody(body, contentType, true) : undefined;
   if (encoded && "ok" in encoded) return failed(encoded);
-  const outcome = (await durableStreamStub(c.env, path).create(path, settings, encoded)) as CreateOutcome;
+  const outcome = (await durableStreamStub(c.env, path).create(
+    path,
+    asked,
+    encoded,
+    fork && { from: fork.from, offset: forkOffset, offsetHeader: fork.offsetHeader, subOffset: fork.subOffset },
+  )) as CreateOutcome;
   switch (outcome.kind) {
     case "created":
     case "exists": {
@@ -144,6 +167,17 @@ async function create(c: Ctx, path: string): Promise<Response> {
     }
     case "conflict":
       return text(409, "Stream already exists with different configuration");
+    case "gone":
+      return text(
+        409,
+        "stream was deleted but still has active forks — path cannot be reused until all forks are removed",
+      );
+    case "source_not_found":
+      return text(404, "Source stream not found");
+    case "source_gone":
+      return text(409, "source stream was deleted but still has active forks");
+    case "source_content_type_mismatch":
+      return text(409, "Content type mismatch with source stream");
     case "invalid":
       return text(400, outcome.message);
     case "failed":
@@ -188,6 +222,8 @@ async function append(c: Ctx, path: string): Promise<Response> {
       });
     case "not_found":
       return text(404, "Stream not found");
+    case "gone":
+      return text(410, "Stream is gone");
     case "closed":
       return text(409, "Stream is closed", { [H.closed]: "true", [H.nextOffset]: encodeOffset(outcome.tail) });
     case "content_type_mismatch":
@@ -212,7 +248,7 @@ async function append(c: Ctx, path: string): Promise<Response> {
 
 async function head(c: Ctx, path: string): Promise<Response> {
   const found = await durableStreamStub(c.env, path).head();
-  if (found.kind === "not_found") return empty(404, { "content-type": "text/plain" });
+  if (found.kind !== "found") return empty(found.kind === "gone" ? 410 : 404, { "content-type": "text/plain" });
   const { view } = found;
   const offset = encodeOffset(view.tail);
   const headers: Record<string, string> = {
@@ -229,8 +265,9 @@ async function head(c: Ctx, path: string): Promise<Response> {
 }
 
 async function remove(c: Ctx, path: string): Promise<Response> {
-  const { deleted } = await durableStreamStub(c.env, path).remove();
-  return deleted ? empty(204, {}) : text(404, "Stream not found");
+  const { kind } = await durableStreamStub(c.env, path).remove();
+  if (kind === "gone") return text(410, "Stream is gone");
+  return kind === "deleted" ? empty(204, {}) : text(404, "Stream not found");
 }
 
 interface Page {
@@ -272,7 +309,8 @@ async function read(c: Ctx, path: string): Promise<Response> {
   }
   const stub = durableStreamStub(c.env, path);
   const found = await stub.open();
-  if (found.kind === "not_found") return text(404, "Stream not found");
+  if (found.kind !== "found")
+    return found.kind === "gone" ? text(410, "Stream is gone") : text(404, "Stream not found");
   let view = found.view;
   const start = offset.kind === "start" ? 0 : offset.kind === "now" ? view.tail : Math.min(offset.position, view.tail);
   if (live === "sse") return sse(c.env, stub, view, start, cursor);
@@ -303,7 +341,9 @@ async function read(c: Ctx, path: string): Promise<Response> {
     });
     if (view.closed) return empty(204, timeoutHeaders(true));
     const waited = await stub.wait(start, LIVE_WAIT_MS);
-    if (waited.kind === "not_found") return text(404, "Stream not found");
+    if (waited.kind !== "found") {
+      return waited.kind === "gone" ? text(410, "Stream is gone") : text(404, "Stream not found");
+    }
     view = waited.view;
     if (start >= view.tail) return empty(204, timeoutHeaders(view.closed));
     page = await readPage(c.env, view, start);
@@ -368,7 +408,7 @@ function sse(env: Env, stub: Stub, first: StreamView, start: number, cursor: str
       );
       if (!page.upToDate) continue;
       const waited = await stub.wait(position, LIVE_WAIT_MS);
-      if (waited.kind === "not_found") return;
+      if (waited.kind !== "found") return;
       view = waited.view;
       if (view.closed && position >= view.tail) {
         await send(controlEvent({ streamNextOffset: offset, streamClosed: true }));
