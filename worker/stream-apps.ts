@@ -9,7 +9,7 @@ import type { TaskIdentity, TaskStatus } from "../durable-objects/stream-task/ty
 import { adClicksApp } from "../examples/ad-click-aggregator/topology.ts";
 import type { Result } from "../sdk/protocol/errors.ts";
 import type { StreamsApp } from "../sdk/streams/index.ts";
-import { controllerStub } from "./stubs.ts";
+import { controllerStub, streamTaskStub } from "./stubs.ts";
 
 /** The registered apps. Add yours here: `import { myApp } from "…"; streamApps.push(myApp)` or in the list. */
 export const streamApps: StreamsApp[] = [adClicksApp];
@@ -18,10 +18,8 @@ export function findStreamApp(name: string): StreamsApp | undefined {
   return streamApps.find((a) => a.name === name);
 }
 
-/** The StreamTask running one sub-topology of an app on one partition. */
-export function streamTaskStub(env: Env, id: TaskIdentity) {
-  return env.STREAM_TASK.get(env.STREAM_TASK.idFromName(`${id.app}/${id.subTopology}/${id.partition}`));
-}
+// Named in stubs.ts with the other objects; exported here too for the app routes and tests.
+export { streamTaskStub };
 
 export type AppPlan =
   | { ok: true; partitions: number[] }

@@ -3,6 +3,7 @@
  * typed RPC methods on it.
  */
 import type { PartitionRef } from "../durable-objects/partition-log/types.ts";
+import type { TaskIdentity } from "../durable-objects/stream-task/types.ts";
 
 /** The coordinator of one consumer group, named by the group id. */
 export function groupStub(env: Env, group: string) {
@@ -41,4 +42,9 @@ export function partitionStub(env: Env, ref: PartitionRef) {
   const name = ref.replica === 0 ? base : `${base}/r${ref.replica}`;
   const locationHint = LOCATION_HINTS[(ref.partition + ref.replica) % LOCATION_HINTS.length]!;
   return env.PARTITION_LOG.get(env.PARTITION_LOG.idFromName(name), { locationHint });
+}
+
+/** The StreamTask running one sub-topology of a stream app on one partition. */
+export function streamTaskStub(env: Env, id: TaskIdentity) {
+  return env.STREAM_TASK.get(env.STREAM_TASK.idFromName(`${id.app}/${id.subTopology}/${id.partition}`));
 }
