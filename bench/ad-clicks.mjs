@@ -273,7 +273,7 @@ async function redirects(w, s, prefix, key) {
   };
 }
 
-/** Every round's values so far, by row id (for the target lines). */
+/** Every round's values so far, by row id (for the target lines). @type {Map<string, number[]>} */
 const rounds = new Map();
 
 /**
@@ -331,7 +331,7 @@ export async function adClickRows(w, options = {}) {
   for (const q of /** @type {const} */ (["p50", "p99"])) {
     rows.push({
       id: `adclicks.freshness.${q}`,
-      label: `ad click → count queryable at ${fmt(f.rate)} clicks/s: ${q}`,
+      label: `ad click → count queryable, load at 0.8 × that rate: ${q}`,
       unit: "ms",
       value: f[q] ?? Number.NaN,
       detail: { ...f, lines: f.lines.slice(0, 20) },
@@ -352,6 +352,7 @@ export async function adClickRows(w, options = {}) {
     options.record?.(row.id, row.label, row.unit, row.value, row.detail);
     rounds.set(row.id, [...(rounds.get(row.id) ?? []), row.value]);
   }
+  rounds.set("adclicks.freshness.rate", [...(rounds.get("adclicks.freshness.rate") ?? []), f.rate]);
   // bench/run.mjs prints its table and its own target lines; these are the ones for ad clicks.
   if (options.record) log(adClicksVerdict(rounds).replace("Target:", `Target (after round ${round}):`));
   return rows;
@@ -368,10 +369,12 @@ export function adClicksVerdict(values) {
   const allExact = (values.get("adclicks.pipeline") ?? []).every((v) => v > 0);
   const rateOk = rate !== undefined && rate >= AD_CLICKS_TARGET.minRate && allExact;
   const p99Ok = p99 !== undefined && p99 < AD_CLICKS_TARGET.maxFreshnessP99Ms;
+  const atTarget = (med("adclicks.freshness.rate") ?? 0) >= AD_CLICKS_TARGET.minRate;
   return [
     `Target: ad clicks through the whole pipeline with exact counts`,
     `  rate   ${fmt(rate)} clicks/s (median)   needs ≥ ${fmt(AD_CLICKS_TARGET.minRate)}${allExact ? "" : " (a round was NOT EXACT)"}   → ${rateOk ? "PASS" : "FAIL"}`,
-    `  fresh  p99 ${fmt(p99)} ms (median), p50 ${fmt(med("adclicks.freshness.p50"))} ms   needs < ${fmt(AD_CLICKS_TARGET.maxFreshnessP99Ms)} ms   → ${p99Ok ? "PASS" : "FAIL"}`,
+    `  fresh  p99 ${fmt(p99)} ms (median), p50 ${fmt(med("adclicks.freshness.p50"))} ms, under load at ${fmt(med("adclicks.freshness.rate"))} clicks/s   needs < ${fmt(AD_CLICKS_TARGET.maxFreshnessP99Ms)} ms` +
+      `${(med("adclicks.freshness.rate") ?? 0) < AD_CLICKS_TARGET.minRate ? ` (at ${fmt(AD_CLICKS_TARGET.minRate)} clicks/s it is not measured: the pipeline does not sustain that rate)` : ""}   → ${p99Ok ? (atTarget ? "PASS" : "PASS at the lower rate only") : "FAIL"}`,
   ].join("\n");
 }
 
@@ -384,8 +387,6 @@ async function main() {
     config: `${ROOT}/bench/wrangler.toml`,
     vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: BENCH_SIGNING_KEY },
   });
-  /** @type {Map<string, number[]>} */
-  const values_ = new Map();
   /** @type {Map<string, string>} */
   const labels = new Map();
   try {
@@ -393,7 +394,6 @@ async function main() {
       log(`round ${round}/${runs}`);
       const rows = await adClickRows(worker, { quick: values.quick, round, signingKey: BENCH_SIGNING_KEY });
       for (const r of rows) {
-        values_.set(r.id, [...(values_.get(r.id) ?? []), r.value]);
         labels.set(r.id, `${r.label} (${r.unit})`);
         log(`  ${r.label.padEnd(64)} ${fmt(r.value).padStart(10)} ${r.unit}`);
       }
@@ -402,11 +402,11 @@ async function main() {
     await worker.stop();
   }
   console.log(`\n# Ad clicks, ${runs} round(s)${values.quick ? " (quick)" : ""}: medians (min–max)`);
-  for (const [id, v] of values_) {
-    const s = summarize(v);
-    console.log(`- ${labels.get(id)}: ${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`);
+  for (const [id, label] of labels) {
+    const s = summarize(rounds.get(id) ?? []);
+    console.log(`- ${label}: ${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`);
   }
-  console.log(adClicksVerdict(values_));
+  console.log(adClicksVerdict(rounds));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
