@@ -80,6 +80,14 @@ function drawTop(top) {
   document.getElementById("top-minute").textContent = hhmm(top.minute) + " UTC";
   const body = document.getElementById("top");
   body.replaceChildren();
+  if (top.ads.length === 0) {
+    const tr = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = 3;
+    td.textContent = "no clicks yet";
+    tr.append(td);
+    body.append(tr);
+  }
   top.ads.forEach((a, i) => {
     const tr = document.createElement("tr");
     tr.dataset.ad = a.adId;

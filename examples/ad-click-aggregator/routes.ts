@@ -134,11 +134,14 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
     const now = Date.now();
     const current = windowStart(now, MINUTE_MS);
     const first = current - (q.minutes - 1) * MINUTE_MS;
-    const [perMinute, top, hour] = await Promise.all([
+    const [perMinute, thisMinute, hour] = await Promise.all([
       adCounts(c.env, q.ad, "minute", first, current),
       topAds(c.env, current, 10),
       adCounts(c.env, q.ad, "hour", windowStart(now, HOUR_MS), now),
     ]);
+    // Just after a minute starts it has no clicks yet: show the minute before instead.
+    const topMinute = thisMinute.ads.length > 0 ? current : current - MINUTE_MS;
+    const top = topMinute === current ? thisMinute : await topAds(c.env, topMinute, 10);
     const byStart = new Map(perMinute.windows.map((w) => [w.start, w.count]));
     const minutes = Array.from({ length: q.minutes }, (_, i) => {
       const start = first + i * MINUTE_MS;
@@ -149,9 +152,9 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
       now,
       graceMs: GRACE_MS,
       minutes,
-      top: { minute: current, ads: top.ads },
+      top: { minute: topMinute, ads: top.ads },
       hour: { start: windowStart(now, HOUR_MS), count: hour.windows.reduce((n, w) => n + w.count, 0) },
       // Over 10,000 ads a minute per task, the all-ads sums would miss some: say so.
-      complete: !(perMinute.truncated || top.truncated || hour.truncated),
+      complete: !(perMinute.truncated || top.truncated || thisMinute.truncated || hour.truncated),
     });
   });
