@@ -4,7 +4,8 @@
  * the content type, TTL and expiry, the closed flag, Stream-Seq and the producers' state, and it
  * is the stream's only writer, so every append is checked and applied in one place, in order.
  * Readers read the partition directly; they come here for the stream's state and to wait at
- * the tail (woken by the next append, close or delete).
+ * the tail (woken by the next append, close or delete). A fork's object asks its source's for
+ * a starting point and copies the source's records; the source counts its live forks.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
@@ -90,6 +91,8 @@ export class DurableStream extends DurableObject<Env> {
         return sameSettings(existing, asked, fork) ? { kind: "exists", view: viewOf(existing) } : { kind: "conflict" };
       }
       if (body && "invalid" in body) return { kind: "invalid", message: body.invalid };
+      // A stream that does not exist yet cannot be its own source (and waiting on itself would hang).
+      if (fork?.from === path) return { kind: "source_not_found" };
       let source: Extract<ForkSource, { kind: "ok" }> | undefined;
       if (fork) {
         const given = (await durableStreamStub(this.env, fork.from).forkFrom({

@@ -114,6 +114,13 @@ describe("@durable-streams/client against Tributary", () => {
     expect(await (await handle.stream({ live: false })).text()).toBe("from epoch 1");
   });
 
+  it("answers a fork of a stream from itself as a missing source, at once", async () => {
+    const path = newPath("self-fork");
+    const res = await fetch(urlOf(path), { method: "PUT", headers: { ...headers, "Stream-Forked-From": path } });
+    expect(res.status).toBe(404);
+    expect((await fetch(urlOf(path), { method: "HEAD", headers })).status).toBe(404);
+  });
+
   it("refuses a client without the token", async () => {
     const path = newPath("auth");
     const error = await DurableStream.create({ url: urlOf(path), contentType: "text/plain" }).catch((e: unknown) => e);
