@@ -71,7 +71,7 @@ export const windowStart = (t, size) => t - (t % size);
  * counted in its window of `size`: its window has not closed (end + grace) yet.
  * @param {number} t @param {number} seenAt @param {number} size
  */
-export function inWindow(t, seenAt, size) {
+function inWindow(t, seenAt, size) {
   return windowStart(t, size) + size + GRACE_MS > seenAt;
 }
 

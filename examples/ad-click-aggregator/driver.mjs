@@ -6,8 +6,8 @@
  */
 import { CLICKS_PARTITIONS, CLICKS_TOPIC, clickRecord, MINUTE_MS, windowStart } from "./clicks.mjs";
 
-export const APP = "ad-clicks";
-export const STORES = { minute: "clicks-per-minute", hour: "clicks-per-hour" };
+const APP = "ad-clicks";
+const STORES = { minute: "clicks-per-minute", hour: "clicks-per-hour" };
 
 /**
  * @param {string} url @param {string} token @param {string} method @param {string} path @param {unknown} [body]

@@ -6,7 +6,7 @@
  * behind, after their minute has closed). Each click carries the generator's clock when it was
  * sent (`seenAt`), from which the expected counts are computed (see clicks.mjs).
  */
-import { GRACE_MS, HOUR_MS, MINUTE_MS, windowStart } from "./clicks.mjs";
+import { GRACE_MS, HOUR_MS, windowStart } from "./clicks.mjs";
 
 /**
  * @typedef {object} PlanOptions
@@ -145,6 +145,3 @@ export function createClickPlan(options = {}) {
     },
   };
 }
-
-/** @param {number} t */
-export const minuteOf = (t) => windowStart(t, MINUTE_MS);

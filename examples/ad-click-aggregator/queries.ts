@@ -63,7 +63,7 @@ async function scanStore(
 }
 
 /** Counts per window, summed over the entries' ads, by window start. */
-export function windowTotals(entries: readonly StoreEntry[]): WindowCount[] {
+function windowTotals(entries: readonly StoreEntry[]): WindowCount[] {
   const byStart = new Map<number, WindowCount>();
   for (const e of entries) {
     const w = byStart.get(e.windowStart) ?? { start: e.windowStart, end: e.windowEnd, count: 0 };
@@ -74,7 +74,7 @@ export function windowTotals(entries: readonly StoreEntry[]): WindowCount[] {
 }
 
 /** The `n` ads with the most clicks, ties by ad id. */
-export function rankAds(entries: readonly StoreEntry[], n: number): { adId: string; count: number }[] {
+function rankAds(entries: readonly StoreEntry[], n: number): { adId: string; count: number }[] {
   return entries
     .map((e) => ({ adId: e.key, count: (e.value as AdCount).count }))
     .sort((a, b) => b.count - a.count || (a.adId < b.adId ? -1 : a.adId > b.adId ? 1 : 0))

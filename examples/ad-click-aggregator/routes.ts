@@ -23,7 +23,7 @@ type Ctx = Context<{ Bindings: Env }>;
 type AdEnv = Env & { AD_CLICKS_SIGNING_KEY?: string };
 
 /** Where a click on an ad goes. A real ad server looks this up in its ads database. */
-export function landingUrl(adId: string): string {
+function landingUrl(adId: string): string {
   return `https://advertiser.example/landing/${encodeURIComponent(adId)}`;
 }
 

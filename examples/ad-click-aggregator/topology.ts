@@ -23,7 +23,7 @@ import { unsaltKey } from "../../sdk/index.ts";
 import { streamsApp, TimeWindows, type Windowed } from "../../sdk/streams/index.ts";
 import { CLICKS_TOPIC, GRACE_MS, HOUR_MS, IMPRESSION_TTL_MS, MINUTE_MS, SALTS } from "./clicks.mjs";
 
-export const APP_NAME = "ad-clicks";
+const APP_NAME = "ad-clicks";
 /** The stores the query API reads: per ad, per window, `{ count, salts }`. */
 export const STORES = { minute: "clicks-per-minute", hour: "clicks-per-hour" } as const;
 /**
@@ -31,9 +31,9 @@ export const STORES = { minute: "clicks-per-minute", hour: "clicks-per-hour" } a
  * stream time); stage 2 sees the partial counts of all partitions, some of which may run behind
  * the others, so it waits longer before it closes a window and drops nothing stage 1 counted.
  */
-export const MERGE_GRACE_MS = 10 * 60_000;
+const MERGE_GRACE_MS = 10 * 60_000;
 /** How long closed windows stay queryable. */
-export const RETENTION_MS = 7 * 24 * 3_600_000;
+const RETENTION_MS = 7 * 24 * 3_600_000;
 
 const click = z.object({ ad: z.string(), imp: z.string() });
 

@@ -21,7 +21,7 @@ import { adCounts, call, differences, windowRange } from "./driver.mjs";
  * clicks first, ties by ad id).
  * @param {CountsByAd} minute @param {string} start @param {number} n
  */
-export function expectedTop(minute, start, n) {
+function expectedTop(minute, start, n) {
   return Object.entries(minute)
     .flatMap(([adId, perMinute]) => (perMinute[start] ? [{ adId, count: perMinute[start] }] : []))
     .sort((a, b) => b.count - a.count || (a.adId < b.adId ? -1 : a.adId > b.adId ? 1 : 0))
