@@ -50,6 +50,8 @@ import type {
   WaitOutcome,
 } from "./types.ts";
 
+/** Stored bytes of the appends written to the partition in one call, at most (but one append may be larger). */
+const GROUP_MAX_BYTES = 8 * 1024 * 1024;
 /** A fork copies its source in pages of this size. */
 const COPY_PAGE_RECORDS = 1_000;
 const COPY_PAGE_BYTES = 4 * 1024 * 1024;
@@ -205,7 +207,9 @@ export class DurableStream extends DurableObject<Env> {
   }
 
   private async writeAppends(): Promise<void> {
-    const group = this.appends.splice(0);
+    const group = this.takeGroup();
+    // What did not fit goes next, behind this group.
+    if (this.appends.length > 0) this.serially(() => this.writeAppends()).catch(() => undefined);
     try {
       const now = Date.now();
       const meta = await this.current(now);
@@ -333,6 +337,19 @@ export class DurableStream extends DurableObject<Env> {
       if (isExpired(meta, Date.now())) await this.end(meta);
       else await this.scheduleExpiry();
     });
+  }
+
+  /** The queued appends up to GROUP_MAX_BYTES (at least one), so a group stays one modest call. */
+  private takeGroup(): Queued[] {
+    let bytes = 0;
+    let n = 0;
+    for (const { input } of this.appends) {
+      const size = input.body && !("invalid" in input.body) ? input.body.bytes : 0;
+      if (n > 0 && bytes + size > GROUP_MAX_BYTES) break;
+      bytes += size;
+      n++;
+    }
+    return this.appends.splice(0, n);
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -541,7 +558,9 @@ export class DurableStream extends DurableObject<Env> {
       controllerStub(this.env).createTopic({
         name,
         partitions: 1,
-        replicationFactor: 3,
+        // One replica: the protocol promises that an acknowledged append is read back at once,
+        // and a replicated partition serves reads only up to what its followers hold.
+        replicationFactor: 1,
         config: { retentionMs: -1, retentionBytes: -1, maxMessageBytes: STREAM_MAX_MESSAGE_BYTES },
       }) as Promise<Result<{ topic: TopicMeta }>>;
     let created = await create();
