@@ -6,7 +6,7 @@ import { CLICKS_PARTITIONS, CLICKS_TOPIC, IMPRESSION_TTL_MS } from "../../exampl
 import { signImpression } from "../../examples/ad-click-aggregator/impressions.mjs";
 import { call, uniqueName, waitFor } from "../helpers/http.ts";
 
-const secret = (env as unknown as { AD_CLICKS_SIGNING_KEY: string }).AD_CLICKS_SIGNING_KEY;
+const secret = env.AD_CLICKS_SIGNING_KEY;
 
 /** A click as a browser sends it: no token, no redirect following. */
 async function click(ad: string, impression: string) {
