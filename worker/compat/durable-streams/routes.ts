@@ -45,7 +45,7 @@ export const DURABLE_STREAMS_MOUNT = "/ds";
 export const LIVE_WAIT_MS = 10_000;
 /** Stored bytes per partition read; a catch-up read answers at most about this much, then the client follows. */
 const READ_MAX_BYTES = 4 * 1024 * 1024;
-const READ_MAX_RECORDS = 10_000;
+const READ_MAX_RECORDS = 100_000;
 
 type Ctx = Context<{ Bindings: Env }>;
 
