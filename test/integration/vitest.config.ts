@@ -5,7 +5,9 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { TRIBUTARY_TOKENS: "test-token,second-token", MAX_REQUEST_BYTES: "4194304", TRIBUTARY_FAULTS: "1" } },
+      miniflare: {
+        bindings: { TRIBUTARY_TOKENS: "test-token,second-token", MAX_REQUEST_BYTES: "4194304", TRIBUTARY_FAULTS: "1" },
+      },
     }),
   ],
   test: {
