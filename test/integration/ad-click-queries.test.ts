@@ -2,6 +2,7 @@
 // workerd: counts over a time range per minute and per hour, and the top ads of a minute, read
 // from the stage-2 stores. Clicks are produced with explicit event times in three consecutive
 // minutes (this file's storage is its own, so its stream times do not disturb other tests).
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   CLICKS_PARTITIONS,
@@ -143,6 +144,16 @@ describe("the ad-click advertiser queries", () => {
       expect(res.json.error.code).toBe("INVALID_REQUEST");
       if (field) expect(res.json.error.field).toBe(field);
     }
+  });
+
+  it("serves the dashboard and its data without a token", async () => {
+    const page = await call("GET", "/dashboard/data?minutes=1", undefined, { authorization: "" });
+    expect(page.status).toBe(200);
+    expect(page.json.minutes).toHaveLength(1);
+    const html = await exports.default.fetch(new Request("http://tributary.test/dashboard"));
+    expect(html.status).toBe(200);
+    expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await html.text()).toContain('fetch("/dashboard/data?"');
   });
 
   it("is served from the materialized stores: the dashboard data sums the same windows", async () => {
