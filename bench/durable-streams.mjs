@@ -11,13 +11,13 @@
 // Part of `npm run bench` (bench/run.mjs calls durableStreamsScenarios each round); also runs
 // alone: `node bench/durable-streams.mjs [--runs N] [--quick]` starts its own worker.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { freePort, ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
+import { childStopper, freePort, ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
 import { fmt, fmtRatio, markdownTable, summarize } from "./report.mjs";
 
 const MESSAGE_BYTES = 100;
@@ -53,8 +53,7 @@ export async function startReferenceServer() {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  let exited = false;
-  child.on("exit", () => (exited = true));
+  const { stop } = childStopper(child, dir);
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the reference server did not start:\n${output}`)), 15_000);
     child.stderr.on("data", (c) => (output += c));
@@ -68,16 +67,6 @@ export async function startReferenceServer() {
     });
     child.on("exit", (code) => reject(new Error(`the reference server exited (${code}):\n${output}`)));
   });
-  const stop = async () => {
-    if (!exited) {
-      const gone = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
   return { url: /** @type {string} */ (url), stop };
 }
 

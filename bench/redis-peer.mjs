@@ -1,10 +1,10 @@
 // The Redis Streams peer: a private redis-server on a free loopback port, AOF with fsync every
 // second, in a temporary directory. Skipped (with a note) when redis-server is not installed.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../test/helpers/local-worker.mjs";
+import { childStopper, freePort } from "../test/helpers/local-worker.mjs";
 import { connectResp, encodeCommand, RespError } from "./resp.mjs";
 
 /** @returns {string | null} the redis-server version, or null when it is not on PATH */
@@ -42,21 +42,10 @@ export async function startRedis() {
   let output = "";
   child.stdout.on("data", (c) => (output += c));
   child.stderr.on("data", (c) => (output += c));
-  let exited = false;
-  child.on("exit", () => (exited = true));
-  const stop = async () => {
-    if (!exited) {
-      const gone = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { stop, exited } = childStopper(child, dir);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`redis-server exited at start:\n${output}`);
+    if (exited()) throw new Error(`redis-server exited at start:\n${output}`);
     try {
       const client = await connectResp(port);
       const [pong] = await client.pipeline([["PING"]]);

@@ -12,6 +12,29 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** The token .dev.vars sets for local use. */
 export const DEV_TOKEN = "dev-token";
 
+/**
+ * How to stop a server this process started: SIGTERM, SIGKILL after 5 s, then remove its data
+ * directory. `exited()` tells whether it already ended on its own.
+ * @param {import("node:child_process").ChildProcess} child @param {string} dir
+ */
+export function childStopper(child, dir) {
+  let ended = child.exitCode !== null;
+  child.on("exit", () => {
+    ended = true;
+  });
+  const stop = async () => {
+    if (!ended) {
+      const gone = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { stop, exited: () => ended };
+}
+
 /** @returns {Promise<number>} */
 export function freePort() {
   return new Promise((resolvePort, reject) => {
@@ -64,26 +87,12 @@ export async function startLocalWorker(options = {}) {
   };
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
-  let exited = false;
-  child.on("exit", () => {
-    exited = true;
-  });
-
+  const { stop, exited } = childStopper(child, persistDir);
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (!exited) {
-      const gone = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    rmSync(persistDir, { recursive: true, force: true });
-  };
 
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
+    if (exited()) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
     try {
       const res = await fetch(`${url}/healthz`);
       if (res.ok) return { url, token: DEV_TOKEN, inspectorPort, stop, output: () => output };
