@@ -5,7 +5,6 @@
  * synchronous.
  */
 import type { StateStores, StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
-import type { BatchWrites } from "../../sdk/streams/store-cache.ts";
 import type { Migration } from "../shared/migrations.ts";
 import type { OutboxBatch } from "./outbox.ts";
 
@@ -63,7 +62,7 @@ function toEntry(r: StateRow): StoreEntry {
 
 const COLUMNS = "key, ws, we, key_json, value";
 
-export class TaskStore implements StateStores, BatchWrites {
+export class TaskStore implements StateStores {
   constructor(private readonly sql: SqlStorage) {}
 
   getMeta(k: string): string | undefined {
@@ -183,6 +182,18 @@ export class TaskStore implements StateStores, BatchWrites {
       store,
       JSON.stringify(rows),
     );
+  }
+
+  ofKeys(store: string, keys: readonly string[]): StoreEntry[] {
+    if (keys.length === 0) return [];
+    return this.sql
+      .exec<StateRow>(
+        `SELECT ${COLUMNS} FROM state WHERE store = ? AND key IN (SELECT value FROM json_each(?))`,
+        store,
+        JSON.stringify(keys),
+      )
+      .toArray()
+      .map(toEntry);
   }
 
   delete(store: string, key: string, start: number, end: number): void {

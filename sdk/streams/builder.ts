@@ -22,7 +22,7 @@ export interface StreamOptions<KS extends ZodType, VS extends ZodType> {
 }
 
 export interface DedupeOptions<K, V> {
-  /** The id two copies of a record share. */
+  /** The id two copies of a record share (a pure function: it may be called more than once per record). */
   id: (key: K, value: V) => string;
   /** A record whose id was seen within this span of event time is dropped. */
   withinMs: number;

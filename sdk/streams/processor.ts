@@ -73,7 +73,18 @@ export function processBatch(
   if (source?.kind !== "source") {
     throw new Error(`sub-topology ${subTopology} of app '${topology.app}' does not read '${sourceTopic}'`);
   }
-  for (const r of records) run.source(source, r);
+  const parsed = records.map((r) => run.parse(source, r));
+  for (const child of source.children) {
+    const node = topology.nodes[child]!;
+    // A dedupe reading the source knows its ids before the batch runs: one query for them all.
+    if (node.kind === "dedupe") {
+      cached.prefetch(
+        node.store,
+        parsed.flatMap((rec) => (rec ? [keyText(node.idOf(rec.key, rec.value))] : [])),
+      );
+    }
+  }
+  for (const rec of parsed) if (rec) run.admit(source, rec);
   // Node ids are in topological order: a cached aggregate's updates reach one below it first.
   for (const id of sub.nodeIds) run.emitCached(topology.nodes[id]!);
   for (const id of sub.nodeIds) run.punctuate(topology.nodes[id]!);
@@ -98,26 +109,28 @@ class Run {
     return this.result.streamTime;
   }
 
-  source(node: TopologyNode & { kind: "source" }, r: InputRecord): void {
+  /** A source record as the topology sees it, or undefined when the source's schemas reject it. */
+  parse(node: TopologyNode & { kind: "source" }, r: InputRecord): Flowing | undefined {
     this.result.processed++;
-    let rec: Flowing;
     if (node.internal) {
       const v = r.value as Repartitioned;
-      rec = { key: v.k, value: v.v, ts: r.timestamp };
-    } else {
-      const key = node.keySchema!.safeParse(r.key ?? null);
-      const value = node.valueSchema!.safeParse(r.value);
-      if (!key.success || !value.success) {
-        this.result.skipped++;
-        return;
-      }
-      const ts = node.timestamp ? Number(node.timestamp(key.data, value.data)) : r.timestamp;
-      if (!Number.isFinite(ts)) {
-        this.result.skipped++;
-        return;
-      }
-      rec = { key: key.data, value: value.data, ts };
+      return { key: v.k, value: v.v, ts: r.timestamp };
     }
+    const key = node.keySchema!.safeParse(r.key ?? null);
+    const value = node.valueSchema!.safeParse(r.value);
+    if (!key.success || !value.success) {
+      this.result.skipped++;
+      return undefined;
+    }
+    const ts = node.timestamp ? Number(node.timestamp(key.data, value.data)) : r.timestamp;
+    if (!Number.isFinite(ts)) {
+      this.result.skipped++;
+      return undefined;
+    }
+    return { key: key.data, value: value.data, ts };
+  }
+
+  admit(node: TopologyNode & { kind: "source" }, rec: Flowing): void {
     // Stream time includes the record itself, so a record never closes its own window.
     if (rec.ts > this.result.streamTime) this.result.streamTime = rec.ts;
     this.forward(node, rec);

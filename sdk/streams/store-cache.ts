@@ -13,6 +13,8 @@ type Slot = StoreEntry | null;
 interface KeySlots {
   windows: Map<string, Slot>;
   dirty: Set<string>;
+  /** All the key's stored windows are in `windows`: what is not there does not exist. */
+  complete: boolean;
 }
 
 const windowId = (start: number, end: number) => `${start}/${end}`;
@@ -27,7 +29,7 @@ const byStart = (a: StoreEntry, b: StoreEntry) => a.windowStart - b.windowStart;
 export class CachedStores implements StateStores {
   private readonly stores = new Map<string, Map<string, KeySlots>>();
 
-  constructor(private readonly inner: StateStores & Partial<BatchWrites>) {}
+  constructor(private readonly inner: StateStores) {}
 
   private slots(store: string, key: string): KeySlots {
     let keys = this.stores.get(store);
@@ -37,7 +39,7 @@ export class CachedStores implements StateStores {
     }
     let slots = keys.get(key);
     if (!slots) {
-      slots = { windows: new Map(), dirty: new Set() };
+      slots = { windows: new Map(), dirty: new Set(), complete: false };
       keys.set(key, slots);
     }
     return slots;
@@ -47,6 +49,7 @@ export class CachedStores implements StateStores {
     const slots = this.slots(store, key);
     const id = windowId(start, end);
     let slot = slots.windows.get(id);
+    if (slot === undefined && slots.complete) slot = null;
     if (slot === undefined) {
       slot = this.inner.get(store, key, start, end) ?? null;
       slots.windows.set(id, slot);
@@ -69,21 +72,50 @@ export class CachedStores implements StateStores {
     slots.dirty.add(id);
   }
 
+  putMany(store: string, entries: readonly StoreEntry[]): void {
+    for (const e of entries) this.put({ ...e, store });
+  }
+
+  /**
+   * Reads all entries of these keys in one go, so that the batch's later lookups of them cost
+   * no query (e.g. a dedupe store's ids, known before the batch runs).
+   */
+  prefetch(store: string, keys: Iterable<string>): void {
+    const missing = [...new Set(keys)].filter((k) => !this.slots(store, k).complete);
+    for (const e of this.inner.ofKeys(store, missing)) {
+      const slots = this.slots(store, e.key);
+      const id = windowId(e.windowStart, e.windowEnd);
+      if (!slots.windows.has(id)) slots.windows.set(id, e);
+    }
+    for (const k of missing) this.slots(store, k).complete = true;
+  }
+
+  ofKeys(store: string, keys: readonly string[]): StoreEntry[] {
+    return keys.flatMap((k) => this.overlapping(store, k, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY));
+  }
+
   /** The stored entries overlapping the range, with this batch's writes and deletes laid over them. */
   overlapping(store: string, key: string, from: number, to: number): StoreEntry[] {
     const slots = this.slots(store, key);
     const found = new Map<string, StoreEntry>();
-    for (const e of this.inner.overlapping(store, key, from, to)) {
-      const id = windowId(e.windowStart, e.windowEnd);
-      if (!slots.windows.has(id)) slots.windows.set(id, e);
-      found.set(id, e);
+    if (slots.complete) {
+      for (const [id, e] of slots.windows) if (e) found.set(id, e);
+    } else {
+      for (const e of this.inner.overlapping(store, key, from, to)) {
+        const id = windowId(e.windowStart, e.windowEnd);
+        if (!slots.windows.has(id)) slots.windows.set(id, e);
+        found.set(id, e);
+      }
+      for (const id of slots.dirty) {
+        const e = slots.windows.get(id);
+        if (e) found.set(id, e);
+        else found.delete(id);
+      }
     }
-    for (const id of slots.dirty) {
-      const e = slots.windows.get(id);
-      if (e && e.windowEnd >= from && e.windowStart <= to) found.set(id, e);
-      else found.delete(id);
-    }
-    return [...found.values()].sort(byStart).map(copy);
+    return [...found.values()]
+      .filter((e) => e.windowEnd >= from && e.windowStart <= to)
+      .sort(byStart)
+      .map(copy);
   }
 
   endedBy(store: string, end: number): StoreEntry[] {
@@ -122,12 +154,6 @@ export class CachedStores implements StateStores {
       }
       slots.dirty.clear();
     }
-    if (this.inner.putMany) this.inner.putMany(store, puts);
-    else for (const e of puts) this.inner.put({ ...e, store });
+    this.inner.putMany(store, puts);
   }
-}
-
-/** What a store underneath may offer for writing many entries at once. */
-export interface BatchWrites {
-  putMany(store: string, entries: readonly StoreEntry[]): void;
 }

@@ -95,6 +95,54 @@ describe("the store cache of a batch", () => {
     expect(inner.overlapping("s", "k", 0, 100).map((e) => e.value)).toEqual([{ n: 5 }, { n: 3 }]);
   });
 
+  it("answers lookups of prefetched keys from memory, with the batch's own writes", () => {
+    const queries: string[] = [];
+    class CountingStores extends MemoryStores {
+      override get(store: string, key: string, start: number, end: number) {
+        queries.push(`get ${key}`);
+        return super.get(store, key, start, end);
+      }
+      override overlapping(store: string, key: string, from: number, to: number) {
+        queries.push(`overlapping ${key}`);
+        return super.overlapping(store, key, from, to);
+      }
+      override ofKeys(store: string, keys: readonly string[]) {
+        queries.push(`ofKeys ${keys.join(",")}`);
+        return super.ofKeys(store, keys);
+      }
+    }
+    const inner = new CountingStores();
+    inner.put({ store: "s", key: "seen", keyValue: "seen", windowStart: 5, windowEnd: 15, value: null });
+    const cached = new CachedStores(inner);
+    cached.prefetch("s", ["seen", "new", "seen"]);
+    expect(cached.overlapping("s", "seen", 0, 100).map((e) => e.windowStart)).toEqual([5]);
+    expect(cached.overlapping("s", "seen", 20, 100)).toEqual([]);
+    expect(cached.get("s", "new", 0, 10)).toBeUndefined();
+    cached.put({ store: "s", key: "new", keyValue: "new", windowStart: 0, windowEnd: 10, value: null });
+    expect(cached.overlapping("s", "new", 0, 100).map((e) => e.windowStart)).toEqual([0]);
+    cached.delete("s", "seen", 5, 15);
+    expect(cached.overlapping("s", "seen", 0, 100)).toEqual([]);
+    expect(queries).toEqual(["ofKeys seen,new"]);
+    cached.flush();
+    expect(inner.scan("s", { limit: 10 }).map((e) => e.key)).toEqual(["new"]);
+  });
+
+  it("drops a copy of a record in the same batch as the first and in a later one", () => {
+    const app = streamsApp("dedupe");
+    app
+      .stream("in", { key: z.string(), value: z.object({ id: z.string() }) })
+      .dedupe({ id: (_k, v) => v.id, withinMs: 1_000, name: "seen" })
+      .to("out");
+    const topology = app.topology();
+    const stores = new MemoryStores();
+    const click = (id: string, timestamp: number): InputRecord => ({ key: "k", value: { id }, timestamp });
+    const first = processBatch(topology, 0, "in", [click("x", 1), click("y", 2), click("x", 3)], stores, -1);
+    expect(first.outputs.map((o) => o.value)).toEqual([{ id: "x" }, { id: "y" }]);
+    const second = processBatch(topology, 0, "in", [click("y", 4), click("x", 2_000)], stores, first.streamTime);
+    expect(second.outputs.map((o) => o.value)).toEqual([{ id: "x" }]);
+    expect(first.deduped + second.deduped).toBe(2);
+  });
+
   it("keeps what it holds apart from the objects callers get and put", () => {
     const cached = new CachedStores(new MemoryStores());
     const value = { n: 1 };
