@@ -165,6 +165,37 @@ export class TaskStore implements StateStores {
     );
   }
 
+  /** One statement for a batch's writes to a store (a statement per row costs several times more). */
+  putMany(store: string, entries: readonly StoreEntry[]): void {
+    if (entries.length === 0) return;
+    const rows = entries.map((e) => [
+      e.key,
+      e.windowStart,
+      e.windowEnd,
+      JSON.stringify(e.keyValue ?? null),
+      JSON.stringify(e.value ?? null),
+    ]);
+    this.sql.exec(
+      `INSERT INTO state (store, key, ws, we, key_json, value)
+       SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?2) WHERE true
+       ON CONFLICT (store, key, ws, we) DO UPDATE SET value = excluded.value, key_json = excluded.key_json`,
+      store,
+      JSON.stringify(rows),
+    );
+  }
+
+  ofKeys(store: string, keys: readonly string[]): StoreEntry[] {
+    if (keys.length === 0) return [];
+    return this.sql
+      .exec<StateRow>(
+        `SELECT ${COLUMNS} FROM state WHERE store = ? AND key IN (SELECT value FROM json_each(?))`,
+        store,
+        JSON.stringify(keys),
+      )
+      .toArray()
+      .map(toEntry);
+  }
+
   delete(store: string, key: string, start: number, end: number): void {
     this.sql.exec("DELETE FROM state WHERE store = ? AND key = ? AND ws = ? AND we = ?", store, key, start, end);
   }

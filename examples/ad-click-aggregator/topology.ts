@@ -75,7 +75,8 @@ for (const [name, size] of [
 ] as const) {
   firstClicks
     .windowedBy(TimeWindows.of(size).grace(GRACE_MS))
-    .count({ name: `salted-clicks-per-${name}`, retentionMs: RETENTION_MS })
+    // The record cache: per batch, one partial count per salted key and window, not one per click.
+    .count({ name: `salted-clicks-per-${name}`, retentionMs: RETENTION_MS, cache: true })
     .toStream()
     .map((w: Windowed<string>, count: number): [string, Partial] => [
       unsaltKey(w.key),
@@ -83,5 +84,5 @@ for (const [name, size] of [
     ])
     .groupByKey({ name: `partials-per-${name}` })
     .windowedBy(TimeWindows.of(size).grace(MERGE_GRACE_MS))
-    .aggregate(emptyCount, mergeSalt, { name: STORES[name], retentionMs: RETENTION_MS });
+    .aggregate(emptyCount, mergeSalt, { name: STORES[name], retentionMs: RETENTION_MS, cache: true });
 }

@@ -5,6 +5,7 @@
  * the outputs, so a batch's effects are all kept or all rolled back.
  */
 import { keyText, type StateStores } from "./state.ts";
+import { CachedStores } from "./store-cache.ts";
 import type { Topology, TopologyNode } from "./topology.ts";
 import { isClosed, mergeSessions, SessionWindows, type TimeWindows, type Windowed } from "./windows.ts";
 
@@ -62,7 +63,8 @@ export function processBatch(
   stores: StateStores,
   streamTime: number,
 ): ProcessResult {
-  const run = new Run(topology, stores, streamTime);
+  const cached = new CachedStores(stores);
+  const run = new Run(topology, cached, streamTime);
   const sub = topology.subTopologies[subTopology];
   if (!sub) throw new Error(`app '${topology.app}' has no sub-topology ${subTopology}`);
   const source = sub.nodeIds
@@ -71,13 +73,29 @@ export function processBatch(
   if (source?.kind !== "source") {
     throw new Error(`sub-topology ${subTopology} of app '${topology.app}' does not read '${sourceTopic}'`);
   }
-  for (const r of records) run.source(source, r);
+  const parsed = records.map((r) => run.parse(source, r));
+  for (const child of source.children) {
+    const node = topology.nodes[child]!;
+    // A dedupe reading the source knows its ids before the batch runs: one query for them all.
+    if (node.kind === "dedupe") {
+      cached.prefetch(
+        node.store,
+        parsed.flatMap((rec) => (rec ? [keyText(node.idOf(rec.key, rec.value))] : [])),
+      );
+    }
+  }
+  for (const rec of parsed) if (rec) run.admit(source, rec);
+  // Node ids are in topological order: a cached aggregate's updates reach one below it first.
+  for (const id of sub.nodeIds) run.emitCached(topology.nodes[id]!);
   for (const id of sub.nodeIds) run.punctuate(topology.nodes[id]!);
+  cached.flush();
   return run.result;
 }
 
 class Run {
   readonly result: ProcessResult;
+  /** Per cached aggregate node: the latest update per key and window, in order of last update. */
+  private readonly updates = new Map<number, Map<string, Flowing>>();
 
   constructor(
     private readonly topology: Topology,
@@ -91,26 +109,28 @@ class Run {
     return this.result.streamTime;
   }
 
-  source(node: TopologyNode & { kind: "source" }, r: InputRecord): void {
+  /** A source record as the topology sees it, or undefined when the source's schemas reject it. */
+  parse(node: TopologyNode & { kind: "source" }, r: InputRecord): Flowing | undefined {
     this.result.processed++;
-    let rec: Flowing;
     if (node.internal) {
       const v = r.value as Repartitioned;
-      rec = { key: v.k, value: v.v, ts: r.timestamp };
-    } else {
-      const key = node.keySchema!.safeParse(r.key ?? null);
-      const value = node.valueSchema!.safeParse(r.value);
-      if (!key.success || !value.success) {
-        this.result.skipped++;
-        return;
-      }
-      const ts = node.timestamp ? Number(node.timestamp(key.data, value.data)) : r.timestamp;
-      if (!Number.isFinite(ts)) {
-        this.result.skipped++;
-        return;
-      }
-      rec = { key: key.data, value: value.data, ts };
+      return { key: v.k, value: v.v, ts: r.timestamp };
     }
+    const key = node.keySchema!.safeParse(r.key ?? null);
+    const value = node.valueSchema!.safeParse(r.value);
+    if (!key.success || !value.success) {
+      this.result.skipped++;
+      return undefined;
+    }
+    const ts = node.timestamp ? Number(node.timestamp(key.data, value.data)) : r.timestamp;
+    if (!Number.isFinite(ts)) {
+      this.result.skipped++;
+      return undefined;
+    }
+    return { key: key.data, value: value.data, ts };
+  }
+
+  admit(node: TopologyNode & { kind: "source" }, rec: Flowing): void {
     // Stream time includes the record itself, so a record never closes its own window.
     if (rec.ts > this.result.streamTime) this.result.streamTime = rec.ts;
     this.forward(node, rec);
@@ -212,7 +232,7 @@ class Run {
       const outKey: unknown = node.windows
         ? ({ key: rec.key, start: w.start, end: w.end } satisfies Windowed<unknown>)
         : rec.key;
-      this.forward(node, { key: outKey, value: agg, ts: rec.ts });
+      this.emit(node, key, w, { key: outKey, value: agg, ts: rec.ts });
     }
   }
 
@@ -236,7 +256,8 @@ class Run {
       this.stores.delete(node.store, key, s.windowStart, s.windowEnd);
       if (s.windowStart !== merged.start || s.windowEnd !== merged.end) {
         // The session was merged into a bigger one: downstream forgets it (a tombstone).
-        this.forward(node, { key: { key: rec.key, start: s.windowStart, end: s.windowEnd }, value: null, ts: rec.ts });
+        const gone = { start: s.windowStart, end: s.windowEnd };
+        this.emit(node, key, gone, { key: { key: rec.key, ...gone }, value: null, ts: rec.ts });
       }
     }
     const value = node.add(rec.key, rec.value, agg === undefined ? node.init() : agg);
@@ -248,7 +269,37 @@ class Run {
       windowEnd: merged.end,
       value,
     });
-    this.forward(node, { key: { key: rec.key, start: merged.start, end: merged.end }, value, ts: rec.ts });
+    this.emit(node, key, merged, { key: { key: rec.key, start: merged.start, end: merged.end }, value, ts: rec.ts });
+  }
+
+  /** An aggregate's update: forwarded now, or with `cache`, kept until the end of the batch. */
+  private emit(
+    node: TopologyNode & { kind: "aggregate" },
+    key: string,
+    w: { start: number; end: number },
+    rec: Flowing,
+  ): void {
+    if (!node.cache) {
+      this.forward(node, rec);
+      return;
+    }
+    let latest = this.updates.get(node.id);
+    if (!latest) {
+      latest = new Map();
+      this.updates.set(node.id, latest);
+    }
+    const id = `${w.start}/${w.end}/${key}`;
+    // Deleted first so that the map's order is that of the last updates (as their timestamps are).
+    latest.delete(id);
+    latest.set(id, rec);
+  }
+
+  /** End of the records: a cached aggregate forwards the latest update of each key and window. */
+  emitCached(node: TopologyNode): void {
+    const latest = this.updates.get(node.id);
+    if (!latest) return;
+    this.updates.delete(node.id);
+    for (const rec of latest.values()) this.forward(node, rec);
   }
 
   private late(node: TopologyNode & { kind: "aggregate" }, rec: Flowing, key: string): void {

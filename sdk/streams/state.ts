@@ -27,7 +27,11 @@ export interface StoreScan {
 export interface StateStores {
   get(store: string, key: string, start: number, end: number): StoreEntry | undefined;
   put(entry: StoreEntry & { store: string }): void;
+  /** Puts several entries of one store (the SQLite stores in one statement). */
+  putMany(store: string, entries: readonly StoreEntry[]): void;
   delete(store: string, key: string, start: number, end: number): void;
+  /** All entries of these keys (the SQLite stores in one query). */
+  ofKeys(store: string, keys: readonly string[]): StoreEntry[];
   /** The key's entries whose window overlaps `[from, to]`, by window start. */
   overlapping(store: string, key: string, from: number, to: number): StoreEntry[];
   /** All entries whose window ends at or before `end`, by window end then key. */
@@ -88,6 +92,15 @@ export class MemoryStores implements StateStores {
     }
     windows.set(windowId(rest.windowStart, rest.windowEnd), structuredClone(rest));
     if (rest.windowEnd < m.minEnd) m.minEnd = rest.windowEnd;
+  }
+
+  putMany(store: string, entries: readonly StoreEntry[]): void {
+    for (const e of entries) this.put({ ...e, store });
+  }
+
+  ofKeys(store: string, keys: readonly string[]): StoreEntry[] {
+    const m = this.of(store);
+    return keys.flatMap((k) => [...(m.byKey.get(k)?.values() ?? [])].map((e) => structuredClone(e)));
   }
 
   delete(store: string, key: string, start: number, end: number): void {

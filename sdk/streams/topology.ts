@@ -35,6 +35,8 @@ export type NodeSpec =
       /** Merges two session aggregates (session windows only). */
       merge?: AnyFn;
       retentionMs: number;
+      /** Forward only the latest update per key and window of each batch (Kafka Streams' record cache). */
+      cache: boolean;
     }
   | { kind: "suppress"; store: string; windows: WindowSpec }
   | { kind: "sink"; topic: string; internal: boolean; windowedKeys: boolean };
