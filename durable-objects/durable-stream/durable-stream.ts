@@ -8,6 +8,7 @@
  * a starting point and copies the source's records; the source counts its live forks.
  */
 import { DurableObject } from "cloudflare:workers";
+import { bytesToBase64 } from "../../sdk/base64.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import {
   bytesBody,
@@ -15,7 +16,6 @@ import {
   isJsonStream,
   mediaType as normalize,
   STREAM_MAX_MESSAGE_BYTES,
-  toBase64,
 } from "../../worker/compat/durable-streams/messages.ts";
 import { durableStreamStub } from "../../worker/compat/durable-streams/stub.ts";
 import { topicNameFor } from "../../worker/compat/durable-streams/topic-name.ts";
@@ -173,7 +173,7 @@ export class DurableStream extends DurableObject<Env> {
           const bytes = await this.readBytes(meta, at, end);
           if (sub > bytes.byteLength)
             return { kind: "invalid", message: "Invalid fork sub-offset: past the message's bytes" };
-          prefixBase64 = toBase64(bytes.subarray(0, sub));
+          prefixBase64 = bytesToBase64(bytes.subarray(0, sub));
         }
       }
       meta.refCount = (meta.refCount ?? 0) + 1;

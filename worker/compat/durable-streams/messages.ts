@@ -5,6 +5,8 @@
  * body's bytes as `valueBase64`, so binary and text bodies come back byte for byte; a body over
  * what one record may hold is split into several records of the same append.
  */
+
+import { base64ToBytes, bytesToBase64 } from "../../../sdk/base64.ts";
 import type { ProduceRecord } from "../../../sdk/protocol/schemas.ts";
 
 /** Stream topics allow the largest record a partition row can hold (see encode.ts). */
@@ -37,7 +39,7 @@ export function prepareBody(body: Uint8Array, json: boolean, create: boolean): P
   if (!json) {
     const records: ProduceRecord[] = [];
     for (let at = 0; at < body.byteLength; at += BINARY_PIECE_BYTES) {
-      records.push({ valueBase64: toBase64(body.subarray(at, at + BINARY_PIECE_BYTES)) });
+      records.push({ valueBase64: bytesToBase64(body.subarray(at, at + BINARY_PIECE_BYTES)) });
     }
     return { records };
   }
@@ -66,7 +68,7 @@ export function jsonBody(records: readonly FetchedRecord[]): string {
 /** The bytes of a binary stream's records, concatenated. */
 export function bytesBody(records: readonly FetchedRecord[]): Uint8Array {
   const parts = records.map((r) =>
-    r.valueBase64 === undefined ? new TextEncoder().encode(JSON.stringify(r.value)) : fromBase64(r.valueBase64),
+    r.valueBase64 === undefined ? new TextEncoder().encode(JSON.stringify(r.value)) : base64ToBytes(r.valueBase64),
   );
   const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
@@ -75,21 +77,4 @@ export function bytesBody(records: readonly FetchedRecord[]): Uint8Array {
     at += part.byteLength;
   }
   return all;
-}
-
-const BASE64_SLICE = 0x8000;
-
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let at = 0; at < bytes.byteLength; at += BASE64_SLICE) {
-    binary += String.fromCharCode(...bytes.subarray(at, at + BASE64_SLICE));
-  }
-  return btoa(binary);
-}
-
-export function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }

@@ -18,6 +18,7 @@ import type {
 } from "../../../durable-objects/durable-stream/types.ts";
 import { encodeRecords } from "../../../durable-objects/partition-log/encode.ts";
 import type { FetchSuccess } from "../../../durable-objects/partition-log/types.ts";
+import { bytesToBase64 } from "../../../sdk/base64.ts";
 import { ERROR_CODES, type Failure, type Result } from "../../../sdk/protocol/errors.ts";
 import { maxRequestBytes } from "../../body.ts";
 import { bearerAuth } from "../../middleware/auth.ts";
@@ -32,7 +33,6 @@ import {
   jsonBody,
   prepareBody,
   STREAM_MAX_MESSAGE_BYTES,
-  toBase64,
 } from "./messages.ts";
 import { encodeOffset, parseOffset } from "./offsets.ts";
 import { controlEvent, sseEvent } from "./sse.ts";
@@ -116,7 +116,7 @@ function encodeBody(body: Uint8Array, contentType: string, create: boolean): Enc
 }
 
 function etagOf(path: string, from: string, to: string, closed: boolean): string {
-  return `"${toBase64(new TextEncoder().encode(path))}:${from}:${to}${closed ? ":c" : ""}"`;
+  return `"${bytesToBase64(new TextEncoder().encode(path))}:${from}:${to}${closed ? ":c" : ""}"`;
 }
 
 async function create(c: Ctx, path: string): Promise<Response> {
@@ -389,7 +389,7 @@ function sse(env: Env, stub: Stub, first: StreamView, start: number, cursor: str
         const payload = json
           ? jsonBody(page.records)
           : base64
-            ? toBase64(bytesBody(page.records))
+            ? bytesToBase64(bytesBody(page.records))
             : decoder.decode(bytesBody(page.records), { stream: true });
         await send(sseEvent("data", payload));
       }
