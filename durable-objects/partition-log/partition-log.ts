@@ -287,7 +287,6 @@ export class PartitionLog extends DurableObject<Env> {
       logEndOffset: this.bounds.highWatermark,
       bytes: this.bounds.totalBytes,
       ...(this.role ? { role: this.role } : {}),
-      ...(this.replication ? { followers: this.replication.progress() } : {}),
     };
   }
 

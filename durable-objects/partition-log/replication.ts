@@ -82,19 +82,6 @@ export class Replication {
     }
   }
 
-  get highWatermark(): number {
-    return this.hw;
-  }
-
-  /** Followers and what the leader knows of them, for status answers. */
-  progress(): FollowerProgress[] {
-    return [...this.followers.values()].map(({ replica, logEndOffset, caughtUpAt }) => ({
-      replica,
-      logEndOffset,
-      caughtUpAt,
-    }));
-  }
-
   /** New records (or a new follower state): start every idle copy loop. */
   kick(): void {
     if (this.stopped) return;

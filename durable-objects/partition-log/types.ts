@@ -127,8 +127,6 @@ export interface PartitionStatus {
   logEndOffset: number;
   bytes: number;
   role?: ReplicaRole;
-  /** On a leader: what it knows of each follower's log end. */
-  followers?: { replica: number; logEndOffset: number | null; caughtUpAt: number }[];
 }
 
 /** Test-only faults (TRIBUTARY_FAULTS=1): how failover is exercised. */

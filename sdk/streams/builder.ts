@@ -300,13 +300,13 @@ export class KGroupedStream<K, V> {
   }
 }
 
-/** A grouped stream cut into tumbling or hopping windows. */
-export class TimeWindowedKStream<K, V> {
+/** count and reduce, the same for time and session windows. */
+abstract class WindowedKStream<K, V> {
   /** @internal */
   constructor(
     readonly app: StreamsApp,
     readonly node: number,
-    readonly windows: TimeWindows,
+    readonly windows: WindowSpec,
   ) {}
 
   count(options: StoreOptions): KTable<Windowed<K>, number> {
@@ -316,7 +316,10 @@ export class TimeWindowedKStream<K, V> {
   reduce(reducer: (a: V, b: V) => V, options: StoreOptions): KTable<Windowed<K>, V> {
     return aggregateNode(this.app, this.node, this.windows, reduceAggregator(reducer), options);
   }
+}
 
+/** A grouped stream cut into tumbling or hopping windows. */
+export class TimeWindowedKStream<K, V> extends WindowedKStream<K, V> {
   aggregate<A>(
     init: () => A,
     add: (key: K, value: V, agg: A) => A,
@@ -326,23 +329,8 @@ export class TimeWindowedKStream<K, V> {
   }
 }
 
-/** A grouped stream cut into sessions. */
-export class SessionWindowedKStream<K, V> {
-  /** @internal */
-  constructor(
-    readonly app: StreamsApp,
-    readonly node: number,
-    readonly windows: SessionWindows,
-  ) {}
-
-  count(options: StoreOptions): KTable<Windowed<K>, number> {
-    return aggregateNode(this.app, this.node, this.windows, countAggregator(), options);
-  }
-
-  reduce(reducer: (a: V, b: V) => V, options: StoreOptions): KTable<Windowed<K>, V> {
-    return aggregateNode(this.app, this.node, this.windows, reduceAggregator(reducer), options);
-  }
-
+/** A grouped stream cut into sessions: aggregate also says how two sessions merge. */
+export class SessionWindowedKStream<K, V> extends WindowedKStream<K, V> {
   aggregate<A>(
     init: () => A,
     add: (key: K, value: V, agg: A) => A,
