@@ -48,3 +48,8 @@ export function partitionStub(env: Env, ref: PartitionRef) {
 export function streamTaskStub(env: Env, id: TaskIdentity) {
   return env.STREAM_TASK.get(env.STREAM_TASK.idFromName(`${id.app}/${id.subTopology}/${id.partition}`));
 }
+
+/** The DurableStream object of one Durable Streams path (`/ds/...`). */
+export function durableStreamStub(env: Env, path: string) {
+  return env.DURABLE_STREAM.get(env.DURABLE_STREAM.idFromName(path));
+}

@@ -17,9 +17,8 @@ import {
   mediaType as normalize,
   STREAM_MAX_MESSAGE_BYTES,
 } from "../../worker/compat/durable-streams/messages.ts";
-import { durableStreamStub } from "../../worker/compat/durable-streams/stub.ts";
 import { topicNameFor } from "../../worker/compat/durable-streams/topic-name.ts";
-import { controllerStub, partitionStub } from "../../worker/stubs.ts";
+import { controllerStub, durableStreamStub, partitionStub } from "../../worker/stubs.ts";
 import type { TopicMeta } from "../controller/types.ts";
 import { encodeRecords } from "../partition-log/encode.ts";
 import type { AppendSuccess, FetchSuccess, PartitionRef, PartitionStatus } from "../partition-log/types.ts";

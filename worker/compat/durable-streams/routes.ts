@@ -22,7 +22,7 @@ import { bytesToBase64 } from "../../../sdk/base64.ts";
 import { ERROR_CODES, type Failure, type Result } from "../../../sdk/protocol/errors.ts";
 import { maxRequestBytes } from "../../body.ts";
 import { bearerAuth } from "../../middleware/auth.ts";
-import { partitionStub } from "../../stubs.ts";
+import { durableStreamStub, partitionStub } from "../../stubs.ts";
 import { responseCursor } from "./cursor.ts";
 import { COMMON_HEADERS, givenContentType, H, parseCreate, parseFork, parseProducer } from "./headers.ts";
 import {
@@ -36,7 +36,6 @@ import {
 } from "./messages.ts";
 import { encodeOffset, parseOffset } from "./offsets.ts";
 import { controlEvent, sseEvent } from "./sse.ts";
-import { durableStreamStub } from "./stub.ts";
 
 /** Where app.ts mounts the protocol: a stream `orders/eu` is `/ds/orders/eu`. */
 export const DURABLE_STREAMS_MOUNT = "/ds";
