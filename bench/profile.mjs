@@ -3,8 +3,17 @@
 // real worker with `wrangler dev`, drives the load, and takes a V8 CPU profile through the
 // inspector wrangler exposes; prints the functions with the most self time and a few groups.
 // Locally the worker and every Durable Object run on this one thread.
+//
+//   npm run bench:profile [-- --scenario produce|ad-clicks]
+//
+// `ad-clicks`: clicks produced 1000 per request (8 connections) while the ad-click aggregator
+// (examples/ad-click-aggregator) counts them; also prints total (inclusive) time per function.
+import { parseArgs } from "node:util";
 import { WebSocket } from "undici";
-import { startLocalWorker } from "../test/helpers/local-worker.mjs";
+import { saltOf } from "../examples/ad-click-aggregator/clicks.mjs";
+import { ensurePipeline } from "../examples/ad-click-aggregator/driver.mjs";
+import { createClickPlan } from "../examples/ad-click-aggregator/load-plan.mjs";
+import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
 import { createClient } from "./http-load.mjs";
 import { makeRecords } from "./records.mjs";
 
@@ -40,7 +49,7 @@ function rpc(ws) {
   };
 }
 
-function summarize(profile) {
+function summarize(profile, inclusive) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const counts = new Map();
   for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
@@ -54,6 +63,24 @@ function summarize(profile) {
   const share = (n) => `${((100 * n) / total).toFixed(1).padStart(5)}%`;
   console.log(`\nSelf time by function (${total} samples):`);
   for (const [name, c] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${share(c)}  ${name}`);
+  if (inclusive) {
+    // Total time: a sample counts once for every distinct function on its stack.
+    const parent = new Map();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const totals = new Map();
+    for (const [id, c] of counts) {
+      const names = new Set();
+      for (let at = id; at !== undefined; at = parent.get(at)) {
+        const f = byId.get(at).callFrame;
+        names.add(`${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`);
+      }
+      for (const name of names) totals.set(name, (totals.get(name) ?? 0) + c);
+    }
+    console.log(`\nTotal time by function:`);
+    for (const [name, c] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 60)) {
+      console.log(`  ${share(c)}  ${name}`);
+    }
+  }
   console.log("\nGrouped:");
   for (const [label, re] of GROUPS) {
     const n = [...self].filter(([name]) => re.test(name)).reduce((a, [, c]) => a + c, 0);
@@ -61,19 +88,54 @@ function summarize(profile) {
   }
 }
 
-async function main() {
-  const worker = await startLocalWorker();
-  try {
-    const client = createClient(worker.url, 16);
-    const topic = `profile-${Date.now().toString(36)}`;
-    await client.json("POST", "/v1/topics", { name: topic, partitions: 1, replicationFactor: 1 }, worker.token);
-    const req = {
+/** The produce scenario: one request, sent over and over. */
+async function produceLoad(worker, client) {
+  const topic = `profile-${Date.now().toString(36)}`;
+  await client.json("POST", "/v1/topics", { name: topic, partitions: 1, replicationFactor: 1 }, worker.token);
+  const req = {
+    method: "POST",
+    path: `/v1/topics/${topic}/partitions/0/records`,
+    body: Buffer.from(JSON.stringify({ records: makeRecords(100, 1000) })),
+    headers: { "content-type": "application/json", authorization: `Bearer ${worker.token}` },
+  };
+  return () => req;
+}
+
+/** The ad-clicks scenario: fresh clicks per request, as bench/ad-clicks.mjs sends them. */
+async function adClicksLoad(worker) {
+  await ensurePipeline(worker.url, worker.token);
+  const plan = createClickPlan({ ads: 200, prefix: `p${Date.now().toString(36)}` });
+  return () => {
+    const records = plan.batch(1000).map((c) => ({
+      key: `${c.ad}#${saltOf(c.imp)}`,
+      value: { ad: c.ad, imp: c.imp },
+      timestamp: c.t,
+    }));
+    return {
       method: "POST",
-      path: `/v1/topics/${topic}/partitions/0/records`,
-      body: Buffer.from(JSON.stringify({ records: makeRecords(100, 1000) })),
+      path: "/v1/topics/ad-clicks/records",
+      body: Buffer.from(JSON.stringify({ records })),
       headers: { "content-type": "application/json", authorization: `Bearer ${worker.token}` },
     };
-    const load = client.run({ durationMs: LOAD_MS, maxRequests: 100_000, next: () => req, count: () => 1000 });
+  };
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { scenario: { type: "string", default: "produce" } } });
+  const adClicks = values.scenario === "ad-clicks";
+  if (!adClicks && values.scenario !== "produce") throw new Error(`unknown scenario '${values.scenario}'`);
+  const worker = await startLocalWorker(
+    adClicks
+      ? {
+          config: `${ROOT}/bench/wrangler.toml`,
+          vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: "profile" },
+        }
+      : {},
+  );
+  try {
+    const client = createClient(worker.url, adClicks ? 8 : 16);
+    const next = adClicks ? await adClicksLoad(worker) : await produceLoad(worker, client);
+    const load = client.run({ durationMs: LOAD_MS, maxRequests: 100_000, next, count: () => 1000 });
     await new Promise((r) => setTimeout(r, 2_000));
     // wrangler's inspector proxy only takes connections that say where they come from.
     const ws = new WebSocket(`ws://127.0.0.1:${worker.inspectorPort}/ws`, {
@@ -95,7 +157,7 @@ async function main() {
     console.log(
       `load: ${rate.toLocaleString("en-US")} records/s, ${result.errors} errors, while profiling ${PROFILE_MS} ms`,
     );
-    summarize(answer.result.profile);
+    summarize(answer.result.profile, adClicks);
   } finally {
     await worker.stop();
   }

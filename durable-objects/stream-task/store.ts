@@ -4,7 +4,7 @@
  * task writes all of these for one input batch in one `transactionSync`. Everything here is
  * synchronous.
  */
-import type { StateStores, StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
+import type { StateStores, StoreEntry, StoreScan, WindowRef } from "../../sdk/streams/state.ts";
 import type { Migration } from "../shared/migrations.ts";
 import type { OutboxBatch } from "./outbox.ts";
 
@@ -38,6 +38,16 @@ export const MIGRATIONS: readonly Migration[] = [
       sequence INTEGER NOT NULL,
       records TEXT NOT NULL
     )`);
+  },
+  (sql) => {
+    // Dedupe stores: one row per id (a dedupe writes one per record, so it is kept small).
+    sql.exec(`CREATE TABLE seen_ids (
+      store TEXT NOT NULL,
+      id TEXT NOT NULL,
+      seen INTEGER NOT NULL,
+      PRIMARY KEY (store, id)
+    ) WITHOUT ROWID`);
+    sql.exec("CREATE INDEX seen_ids_by_time ON seen_ids (store, seen)");
   },
 ];
 
@@ -184,16 +194,45 @@ export class TaskStore implements StateStores {
     );
   }
 
-  ofKeys(store: string, keys: readonly string[]): StoreEntry[] {
-    if (keys.length === 0) return [];
+  getMany(store: string, windows: readonly WindowRef[]): StoreEntry[] {
+    if (windows.length === 0) return [];
+    // json_each drives the join: one primary-key lookup per window asked for.
     return this.sql
       .exec<StateRow>(
-        `SELECT ${COLUMNS} FROM state WHERE store = ? AND key IN (SELECT value FROM json_each(?))`,
+        `SELECT s.key, s.ws, s.we, s.key_json, s.value FROM json_each(?2) AS w CROSS JOIN state AS s
+         ON s.store = ?1 AND s.key = w.value ->> 0 AND s.ws = w.value ->> 1 AND s.we = w.value ->> 2`,
         store,
-        JSON.stringify(keys),
+        JSON.stringify(windows.map((w) => [w.key, w.start, w.end])),
       )
       .toArray()
       .map(toEntry);
+  }
+
+  seenIds(store: string, ids: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    if (ids.length === 0) return found;
+    const rows = this.sql.exec<{ id: string; seen: number }>(
+      "SELECT id, seen FROM seen_ids WHERE store = ? AND id IN (SELECT value FROM json_each(?))",
+      store,
+      JSON.stringify(ids),
+    );
+    for (const r of rows) found.set(r.id, r.seen);
+    return found;
+  }
+
+  putSeenIds(store: string, seen: ReadonlyMap<string, number>): void {
+    if (seen.size === 0) return;
+    // [id, time] pairs (json_each walks an array several times faster than an object's members).
+    this.sql.exec(
+      `INSERT INTO seen_ids (store, id, seen) SELECT ?1, value ->> 0, value ->> 1 FROM json_each(?2) WHERE true
+       ON CONFLICT (store, id) DO UPDATE SET seen = excluded.seen`,
+      store,
+      JSON.stringify([...seen]),
+    );
+  }
+
+  purgeSeenIds(store: string, before: number): void {
+    this.sql.exec("DELETE FROM seen_ids WHERE store = ? AND seen < ?", store, before);
   }
 
   delete(store: string, key: string, start: number, end: number): void {

@@ -30,7 +30,7 @@ import { MIGRATIONS, TaskStore } from "./store.ts";
 import type { FaultPoint, TaskCounters, TaskIdentity, TaskStatus } from "./types.ts";
 
 /** Records per input batch (one transaction each). */
-const BATCH_RECORDS = 2_000;
+const BATCH_RECORDS = 8_000;
 const BATCH_BYTES = 1024 * 1024;
 /** How long a round waits on its source partition for new records. */
 const LONG_POLL_MS = 1_000;

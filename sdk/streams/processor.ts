@@ -7,7 +7,14 @@
 import { keyText, type StateStores } from "./state.ts";
 import { CachedStores } from "./store-cache.ts";
 import type { Topology, TopologyNode } from "./topology.ts";
-import { isClosed, mergeSessions, SessionWindows, type TimeWindows, type Windowed } from "./windows.ts";
+import {
+  isClosed,
+  mergeSessions,
+  SessionWindows,
+  type TimeWindows,
+  type WindowBounds,
+  type Windowed,
+} from "./windows.ts";
 
 /** Key-value (unwindowed) entries sit in the window [0, 0]. */
 const NO_WINDOW = { start: 0, end: 0 };
@@ -77,25 +84,49 @@ export function processBatch(
   for (const child of source.children) {
     const node = topology.nodes[child]!;
     // A dedupe reading the source knows its ids before the batch runs: one query for them all.
-    if (node.kind === "dedupe") {
-      cached.prefetch(
-        node.store,
-        parsed.flatMap((rec) => (rec ? [keyText(node.idOf(rec.key, rec.value))] : [])),
-      );
-    }
+    if (node.kind === "dedupe") run.prefetchIds(node, parsed);
   }
   for (const rec of parsed) if (rec) run.admit(source, rec);
   // Node ids are in topological order: a cached aggregate's updates reach one below it first.
-  for (const id of sub.nodeIds) run.emitCached(topology.nodes[id]!);
+  for (const id of sub.nodeIds) run.endOfBatch(topology.nodes[id]!);
   for (const id of sub.nodeIds) run.punctuate(topology.nodes[id]!);
   cached.flush();
   return run.result;
 }
 
+/**
+ * A cached aggregate's window touched by this batch: the records to add to it, in order. At the
+ * end of the batch the stored aggregates of all such windows are read in one query, the records
+ * added, and each window written and forwarded once.
+ */
+interface WindowUpdate {
+  key: string;
+  keyValue: unknown;
+  start: number;
+  end: number;
+  adds: Flowing[];
+  /** When it was last updated (the batch forwards updates in this order, as they happened). */
+  seq: number;
+}
+
+/**
+ * A dedupe node's ids during a batch: when each was seen, as stored before the batch (null: not
+ * stored) and as this batch saw it. Only the batch's new ids are written, at its end.
+ */
+interface SeenIds {
+  stored: Map<string, number | null>;
+  now: Map<string, number>;
+}
+
 class Run {
   readonly result: ProcessResult;
-  /** Per cached aggregate node: the latest update per key and window, in order of last update. */
-  private readonly updates = new Map<number, Map<string, Flowing>>();
+  /** Per cached aggregate node: the windows this batch updated, by key, then by window start. */
+  private readonly updates = new Map<number, Map<string, Map<number, WindowUpdate>>>();
+  private seq = 0;
+  /** Per cached session aggregate node: the latest update per key and session, in order of last update. */
+  private readonly sessionUpdates = new Map<number, Map<string, Flowing>>();
+  /** Per dedupe node. */
+  private readonly seen = new Map<number, SeenIds>();
 
   constructor(
     private readonly topology: Topology,
@@ -190,24 +221,52 @@ class Run {
     }
   }
 
+  private seenIds(node: TopologyNode & { kind: "dedupe" }): SeenIds {
+    let ids = this.seen.get(node.id);
+    if (!ids) {
+      ids = { stored: new Map(), now: new Map() };
+      this.seen.set(node.id, ids);
+    }
+    return ids;
+  }
+
+  /** Reads the stored ids of a batch's records in one query (a dedupe reading the source). */
+  prefetchIds(node: TopologyNode & { kind: "dedupe" }, records: readonly (Flowing | undefined)[]): void {
+    const ids = this.seenIds(node);
+    const wanted = new Set<string>();
+    for (const rec of records) if (rec) wanted.add(keyText(node.idOf(rec.key, rec.value)));
+    const found = this.stores.seenIds(node.store, [...wanted]);
+    for (const id of wanted) ids.stored.set(id, found.get(id) ?? null);
+  }
+
   private dedupe(node: TopologyNode & { kind: "dedupe" }, rec: Flowing): void {
+    const ids = this.seenIds(node);
     const id = keyText(node.idOf(rec.key, rec.value));
-    const seen = this.stores.overlapping(node.store, id, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)[0];
-    if (seen && Math.abs(rec.ts - seen.windowStart) <= node.withinMs) {
+    let seenAt = ids.now.get(id);
+    if (seenAt === undefined) {
+      let stored = ids.stored.get(id);
+      if (stored === undefined) {
+        stored = this.stores.seenIds(node.store, [id]).get(id) ?? null;
+        ids.stored.set(id, stored);
+      }
+      if (stored !== null) seenAt = stored;
+    }
+    // Copies within `withinMs` of the first (in event time, either way) are dropped; one further
+    // away counts again and starts a new span.
+    if (seenAt !== undefined && Math.abs(rec.ts - seenAt) <= node.withinMs) {
       this.result.deduped++;
       return;
     }
-    if (seen) this.stores.delete(node.store, id, seen.windowStart, seen.windowEnd);
-    // The window is the span in which copies are dropped: purge removes it once it has passed.
-    this.stores.put({
-      store: node.store,
-      key: id,
-      keyValue: id,
-      windowStart: rec.ts,
-      windowEnd: rec.ts + node.withinMs,
-      value: null,
-    });
+    ids.now.set(id, rec.ts);
     this.forward(node, rec);
+  }
+
+  /** A dedupe node writes the ids its batch saw first, in one statement. */
+  private writeSeenIds(node: TopologyNode & { kind: "dedupe" }): void {
+    const ids = this.seen.get(node.id);
+    if (!ids) return;
+    this.seen.delete(node.id);
+    this.stores.putSeenIds(node.store, ids.now);
   }
 
   private aggregate(node: TopologyNode & { kind: "aggregate" }, rec: Flowing): void {
@@ -216,6 +275,10 @@ class Run {
     const open = spec ? spec.windowsFor(rec.ts).filter((w) => !isClosed(spec, w.end, this.streamTime)) : [NO_WINDOW];
     if (open.length === 0) {
       this.late(node, rec, key);
+      return;
+    }
+    if (node.cache) {
+      this.aggregateInBatch(node, key, open, rec);
       return;
     }
     for (const w of open) {
@@ -272,7 +335,42 @@ class Run {
     this.emit(node, key, merged, { key: { key: rec.key, start: merged.start, end: merged.end }, value, ts: rec.ts });
   }
 
-  /** An aggregate's update: forwarded now, or with `cache`, kept until the end of the batch. */
+  /**
+   * A cached aggregate (Kafka Streams' record cache) adds the record to its windows in memory;
+   * the store is read once per key and window of the batch, and written once, at its end.
+   */
+  private aggregateInBatch(
+    node: TopologyNode & { kind: "aggregate" },
+    key: string,
+    windows: readonly WindowBounds[],
+    rec: Flowing,
+  ): void {
+    let byKey = this.updates.get(node.id);
+    if (!byKey) {
+      byKey = new Map();
+      this.updates.set(node.id, byKey);
+    }
+    let byStart = byKey.get(key);
+    if (!byStart) {
+      byStart = new Map();
+      byKey.set(key, byStart);
+    }
+    for (const w of windows) {
+      // Time windows of one key differ in their start.
+      let u = byStart.get(w.start);
+      if (!u) {
+        u = { key, keyValue: rec.key, start: w.start, end: w.end, adds: [], seq: 0 };
+        byStart.set(w.start, u);
+      }
+      u.adds.push(rec);
+      u.seq = this.seq++;
+    }
+  }
+
+  /**
+   * An aggregate's update: forwarded now, or with `cache` (sessions here; time windows take
+   * aggregateInBatch), kept until the end of the batch.
+   */
   private emit(
     node: TopologyNode & { kind: "aggregate" },
     key: string,
@@ -283,10 +381,10 @@ class Run {
       this.forward(node, rec);
       return;
     }
-    let latest = this.updates.get(node.id);
+    let latest = this.sessionUpdates.get(node.id);
     if (!latest) {
       latest = new Map();
-      this.updates.set(node.id, latest);
+      this.sessionUpdates.set(node.id, latest);
     }
     const id = `${w.start}/${w.end}/${key}`;
     // Deleted first so that the map's order is that of the last updates (as their timestamps are).
@@ -294,12 +392,49 @@ class Run {
     latest.set(id, rec);
   }
 
-  /** End of the records: a cached aggregate forwards the latest update of each key and window. */
-  emitCached(node: TopologyNode): void {
-    const latest = this.updates.get(node.id);
-    if (!latest) return;
+  /**
+   * End of the records: a cached aggregate stores and forwards the latest update of each key
+   * and window, in the order of those updates; a dedupe stores its new ids.
+   */
+  endOfBatch(node: TopologyNode): void {
+    if (node.kind === "dedupe") {
+      this.writeSeenIds(node);
+      return;
+    }
+    if (node.kind !== "aggregate") return;
+    const sessions = this.sessionUpdates.get(node.id);
+    this.sessionUpdates.delete(node.id);
+    for (const rec of sessions?.values() ?? []) this.forward(node, rec);
+    const byKey = this.updates.get(node.id);
+    if (!byKey) return;
     this.updates.delete(node.id);
-    for (const rec of latest.values()) this.forward(node, rec);
+    const latest: WindowUpdate[] = [];
+    for (const byStart of byKey.values()) for (const u of byStart.values()) latest.push(u);
+    latest.sort((a, b) => a.seq - b.seq);
+    const stored = new Map<string, Map<number, unknown>>();
+    for (const e of this.stores.getMany(node.store, latest)) {
+      let byStart = stored.get(e.key);
+      if (!byStart) {
+        byStart = new Map();
+        stored.set(e.key, byStart);
+      }
+      byStart.set(e.windowStart, e.value);
+    }
+    for (const u of latest) {
+      const found = stored.get(u.key);
+      let agg = found?.has(u.start) ? found.get(u.start) : node.init();
+      for (const rec of u.adds) agg = node.add(rec.key, rec.value, agg);
+      this.stores.put({
+        store: node.store,
+        key: u.key,
+        keyValue: u.keyValue,
+        windowStart: u.start,
+        windowEnd: u.end,
+        value: agg,
+      });
+      const key = node.windows ? { key: u.keyValue, start: u.start, end: u.end } : u.keyValue;
+      this.forward(node, { key, value: agg, ts: u.adds[u.adds.length - 1]!.ts });
+    }
   }
 
   private late(node: TopologyNode & { kind: "aggregate" }, rec: Flowing, key: string): void {
@@ -360,7 +495,8 @@ class Run {
     } else if (node.kind === "aggregate" && node.windows) {
       this.stores.purge(node.store, this.streamTime - node.windows.closesAt(0) - node.retentionMs);
     } else if (node.kind === "dedupe") {
-      this.stores.purge(node.store, this.streamTime);
+      // An id is kept for `withinMs` after stream time passed it.
+      this.stores.purgeSeenIds(node.store, this.streamTime - node.withinMs);
     }
   }
 }

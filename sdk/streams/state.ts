@@ -15,6 +15,13 @@ export interface StoreEntry {
   value: unknown;
 }
 
+/** One window of one key. */
+export interface WindowRef {
+  key: string;
+  start: number;
+  end: number;
+}
+
 export interface StoreScan {
   key?: string;
   /** Entries whose window starts at or after `from`. */
@@ -30,8 +37,18 @@ export interface StateStores {
   /** Puts several entries of one store (the SQLite stores in one statement). */
   putMany(store: string, entries: readonly StoreEntry[]): void;
   delete(store: string, key: string, start: number, end: number): void;
-  /** All entries of these keys (the SQLite stores in one query). */
-  ofKeys(store: string, keys: readonly string[]): StoreEntry[];
+  /** The entries of these (key, window)s that exist (the SQLite stores in one query). */
+  getMany(store: string, windows: readonly WindowRef[]): StoreEntry[];
+  /**
+   * A dedupe store: when each of these ids was seen (event time), for those it holds (the
+   * SQLite stores in one query). Dedupe stores hold one small row per id, apart from the
+   * windowed entries, since a dedupe writes one per record.
+   */
+  seenIds(store: string, ids: readonly string[]): Map<string, number>;
+  /** Records ids as seen at these times, replacing what the store held for them. */
+  putSeenIds(store: string, seen: ReadonlyMap<string, number>): void;
+  /** Forgets the ids seen before `before`. */
+  purgeSeenIds(store: string, before: number): void;
   /** The key's entries whose window overlaps `[from, to]`, by window start. */
   overlapping(store: string, key: string, from: number, to: number): StoreEntry[];
   /** All entries whose window ends at or before `end`, by window end then key. */
@@ -64,6 +81,8 @@ const windowId = (start: number, end: number) => `${start}/${end}`;
 /** State stores in memory, ordered as the SQLite ones are. */
 export class MemoryStores implements StateStores {
   private readonly stores = new Map<string, MemoryStore>();
+  /** Dedupe stores: per store, when each id was seen. */
+  private readonly seen = new Map<string, Map<string, number>>();
 
   private of(store: string): MemoryStore {
     let m = this.stores.get(store);
@@ -98,9 +117,41 @@ export class MemoryStores implements StateStores {
     for (const e of entries) this.put({ ...e, store });
   }
 
-  ofKeys(store: string, keys: readonly string[]): StoreEntry[] {
+  getMany(store: string, windows: readonly WindowRef[]): StoreEntry[] {
     const m = this.of(store);
-    return keys.flatMap((k) => [...(m.byKey.get(k)?.values() ?? [])].map((e) => structuredClone(e)));
+    return windows.flatMap((w) => {
+      const e = m.byKey.get(w.key)?.get(windowId(w.start, w.end));
+      return e ? [structuredClone(e)] : [];
+    });
+  }
+
+  seenIds(store: string, ids: readonly string[]): Map<string, number> {
+    const seen = this.seenOf(store);
+    const found = new Map<string, number>();
+    for (const id of ids) {
+      const at = seen.get(id);
+      if (at !== undefined) found.set(id, at);
+    }
+    return found;
+  }
+
+  putSeenIds(store: string, seen: ReadonlyMap<string, number>): void {
+    const kept = this.seenOf(store);
+    for (const [id, at] of seen) kept.set(id, at);
+  }
+
+  purgeSeenIds(store: string, before: number): void {
+    const kept = this.seenOf(store);
+    for (const [id, at] of kept) if (at < before) kept.delete(id);
+  }
+
+  private seenOf(store: string): Map<string, number> {
+    let seen = this.seen.get(store);
+    if (!seen) {
+      seen = new Map();
+      this.seen.set(store, seen);
+    }
+    return seen;
   }
 
   delete(store: string, key: string, start: number, end: number): void {

@@ -4,7 +4,7 @@
  * task calls it inside the transaction that commits the batch, so a rolled-back batch loses the
  * cache with everything else; a pure performance change, no semantic one.
  */
-import type { StateStores, StoreEntry, StoreScan } from "./state.ts";
+import type { StateStores, StoreEntry, StoreScan, WindowRef } from "./state.ts";
 
 /** An entry of the batch, or `null` where the batch deleted it (or found nothing). */
 type Slot = StoreEntry | null;
@@ -13,8 +13,6 @@ type Slot = StoreEntry | null;
 interface KeySlots {
   windows: Map<string, Slot>;
   dirty: Set<string>;
-  /** All the key's stored windows are in `windows`: what is not there does not exist. */
-  complete: boolean;
 }
 
 const windowId = (start: number, end: number) => `${start}/${end}`;
@@ -45,7 +43,7 @@ export class CachedStores implements StateStores {
     }
     let slots = keys.get(key);
     if (!slots) {
-      slots = { windows: new Map(), dirty: new Set(), complete: false };
+      slots = { windows: new Map(), dirty: new Set() };
       keys.set(key, slots);
     }
     return slots;
@@ -55,7 +53,6 @@ export class CachedStores implements StateStores {
     const slots = this.slots(store, key);
     const id = windowId(start, end);
     let slot = slots.windows.get(id);
-    if (slot === undefined && slots.complete) slot = null;
     if (slot === undefined) {
       slot = this.inner.get(store, key, start, end) ?? null;
       slots.windows.set(id, slot);
@@ -81,41 +78,46 @@ export class CachedStores implements StateStores {
     for (const e of entries) this.put({ ...e, store });
   }
 
-  /**
-   * Reads all entries of these keys in one go, so that the batch's later lookups of them cost
-   * no query (e.g. a dedupe store's ids, known before the batch runs).
-   */
-  prefetch(store: string, keys: Iterable<string>): void {
-    const missing = [...new Set(keys)].filter((k) => !this.slots(store, k).complete);
-    for (const e of this.inner.ofKeys(store, missing)) {
-      const slots = this.slots(store, e.key);
-      const id = windowId(e.windowStart, e.windowEnd);
-      if (!slots.windows.has(id)) slots.windows.set(id, e);
+  getMany(store: string, windows: readonly WindowRef[]): StoreEntry[] {
+    const missing = windows.filter((w) => !this.slots(store, w.key).windows.has(windowId(w.start, w.end)));
+    if (missing.length > 0) {
+      for (const w of missing) this.slots(store, w.key).windows.set(windowId(w.start, w.end), null);
+      for (const e of this.inner.getMany(store, missing)) {
+        this.slots(store, e.key).windows.set(windowId(e.windowStart, e.windowEnd), e);
+      }
     }
-    for (const k of missing) this.slots(store, k).complete = true;
+    return windows.flatMap((w) => {
+      const e = this.get(store, w.key, w.start, w.end);
+      return e ? [e] : [];
+    });
   }
 
-  ofKeys(store: string, keys: readonly string[]): StoreEntry[] {
-    return keys.flatMap((k) => this.overlapping(store, k, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY));
+  // Dedupe stores are not cached here: a dedupe keeps its batch's ids itself.
+  seenIds(store: string, ids: readonly string[]): Map<string, number> {
+    return this.inner.seenIds(store, ids);
+  }
+
+  putSeenIds(store: string, seen: ReadonlyMap<string, number>): void {
+    this.inner.putSeenIds(store, seen);
+  }
+
+  purgeSeenIds(store: string, before: number): void {
+    this.inner.purgeSeenIds(store, before);
   }
 
   /** The stored entries overlapping the range, with this batch's writes and deletes laid over them. */
   overlapping(store: string, key: string, from: number, to: number): StoreEntry[] {
     const slots = this.slots(store, key);
     const found = new Map<string, StoreEntry>();
-    if (slots.complete) {
-      for (const [id, e] of slots.windows) if (e) found.set(id, e);
-    } else {
-      for (const e of this.inner.overlapping(store, key, from, to)) {
-        const id = windowId(e.windowStart, e.windowEnd);
-        if (!slots.windows.has(id)) slots.windows.set(id, e);
-        found.set(id, e);
-      }
-      for (const id of slots.dirty) {
-        const e = slots.windows.get(id);
-        if (e) found.set(id, e);
-        else found.delete(id);
-      }
+    for (const e of this.inner.overlapping(store, key, from, to)) {
+      const id = windowId(e.windowStart, e.windowEnd);
+      if (!slots.windows.has(id)) slots.windows.set(id, e);
+      found.set(id, e);
+    }
+    for (const id of slots.dirty) {
+      const e = slots.windows.get(id);
+      if (e) found.set(id, e);
+      else found.delete(id);
     }
     return [...found.values()]
       .filter((e) => e.windowEnd >= from && e.windowStart <= to)

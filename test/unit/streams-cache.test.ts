@@ -95,36 +95,66 @@ describe("the store cache of a batch", () => {
     expect(inner.overlapping("s", "k", 0, 100).map((e) => e.value)).toEqual([{ n: 5 }, { n: 3 }]);
   });
 
-  it("answers lookups of prefetched keys from memory, with the batch's own writes", () => {
-    const queries: string[] = [];
+  it("reads a batch's ids and windows in one query per store, and writes each once", () => {
+    const calls: string[] = [];
     class CountingStores extends MemoryStores {
       override get(store: string, key: string, start: number, end: number) {
-        queries.push(`get ${key}`);
+        calls.push(`get ${key}`);
         return super.get(store, key, start, end);
       }
-      override overlapping(store: string, key: string, from: number, to: number) {
-        queries.push(`overlapping ${key}`);
-        return super.overlapping(store, key, from, to);
+      override getMany(store: string, windows: readonly { key: string; start: number; end: number }[]) {
+        calls.push(`getMany ${store} ${windows.map((w) => `${w.key}@${w.start}`).join(",")}`);
+        return super.getMany(store, windows);
       }
-      override ofKeys(store: string, keys: readonly string[]) {
-        queries.push(`ofKeys ${keys.join(",")}`);
-        return super.ofKeys(store, keys);
+      override putMany(store: string, entries: readonly { key: string }[] & Parameters<MemoryStores["putMany"]>[1]) {
+        calls.push(`putMany ${store} ${entries.map((e) => e.key).join(",")}`);
+        super.putMany(store, entries);
+      }
+      override seenIds(store: string, ids: readonly string[]) {
+        calls.push(`seenIds ${store} ${ids.join(",")}`);
+        return super.seenIds(store, ids);
+      }
+      override putSeenIds(store: string, seen: ReadonlyMap<string, number>) {
+        calls.push(`putSeenIds ${store} ${[...seen.keys()].join(",")}`);
+        super.putSeenIds(store, seen);
       }
     }
-    const inner = new CountingStores();
-    inner.put({ store: "s", key: "seen", keyValue: "seen", windowStart: 5, windowEnd: 15, value: null });
-    const cached = new CachedStores(inner);
-    cached.prefetch("s", ["seen", "new", "seen"]);
-    expect(cached.overlapping("s", "seen", 0, 100).map((e) => e.windowStart)).toEqual([5]);
-    expect(cached.overlapping("s", "seen", 20, 100)).toEqual([]);
-    expect(cached.get("s", "new", 0, 10)).toBeUndefined();
-    cached.put({ store: "s", key: "new", keyValue: "new", windowStart: 0, windowEnd: 10, value: null });
-    expect(cached.overlapping("s", "new", 0, 100).map((e) => e.windowStart)).toEqual([0]);
-    cached.delete("s", "seen", 5, 15);
-    expect(cached.overlapping("s", "seen", 0, 100)).toEqual([]);
-    expect(queries).toEqual(["ofKeys seen,new"]);
-    cached.flush();
-    expect(inner.scan("s", { limit: 10 }).map((e) => e.key)).toEqual(["new"]);
+    const app = streamsApp("batched");
+    app
+      .stream("in", { key: z.string(), value: z.object({ id: z.string() }) })
+      .dedupe({ id: (_k, v) => v.id, withinMs: 10_000, name: "seen" })
+      .groupByKey()
+      .windowedBy(TimeWindows.of(1_000).grace(10_000))
+      .count({ name: "counts", cache: true })
+      .toStream()
+      .to("out");
+    const topology = app.topology();
+    const stores = new CountingStores();
+    const click = (key: string, id: string, timestamp: number): InputRecord => ({ key, value: { id }, timestamp });
+    processBatch(topology, 0, "in", [click("a", "x", 100)], stores, -1);
+    calls.length = 0;
+    const r = processBatch(
+      topology,
+      0,
+      "in",
+      [
+        click("a", "x", 200),
+        click("a", "y", 300),
+        click("b", "z", 1_500),
+        click("a", "w", 400),
+        click("b", "z", 1_600),
+      ],
+      stores,
+      100,
+    );
+    expect(calls).toEqual([
+      "seenIds seen x,y,z,w",
+      "putSeenIds seen y,z,w",
+      "getMany counts b@1000,a@0",
+      "putMany counts b,a",
+    ]);
+    // In the order of their last updates; a: the stored count (1, the first batch) + y and w.
+    expect(summary(r.outputs)).toEqual(["b@1000=1 (ts 1500)", "a@0=3 (ts 400)"]);
   });
 
   it("drops a copy of a record in the same batch as the first and in a later one", () => {
