@@ -9,7 +9,13 @@
 //   node bench/ad-clicks.mjs [--runs 3] [--quick]
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { createExpectedCounts, MINUTE_MS, saltOf, windowStart } from "../examples/ad-click-aggregator/clicks.mjs";
+import {
+  clickRecord,
+  createExpectedCounts,
+  MINUTE_MS,
+  saltOf,
+  windowStart,
+} from "../examples/ad-click-aggregator/clicks.mjs";
 import {
   differences,
   ensurePipeline,
@@ -86,11 +92,7 @@ async function waitExact(w, expected, prefix, s) {
 function produceRequest(/** @type {Worker} */ w, /** @type {any} */ plan, /** @type {any} */ expected, n = 1_000) {
   const clicks = plan.batch(n);
   for (const c of clicks) expected.add(c);
-  const records = clicks.map((/** @type {any} */ c) => ({
-    key: `${c.ad}#${saltOf(c.imp)}`,
-    value: { ad: c.ad, imp: c.imp },
-    timestamp: c.t,
-  }));
+  const records = clicks.map((/** @type {any} */ c) => clickRecord(c.ad, c.imp, c.t));
   return {
     method: "POST",
     path: "/v1/topics/ad-clicks/records",

@@ -10,7 +10,7 @@
 // (examples/ad-click-aggregator) counts them; also prints total (inclusive) time per function.
 import { parseArgs } from "node:util";
 import { WebSocket } from "undici";
-import { saltOf } from "../examples/ad-click-aggregator/clicks.mjs";
+import { clickRecord } from "../examples/ad-click-aggregator/clicks.mjs";
 import { ensurePipeline } from "../examples/ad-click-aggregator/driver.mjs";
 import { createClickPlan } from "../examples/ad-click-aggregator/load-plan.mjs";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
@@ -106,11 +106,7 @@ async function adClicksLoad(worker) {
   await ensurePipeline(worker.url, worker.token);
   const plan = createClickPlan({ ads: 200, prefix: `p${Date.now().toString(36)}` });
   return () => {
-    const records = plan.batch(1000).map((c) => ({
-      key: `${c.ad}#${saltOf(c.imp)}`,
-      value: { ad: c.ad, imp: c.imp },
-      timestamp: c.t,
-    }));
+    const records = plan.batch(1000).map((c) => clickRecord(c.ad, c.imp, c.t));
     return {
       method: "POST",
       path: "/v1/topics/ad-clicks/records",

@@ -10,10 +10,13 @@ export const CLICKS_TOPIC = "ad-clicks";
 /** Its partitions: the click traffic (and stage 1 of the aggregation) is spread over this many. */
 export const CLICKS_PARTITIONS = 4;
 /**
- * Salts per ad. A click's key is `<adId>#<salt>`, so one hot ad's clicks spread over up to this
- * many keys (and so over every partition); stage 2 merges the salts per ad.
+ * Salts per ad: one per partition. A click's key is `<adId>#<salt>` and it is produced to
+ * partition `<salt>`, so every ad's clicks (a hot ad's too) spread evenly over all partitions,
+ * in as few keys as that takes; stage 2 merges the salts per ad. (Leaving the partition to the
+ * key's hash would need several salts per partition to reach every partition, and so several
+ * partial counts per ad and window.)
  */
-export const SALTS = 16;
+export const SALTS = CLICKS_PARTITIONS;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 /** How late (event time behind stream time) a click may arrive and still be counted in its window. */
@@ -43,7 +46,7 @@ export function saltOf(nonce) {
 
 /**
  * @typedef {{ ad: string, imp: string }} ClickValue the record's value: the ad and the impression's nonce
- * @typedef {{ key: string, value: ClickValue, timestamp: number }} ClickRecord
+ * @typedef {{ key: string, partition: number, value: ClickValue, timestamp: number }} ClickRecord
  */
 
 /**
@@ -52,7 +55,8 @@ export function saltOf(nonce) {
  * @returns {ClickRecord}
  */
 export function clickRecord(adId, nonce, timestamp) {
-  return { key: `${adId}#${saltOf(nonce)}`, value: { ad: adId, imp: nonce }, timestamp };
+  const salt = saltOf(nonce);
+  return { key: `${adId}#${salt}`, partition: salt, value: { ad: adId, imp: nonce }, timestamp };
 }
 
 /** @param {number} t @param {number} size */

@@ -4,7 +4,7 @@
  * StreamTask calls it inside the storage transaction that also commits the input offset and
  * the outputs, so a batch's effects are all kept or all rolled back.
  */
-import { keyText, type StateStores } from "./state.ts";
+import { keyText, type StateStores, type StoreEntry } from "./state.ts";
 import { CachedStores } from "./store-cache.ts";
 import type { Topology, TopologyNode } from "./topology.ts";
 import {
@@ -71,7 +71,7 @@ export function processBatch(
   streamTime: number,
 ): ProcessResult {
   const cached = new CachedStores(stores);
-  const run = new Run(topology, cached, streamTime);
+  const run = new Run(topology, cached, stores, streamTime);
   const sub = topology.subTopologies[subTopology];
   if (!sub) throw new Error(`app '${topology.app}' has no sub-topology ${subTopology}`);
   const source = sub.nodeIds
@@ -128,9 +128,14 @@ class Run {
   /** Per dedupe node. */
   private readonly seen = new Map<number, SeenIds>();
 
+  /**
+   * `stores` caches the state through the batch, for the nodes that read and write it record by
+   * record; `direct` is what it caches, for those that keep their batch's state themselves.
+   */
   constructor(
     private readonly topology: Topology,
     private readonly stores: StateStores,
+    private readonly direct: StateStores,
     streamTime: number,
   ) {
     this.result = { streamTime, outputs: [], processed: 0, late: 0, skipped: 0, deduped: 0 };
@@ -412,7 +417,7 @@ class Run {
     for (const byStart of byKey.values()) for (const u of byStart.values()) latest.push(u);
     latest.sort((a, b) => a.seq - b.seq);
     const stored = new Map<string, Map<number, unknown>>();
-    for (const e of this.stores.getMany(node.store, latest)) {
+    for (const e of this.direct.getMany(node.store, latest)) {
       let byStart = stored.get(e.key);
       if (!byStart) {
         byStart = new Map();
@@ -420,20 +425,18 @@ class Run {
       }
       byStart.set(e.windowStart, e.value);
     }
-    for (const u of latest) {
+    const puts: StoreEntry[] = latest.map((u) => {
       const found = stored.get(u.key);
       let agg = found?.has(u.start) ? found.get(u.start) : node.init();
       for (const rec of u.adds) agg = node.add(rec.key, rec.value, agg);
-      this.stores.put({
-        store: node.store,
-        key: u.key,
-        keyValue: u.keyValue,
-        windowStart: u.start,
-        windowEnd: u.end,
-        value: agg,
-      });
-      const key = node.windows ? { key: u.keyValue, start: u.start, end: u.end } : u.keyValue;
-      this.forward(node, { key, value: agg, ts: u.adds[u.adds.length - 1]!.ts });
+      return { key: u.key, keyValue: u.keyValue, windowStart: u.start, windowEnd: u.end, value: agg };
+    });
+    // Stored (as copies) before anything downstream sees the values.
+    this.direct.putMany(node.store, puts);
+    for (const [i, p] of puts.entries()) {
+      const key = node.windows ? { key: p.keyValue, start: p.windowStart, end: p.windowEnd } : p.keyValue;
+      const adds = latest[i]!.adds;
+      this.forward(node, { key, value: p.value, ts: adds[adds.length - 1]!.ts });
     }
   }
 

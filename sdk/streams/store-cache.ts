@@ -79,17 +79,8 @@ export class CachedStores implements StateStores {
   }
 
   getMany(store: string, windows: readonly WindowRef[]): StoreEntry[] {
-    const missing = windows.filter((w) => !this.slots(store, w.key).windows.has(windowId(w.start, w.end)));
-    if (missing.length > 0) {
-      for (const w of missing) this.slots(store, w.key).windows.set(windowId(w.start, w.end), null);
-      for (const e of this.inner.getMany(store, missing)) {
-        this.slots(store, e.key).windows.set(windowId(e.windowStart, e.windowEnd), e);
-      }
-    }
-    return windows.flatMap((w) => {
-      const e = this.get(store, w.key, w.start, w.end);
-      return e ? [e] : [];
-    });
+    this.flushStore(store);
+    return this.inner.getMany(store, windows);
   }
 
   // Dedupe stores are not cached here: a dedupe keeps its batch's ids itself.

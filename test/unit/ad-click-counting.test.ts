@@ -13,12 +13,13 @@ import { createClickPlan, MARGIN_MS } from "../../examples/ad-click-aggregator/l
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 
 describe("a click record", () => {
-  it("is keyed by ad and a salt derived from the impression, so repeats share a key", () => {
+  it("is keyed by ad and a salt derived from the impression, which is also its partition, so repeats meet", () => {
     const a = clickRecord("ad-7", "nonce-aaaaaaaaaa", T0);
     const b = clickRecord("ad-7", "nonce-aaaaaaaaaa", T0 + 5);
     expect(a.key).toBe(b.key);
     expect(a).toEqual({
       key: `ad-7#${saltOf("nonce-aaaaaaaaaa")}`,
+      partition: saltOf("nonce-aaaaaaaaaa"),
       value: { ad: "ad-7", imp: "nonce-aaaaaaaaaa" },
       timestamp: T0,
     });
