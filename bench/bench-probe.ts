@@ -58,7 +58,6 @@ export function appendFor(shape: BatchShape): ProbeAppend {
     bytes: encoded.bytes,
     maxTimestamp: batch!.maxTimestamp,
     usesAppendTime: batch!.usesAppendTime,
-    recordTimestamps: batch!.recordTimestamps,
   };
 }
 
@@ -161,7 +160,7 @@ export class BenchProbe extends DurableObject<Env> {
     const maxTimestamp = Math.max(request.maxTimestamp ?? -1, request.usesAppendTime ? appendTime : -1);
     const { chunks, count, bytes } = request;
     this.ctx.storage.transactionSync(() => {
-      this.store.append(chunks, count, baseOffset, appendTime, maxTimestamp, bytes, request.recordTimestamps);
+      this.store.append(chunks, count, baseOffset, appendTime, maxTimestamp, bytes);
     });
     this.highWatermark = baseOffset + count;
     return baseOffset;

@@ -13,7 +13,6 @@ export interface PartitionBatch {
   records: ProduceRecord[];
   maxTimestamp?: number;
   usesAppendTime: boolean;
-  recordTimestamps: boolean;
 }
 
 // Unkeyed records without a partition stick to one partition per request, moving on to the
@@ -67,11 +66,10 @@ export function routeRecords(
     }
     let batch = batches.get(partition);
     if (!batch) {
-      batch = { partition, positions: [], records: [], usesAppendTime: false, recordTimestamps: false };
+      batch = { partition, positions: [], records: [], usesAppendTime: false };
       batches.set(partition, batch);
     }
     if (r.timestamp !== undefined) {
-      batch.recordTimestamps = true;
       if (batch.maxTimestamp === undefined || r.timestamp > batch.maxTimestamp) batch.maxTimestamp = r.timestamp;
     } else {
       batch.usesAppendTime = true;

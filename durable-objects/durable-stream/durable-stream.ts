@@ -546,7 +546,6 @@ export class DurableStream extends DurableObject<Env> {
       count: body.count,
       bytes: body.bytes,
       usesAppendTime: true,
-      recordTimestamps: false,
     })) as Result<AppendSuccess>;
   }
 

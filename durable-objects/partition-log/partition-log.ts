@@ -202,7 +202,7 @@ export class PartitionLog extends DurableObject<Env> {
     const baseOffset = this.bounds.highWatermark;
     const maxTimestamp = Math.max(request.maxTimestamp ?? -1, request.usesAppendTime ? appendTime : -1);
     this.ctx.storage.transactionSync(() => {
-      this.store.append(chunks, count, baseOffset, appendTime, maxTimestamp, bytes, request.recordTimestamps, producer);
+      this.store.append(chunks, count, baseOffset, appendTime, maxTimestamp, bytes, producer);
       if (producer) {
         const batch = { sequence: producer.sequence, count, baseOffset, appendTime };
         this.store.putProducer(producer.id, afterAppend(known, producer, batch));

@@ -42,12 +42,13 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 // Records arrive as JSON arrays of stored records (encode.ts): json_each hands each one over as
-// JSON text, which is kept as is. Only a batch in which records bring their own timestamps pays
-// for extracting them.
+// JSON text, which is kept as is. `ts` is the append time: a record that brought its own
+// timestamp has it first in its text (encode.ts), where reads take it from. (Extracting it
+// into `ts` as well cost more than the rest of the insert.)
 const INSERT_CHUNK = `INSERT INTO records (offset, ts, data)
   SELECT ?1 + j.key, ?2, j.value FROM json_each(?3) AS j`;
-const INSERT_TIMED_CHUNK = `INSERT INTO records (offset, ts, data)
-  SELECT ?1 + j.key, coalesce(j.value ->> '$.timestamp', ?2), j.value FROM json_each(?3) AS j`;
+/** A record's timestamp: its own, else its append time. */
+const RECORD_TS = "coalesce(data ->> '$.timestamp', ts)";
 
 export interface LogBounds {
   logStartOffset: number;
@@ -101,12 +102,10 @@ export class PartitionStore {
     appendTime: number,
     maxTimestamp: number,
     bytes: number,
-    recordTimestamps: boolean,
     producer?: ProducerStamp,
   ): void {
-    const insert = recordTimestamps ? INSERT_TIMED_CHUNK : INSERT_CHUNK;
     let offset = baseOffset;
-    for (const chunk of chunks) offset += this.sql.exec(insert, offset, appendTime, chunk).rowsWritten;
+    for (const chunk of chunks) offset += this.sql.exec(INSERT_CHUNK, offset, appendTime, chunk).rowsWritten;
     if (offset !== baseOffset + count) {
       throw new Error(`append wrote ${offset - baseOffset} records where ${count} were sent`);
     }
@@ -240,7 +239,7 @@ export class PartitionStore {
     if (!batch) return undefined;
     return this.sql
       .exec<{ offset: number; timestamp: number }>(
-        "SELECT offset, ts AS timestamp FROM records WHERE offset >= ? AND ts >= ? ORDER BY offset LIMIT 1",
+        `SELECT offset, ${RECORD_TS} AS timestamp FROM records WHERE offset >= ? AND ${RECORD_TS} >= ? ORDER BY offset LIMIT 1`,
         batch.base,
         timestamp,
       )

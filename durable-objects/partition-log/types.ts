@@ -86,8 +86,6 @@ export interface AppendRequest {
   maxTimestamp?: number;
   /** Whether any record lacks a timestamp (and so takes the append time). */
   usesAppendTime: boolean;
-  /** Whether any record brings its own timestamp. */
-  recordTimestamps: boolean;
   /** For idempotent produce: who sends this batch, and the sequence of its first record. */
   producer?: ProducerStamp;
   /** 1 (the default) answers once the leader stored the batch; "all" once every in-sync replica did. */

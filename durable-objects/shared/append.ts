@@ -43,7 +43,6 @@ export async function appendRecords(
         bytes: encoded.bytes,
         maxTimestamp: batch.maxTimestamp,
         usesAppendTime: batch.usesAppendTime,
-        recordTimestamps: batch.recordTimestamps,
       }),
     )) as Result<AppendSuccess>;
     if (!answer.ok) return answer;

@@ -279,7 +279,6 @@ export class StreamTask extends DurableObject<Env> {
         bytes: encoded.bytes,
         maxTimestamp: batch!.maxTimestamp,
         usesAppendTime: batch!.usesAppendTime,
-        recordTimestamps: batch!.recordTimestamps,
         producer,
         acks: "all",
       }),

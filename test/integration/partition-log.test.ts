@@ -25,7 +25,7 @@ describe("PartitionLog", () => {
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) => {
         const { chunks, bytes } = chunksOf([{ value: i }, { value: i }, { value: i }]);
-        return stub.append({ ref, chunks, count: 3, bytes, usesAppendTime: true, recordTimestamps: false });
+        return stub.append({ ref, chunks, count: 3, bytes, usesAppendTime: true });
       }),
     );
     const bases = answers.map((a) => (a.ok ? a.baseOffset : -1)).sort((a, b) => a - b);
@@ -54,7 +54,6 @@ describe("PartitionLog", () => {
         count: 3,
         bytes: 10,
         usesAppendTime: true,
-        recordTimestamps: false,
       });
       await expect(answer).rejects.toThrow();
       const rows = state.storage.sql.exec("SELECT count(*) AS n FROM records").one();
@@ -63,7 +62,7 @@ describe("PartitionLog", () => {
       expect(batches.n).toBe(0);
     });
     const { chunks, bytes } = chunksOf([{ value: "after" }]);
-    const next = await stub.append({ ref, chunks, count: 1, bytes, usesAppendTime: true, recordTimestamps: false });
+    const next = await stub.append({ ref, chunks, count: 1, bytes, usesAppendTime: true });
     expect(next).toMatchObject({ ok: true, baseOffset: 0 });
   });
 

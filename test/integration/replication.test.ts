@@ -165,7 +165,6 @@ describe("replication", () => {
       count: 1,
       bytes: 17,
       usesAppendTime: true,
-      recordTimestamps: false,
     });
     expect(direct).toMatchObject({ ok: false, code: "NOT_LEADER_OR_FOLLOWER" });
     expect((await produce(name, [13])).status).toBe(200);

@@ -93,7 +93,6 @@ async function appendBatches(
             bytes: encoded[i]!.bytes,
             maxTimestamp: b.maxTimestamp,
             usesAppendTime: b.usesAppendTime,
-            recordTimestamps: b.recordTimestamps,
             producer,
             acks,
           }),

@@ -58,7 +58,6 @@ export async function produceMessages(env: Env, items: UpstashProduceItem[]): Pr
             bytes: plan.encoded[i]!.bytes,
             maxTimestamp: b.maxTimestamp,
             usesAppendTime: b.usesAppendTime,
-            recordTimestamps: b.recordTimestamps,
             // Kafka's producer default (since 3.0), and what a REST client cannot choose.
             acks: "all",
           }),
