@@ -116,6 +116,8 @@ interface WindowUpdate {
 interface SeenIds {
   stored: Map<string, number | null>;
   now: Map<string, number>;
+  /** The batch's ids were all looked up at its start: an id not in `stored` is not stored. */
+  prefetched: boolean;
 }
 
 class Run {
@@ -229,7 +231,7 @@ class Run {
   private seenIds(node: TopologyNode & { kind: "dedupe" }): SeenIds {
     let ids = this.seen.get(node.id);
     if (!ids) {
-      ids = { stored: new Map(), now: new Map() };
+      ids = { stored: new Map(), now: new Map(), prefetched: false };
       this.seen.set(node.id, ids);
     }
     return ids;
@@ -238,10 +240,10 @@ class Run {
   /** Reads the stored ids of a batch's records in one query (a dedupe reading the source). */
   prefetchIds(node: TopologyNode & { kind: "dedupe" }, records: readonly (Flowing | undefined)[]): void {
     const ids = this.seenIds(node);
-    const wanted = new Set<string>();
-    for (const rec of records) if (rec) wanted.add(keyText(node.idOf(rec.key, rec.value)));
-    const found = this.stores.seenIds(node.store, [...wanted]);
-    for (const id of wanted) ids.stored.set(id, found.get(id) ?? null);
+    const wanted: string[] = [];
+    for (const rec of records) if (rec) wanted.push(keyText(node.idOf(rec.key, rec.value)));
+    ids.stored = this.stores.seenIds(node.store, wanted);
+    ids.prefetched = true;
   }
 
   private dedupe(node: TopologyNode & { kind: "dedupe" }, rec: Flowing): void {
@@ -250,6 +252,7 @@ class Run {
     let seenAt = ids.now.get(id);
     if (seenAt === undefined) {
       let stored = ids.stored.get(id);
+      if (stored === undefined && ids.prefetched) stored = null;
       if (stored === undefined) {
         stored = this.stores.seenIds(node.store, [id]).get(id) ?? null;
         ids.stored.set(id, stored);

@@ -148,7 +148,7 @@ describe("the store cache of a batch", () => {
       100,
     );
     expect(calls).toEqual([
-      "seenIds seen x,y,z,w",
+      "seenIds seen x,y,z,w,z",
       "putSeenIds seen y,z,w",
       "getMany counts b@1000,a@0",
       "putMany counts b,a",
