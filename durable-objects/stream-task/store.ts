@@ -72,8 +72,57 @@ function toEntry(r: StateRow): StoreEntry {
 
 const COLUMNS = "key, ws, we, key_json, value";
 
+/** A state row as the cache keeps it: its columns' text, parsed again on every read. */
+interface CachedRow {
+  keyJson: string;
+  value: string;
+}
+
+/** Entries kept in memory at most; past that the cache starts over (it only saves reads). */
+const CACHE_ENTRIES = 100_000;
+
 export class TaskStore implements StateStores {
+  /**
+   * The windows read or written lately, per store, key, and "start/end" (null: known absent),
+   * so that a task's next batch reads them from memory. Written through with the rows: it holds
+   * what the open transaction wrote, so the task drops it when a transaction fails.
+   */
+  private cache = new Map<string, Map<string, Map<string, CachedRow | null>>>();
+  private cached = 0;
+  /** Per store: no cached window ends before this (so most purges skip the cache). */
+  private cacheMinEnd = new Map<string, number>();
+
   constructor(private readonly sql: SqlStorage) {}
+
+  /** Forgets the cached rows (after a rolled-back transaction, they may hold what it undid). */
+  dropCache(): void {
+    this.cache = new Map();
+    this.cached = 0;
+    this.cacheMinEnd = new Map();
+  }
+
+  private cacheOf(store: string, key: string): Map<string, CachedRow | null> {
+    let keys = this.cache.get(store);
+    if (!keys) {
+      keys = new Map();
+      this.cache.set(store, keys);
+    }
+    let windows = keys.get(key);
+    if (!windows) {
+      windows = new Map();
+      keys.set(key, windows);
+    }
+    return windows;
+  }
+
+  private remember(store: string, key: string, start: number, end: number, row: CachedRow | null): void {
+    if (this.cached >= CACHE_ENTRIES) this.dropCache();
+    const windows = this.cacheOf(store, key);
+    const id = `${start}/${end}`;
+    if (end < (this.cacheMinEnd.get(store) ?? Number.POSITIVE_INFINITY)) this.cacheMinEnd.set(store, end);
+    if (!windows.has(id)) this.cached++;
+    windows.set(id, row);
+  }
 
   getMeta(k: string): string | undefined {
     return this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0]?.v;
@@ -151,40 +200,22 @@ export class TaskStore implements StateStores {
   }
 
   get(store: string, key: string, start: number, end: number): StoreEntry | undefined {
-    const row = this.sql
-      .exec<StateRow>(
-        `SELECT ${COLUMNS} FROM state WHERE store = ? AND key = ? AND ws = ? AND we = ?`,
-        store,
-        key,
-        start,
-        end,
-      )
-      .toArray()[0];
-    return row ? toEntry(row) : undefined;
+    return this.getMany(store, [{ key, start, end }])[0];
   }
 
   put(e: StoreEntry & { store: string }): void {
-    this.sql.exec(
-      "INSERT INTO state (store, key, ws, we, key_json, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (store, key, ws, we) DO UPDATE SET value = ?6, key_json = ?5",
-      e.store,
-      e.key,
-      e.windowStart,
-      e.windowEnd,
-      JSON.stringify(e.keyValue ?? null),
-      JSON.stringify(e.value ?? null),
-    );
+    this.putMany(e.store, [e]);
   }
 
   /** One statement for a batch's writes to a store (a statement per row costs several times more). */
   putMany(store: string, entries: readonly StoreEntry[]): void {
     if (entries.length === 0) return;
-    const rows = entries.map((e) => [
-      e.key,
-      e.windowStart,
-      e.windowEnd,
-      JSON.stringify(e.keyValue ?? null),
-      JSON.stringify(e.value ?? null),
-    ]);
+    const rows = entries.map((e) => {
+      const keyJson = JSON.stringify(e.keyValue ?? null);
+      const value = JSON.stringify(e.value ?? null);
+      this.remember(store, e.key, e.windowStart, e.windowEnd, { keyJson, value });
+      return [e.key, e.windowStart, e.windowEnd, keyJson, value];
+    });
     this.sql.exec(
       `INSERT INTO state (store, key, ws, we, key_json, value)
        SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?2) WHERE true
@@ -195,17 +226,35 @@ export class TaskStore implements StateStores {
   }
 
   getMany(store: string, windows: readonly WindowRef[]): StoreEntry[] {
-    if (windows.length === 0) return [];
+    const found: StoreEntry[] = [];
+    const missing: WindowRef[] = [];
+    for (const w of windows) {
+      const row = this.cache.get(store)?.get(w.key)?.get(`${w.start}/${w.end}`);
+      if (row === undefined) missing.push(w);
+      else if (row !== null) {
+        found.push({
+          key: w.key,
+          keyValue: JSON.parse(row.keyJson),
+          windowStart: w.start,
+          windowEnd: w.end,
+          value: JSON.parse(row.value),
+        });
+      }
+    }
+    if (missing.length === 0) return found;
+    for (const w of missing) this.remember(store, w.key, w.start, w.end, null);
     // json_each drives the join: one primary-key lookup per window asked for.
-    return this.sql
-      .exec<StateRow>(
-        `SELECT s.key, s.ws, s.we, s.key_json, s.value FROM json_each(?2) AS w CROSS JOIN state AS s
-         ON s.store = ?1 AND s.key = w.value ->> 0 AND s.ws = w.value ->> 1 AND s.we = w.value ->> 2`,
-        store,
-        JSON.stringify(windows.map((w) => [w.key, w.start, w.end])),
-      )
-      .toArray()
-      .map(toEntry);
+    const rows = this.sql.exec<StateRow>(
+      `SELECT s.key, s.ws, s.we, s.key_json, s.value FROM json_each(?2) AS w CROSS JOIN state AS s
+       ON s.store = ?1 AND s.key = w.value ->> 0 AND s.ws = w.value ->> 1 AND s.we = w.value ->> 2`,
+      store,
+      JSON.stringify(missing.map((w) => [w.key, w.start, w.end])),
+    );
+    for (const r of rows) {
+      this.remember(store, r.key, r.ws, r.we, { keyJson: r.key_json, value: r.value });
+      found.push(toEntry(r));
+    }
+    return found;
   }
 
   seenIds(store: string, ids: readonly string[]): Map<string, number> {
@@ -236,6 +285,7 @@ export class TaskStore implements StateStores {
   }
 
   delete(store: string, key: string, start: number, end: number): void {
+    this.remember(store, key, start, end, null);
     this.sql.exec("DELETE FROM state WHERE store = ? AND key = ? AND ws = ? AND we = ?", store, key, start, end);
   }
 
@@ -261,6 +311,19 @@ export class TaskStore implements StateStores {
 
   purge(store: string, end: number): void {
     this.sql.exec("DELETE FROM state WHERE store = ? AND we < ?", store, end);
+    const keys = this.cache.get(store);
+    if (!keys || end <= (this.cacheMinEnd.get(store) ?? Number.POSITIVE_INFINITY)) return;
+    this.cacheMinEnd.delete(store);
+    for (const [key, windows] of keys) {
+      for (const id of windows.keys()) {
+        const we = Number(id.slice(id.indexOf("/") + 1));
+        if (we < end) {
+          windows.delete(id);
+          this.cached--;
+        } else if (we < (this.cacheMinEnd.get(store) ?? Number.POSITIVE_INFINITY)) this.cacheMinEnd.set(store, we);
+      }
+      if (windows.size === 0) keys.delete(key);
+    }
   }
 
   scan(store: string, scan: StoreScan): StoreEntry[] {

@@ -143,6 +143,8 @@ export class StreamTask extends DurableObject<Env> {
       this.lastError = null;
       return progressed;
     } catch (err) {
+      // A failed transaction was rolled back: the rows cached while it ran may not exist.
+      this.store.dropCache();
       this.lastError = err instanceof Error ? err.message : String(err);
       console.error(`stream task ${JSON.stringify(this.identity)}`, this.lastError);
       if (err instanceof InjectedCrash) {
