@@ -207,6 +207,33 @@ describe("stream apps", () => {
     expect(await queryStore(app.name, "n")).toEqual([]);
   });
 
+  it("counts a batch once when it failed after its aggregate wrote, and ran again", async () => {
+    let failures = 0;
+    const { app, source, output } = await registerApp(1, (app, source, output) => {
+      app
+        .stream(source, { key: z.string(), value: Click })
+        .groupByKey()
+        .windowedBy(TimeWindows.of(60_000).grace(60_000))
+        .count({ name: "n", cache: true })
+        .toStream()
+        // After the store was written (and its rows cached): the transaction rolls back.
+        .peek(() => {
+          if (failures++ === 0) throw new Error("fails once, after the count");
+        })
+        .to(output);
+    });
+    await startApp(app.name);
+    const t = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    await produce(source, [
+      { key: "ad-1", value: { ad: "ad-1", id: "a" }, timestamp: t + 1 },
+      { key: "ad-1", value: { ad: "ad-1", id: "b" }, timestamp: t + 2 },
+    ]);
+    const [update] = await waitForRecords(output, 1);
+    expect(update.value).toMatchObject({ start: t, value: 2 });
+    expect(failures).toBe(2);
+    expect((await queryStore(app.name, "n")).map((e) => e.value)).toEqual([2]);
+  });
+
   it("keeps hopping windows and merged sessions in the task's SQLite stores", async () => {
     const { app, source, output } = await registerApp(1, (app, source, output) => {
       const grouped = app.stream(source, { key: z.string(), value: Click }).groupByKey();
