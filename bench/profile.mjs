@@ -4,14 +4,16 @@
 // inspector wrangler exposes; prints the functions with the most self time and a few groups.
 // Locally the worker and every Durable Object run on this one thread.
 //
-//   npm run bench:profile [-- --scenario produce|ad-clicks]
+//   npm run bench:profile [-- --scenario produce|ad-clicks|redirect]
 //
 // `ad-clicks`: clicks produced 1000 per request (8 connections) while the ad-click aggregator
-// (examples/ad-click-aggregator) counts them; also prints total (inclusive) time per function.
+// (examples/ad-click-aggregator) counts them; `redirect`: single clicks through the example's
+// `GET /ads/:ad/click` (8 connections). Both also print total (inclusive) time per function.
 import { parseArgs } from "node:util";
 import { WebSocket } from "undici";
 import { clickRecord } from "../examples/ad-click-aggregator/clicks.mjs";
 import { ensurePipeline } from "../examples/ad-click-aggregator/driver.mjs";
+import { signImpression } from "../examples/ad-click-aggregator/impressions.mjs";
 import { createClickPlan } from "../examples/ad-click-aggregator/load-plan.mjs";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
 import { createClient } from "./http-load.mjs";
@@ -116,22 +118,41 @@ async function adClicksLoad(worker) {
   };
 }
 
+const SIGNING_KEY = "profile-only-ad-clicks-signing-key";
+
+/** The redirect scenario: one click per request, each on a fresh signed impression. */
+async function redirectLoad(worker) {
+  await ensurePipeline(worker.url, worker.token);
+  const paths = await Promise.all(
+    Array.from({ length: 20_000 }, async (_, i) => {
+      const ad = `pr-${i % 50}`;
+      return `/ads/${ad}/click?impression=${encodeURIComponent(await signImpression(SIGNING_KEY, ad))}`;
+    }),
+  );
+  let next = 0;
+  return () => ({ method: "GET", path: paths[next++ % paths.length] });
+}
+
+const SCENARIOS = { produce: produceLoad, "ad-clicks": adClicksLoad, redirect: redirectLoad };
+
 async function main() {
   const { values } = parseArgs({ options: { scenario: { type: "string", default: "produce" } } });
-  const adClicks = values.scenario === "ad-clicks";
-  if (!adClicks && values.scenario !== "produce") throw new Error(`unknown scenario '${values.scenario}'`);
+  const scenario = SCENARIOS[values.scenario];
+  if (!scenario) throw new Error(`unknown scenario '${values.scenario}': ${Object.keys(SCENARIOS).join(", ")}`);
+  const adClicks = values.scenario !== "produce";
+  const perRequest = values.scenario === "redirect" ? 1 : 1000;
   const worker = await startLocalWorker(
     adClicks
       ? {
           config: `${ROOT}/bench/wrangler.toml`,
-          vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: "profile" },
+          vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: SIGNING_KEY },
         }
       : {},
   );
   try {
     const client = createClient(worker.url, adClicks ? 8 : 16);
-    const next = adClicks ? await adClicksLoad(worker) : await produceLoad(worker, client);
-    const load = client.run({ durationMs: LOAD_MS, maxRequests: 100_000, next, count: () => 1000 });
+    const next = await scenario(worker, client);
+    const load = client.run({ durationMs: LOAD_MS, maxRequests: 100_000, next, count: () => perRequest });
     await new Promise((r) => setTimeout(r, 2_000));
     // wrangler's inspector proxy only takes connections that say where they come from.
     const ws = new WebSocket(`ws://127.0.0.1:${worker.inspectorPort}/ws`, {

@@ -36,6 +36,14 @@ const BATCH_BYTES = 1024 * 1024;
 const LONG_POLL_MS = 1_000;
 /** Next round when idle (after a long poll). */
 const IDLE_DELAY_MS = 50;
+/**
+ * After a round that found only a few records, the next one waits this long, so that under a
+ * trickle of records a batch gathers several (as Kafka's fetch.min.bytes / fetch.max.wait.ms do):
+ * a round's cost is mostly per batch (a read, a transaction, appends to outputs, and the same in
+ * each task downstream), not per record.
+ */
+const LINGER_MS = 100;
+const SMALL_BATCH_RECORDS = 200;
 /** After a failed round, retries back off from one second to half a minute. */
 const ERROR_DELAY_MS = 1_000;
 const MAX_ERROR_DELAY_MS = 30_000;
@@ -124,24 +132,29 @@ export class StreamTask extends DurableObject<Env> {
     if (!this.identity || !findStreamApp(this.identity.app)) return;
     // A watchdog: if this object crashes during the round, this alarm starts the next one.
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-    const progressed = await this.round(LONG_POLL_MS);
+    const records = await this.round(LONG_POLL_MS);
     this.failures = this.lastError ? this.failures + 1 : 0;
     const delay = this.lastError
       ? Math.min(MAX_ERROR_DELAY_MS, ERROR_DELAY_MS * 2 ** (this.failures - 1))
-      : progressed
+      : records >= SMALL_BATCH_RECORDS
         ? 0
-        : IDLE_DELAY_MS;
+        : records > 0
+          ? LINGER_MS
+          : IDLE_DELAY_MS;
     await this.ctx.storage.setAlarm(Date.now() + delay);
   }
 
-  /** One round: produce pending outputs, then read, process and commit a batch per source. */
-  private async round(waitMs: number): Promise<boolean> {
-    if (this.pumping || !this.identity) return false;
+  /**
+   * One round: produce pending outputs, then read, process and commit a batch per source.
+   * Returns how many records it processed.
+   */
+  private async round(waitMs: number): Promise<number> {
+    if (this.pumping || !this.identity) return 0;
     this.pumping = true;
     try {
-      const progressed = await this.pump(this.identity, waitMs);
+      const records = await this.pump(this.identity, waitMs);
       this.lastError = null;
-      return progressed;
+      return records;
     } catch (err) {
       // A failed transaction was rolled back: the rows cached while it ran may not exist.
       this.store.dropCache();
@@ -156,13 +169,13 @@ export class StreamTask extends DurableObject<Env> {
       // Start the next round from storage alone.
       this.topics = new Map();
       this.topicsAt = 0;
-      return false;
+      return 0;
     } finally {
       this.pumping = false;
     }
   }
 
-  private async pump(id: TaskIdentity, waitMs: number): Promise<boolean> {
+  private async pump(id: TaskIdentity, waitMs: number): Promise<number> {
     const app = findStreamApp(id.app);
     if (!app) throw new Error(`app '${id.app}' is not registered in worker/stream-apps.ts`);
     const topology = app.topology();
@@ -172,7 +185,7 @@ export class StreamTask extends DurableObject<Env> {
     const producer = await this.producer(id);
     await this.flush(producer);
     const offsets = this.store.offsets();
-    let progressed = false;
+    let records = 0;
     for (const topic of sub.sources) {
       const offset = offsets.get(topic) ?? 0;
       const page = await this.read(
@@ -190,9 +203,9 @@ export class StreamTask extends DurableObject<Env> {
       this.commit(topology, sub, topic, JSON.parse(page.records) as InputRecord[], page.nextOffset);
       if (this.fault === "after-commit") this.crash();
       await this.flush(producer);
-      progressed = true;
+      records += page.count;
     }
-    return progressed;
+    return records;
   }
 
   /** Reads from `offset` (on the partition's leader), or from the log start when retention removed the records there. */
