@@ -250,7 +250,9 @@ export class PartitionLog extends DurableObject<Env> {
     const visible = Math.min(request.maxRecords, this.visibleEnd - request.offset);
     const { json, count } =
       visible > 0
-        ? this.store.read(request.ref.partition, request.offset, visible, request.maxBytes)
+        ? request.form === "stored"
+          ? this.store.readStored(request.offset, visible, request.maxBytes)
+          : this.store.read(request.ref.partition, request.offset, visible, request.maxBytes)
         : { json: "[]", count: 0 };
     return {
       ok: true,

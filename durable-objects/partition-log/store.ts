@@ -47,6 +47,16 @@ export const MIGRATIONS: readonly Migration[] = [
 // into `ts` as well cost more than the rest of the insert.)
 const INSERT_CHUNK = `INSERT INTO records (offset, ts, data)
   SELECT ?1 + j.key, ?2, j.value FROM json_each(?3) AS j`;
+/**
+ * Records [?1, ?2) in the stored form, each with its timestamp (readStored), joined in offset
+ * order: SQLite cannot flatten an ordered subquery into an aggregate (its flattening rule 16), so
+ * group_concat takes the rows in the subquery's order. (`group_concat(… ORDER BY offset)` says
+ * so too, but sorts again: twice the cost of the whole read.)
+ */
+const READ_STORED = `SELECT group_concat(rec, ',') AS json, count(*) AS count FROM (
+  SELECT iif(substr(data, 1, ${TIMESTAMP_FIRST.length}) = '${TIMESTAMP_FIRST}', data,
+    '${TIMESTAMP_FIRST}' || ts || ',' || substr(data, 2)) AS rec
+  FROM records WHERE offset >= ?1 AND offset < ?2 ORDER BY offset)`;
 /** A record's timestamp: its own, else its append time. */
 const RECORD_TS = "coalesce(data ->> '$.timestamp', ts)";
 
@@ -223,6 +233,59 @@ export class PartitionStore {
           ? `${head}${row[0]},${data.slice(1)}`
           : `${head}${row[0]},"timestamp":${row[1]},${data.slice(1)}`,
       );
+    }
+    return { json: `[${parts.join(",")}]`, count: parts.length };
+  }
+
+  /**
+   * Reads from `offset` on in the stored form with every record's timestamp (a record without its
+   * own gets its append time spliced in), as a JSON array text. Stops after `maxRecords`, or at
+   * the end of the last whole batch within `maxBytes` (past the first); SQLite splices and joins
+   * the texts. A first batch over `maxBytes` is read record by record, stopping inside it.
+   */
+  readStored(offset: number, maxRecords: number, maxBytes: number): { json: string; count: number } {
+    const end = this.pageEnd(offset, maxRecords, maxBytes);
+    if (end === undefined) return this.readStoredRecords(offset, maxRecords, maxBytes);
+    const row = this.sql.exec<{ json: string | null; count: number }>(READ_STORED, offset, end).one();
+    return { json: `[${row.json ?? ""}]`, count: row.count };
+  }
+
+  /**
+   * The end (exclusive) of a page from `offset`: whole batches while their bytes stay within
+   * `maxBytes`, at most `maxRecords`; undefined when the first batch alone is over `maxBytes`.
+   */
+  private pageEnd(offset: number, maxRecords: number, maxBytes: number): number | undefined {
+    const limit = offset + maxRecords;
+    let end = offset;
+    let bytes = 0;
+    // From the batch holding `offset` on (by the primary key: `last_offset` has no index).
+    const batches = this.sql.exec(
+      `SELECT last_offset, bytes FROM batches WHERE base_offset >= coalesce(
+         (SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1), ?1)
+       ORDER BY base_offset`,
+      offset,
+    );
+    for (const [last, size] of batches.raw() as Iterable<[number, number]>) {
+      bytes += size;
+      if (bytes > maxBytes) return end > offset ? end : undefined;
+      end = Math.min(last + 1, limit);
+      if (end === limit) break;
+    }
+    return end;
+  }
+
+  private readStoredRecords(offset: number, maxRecords: number, maxBytes: number): { json: string; count: number } {
+    const cursor = this.sql.exec(
+      "SELECT ts, data FROM records WHERE offset >= ? ORDER BY offset LIMIT ?",
+      offset,
+      maxRecords,
+    );
+    const parts: string[] = [];
+    let bytes = 0;
+    for (const [ts, data] of cursor.raw() as Iterable<[number, string]>) {
+      bytes += data.length;
+      if (parts.length > 0 && bytes > maxBytes) break;
+      parts.push(data.startsWith(TIMESTAMP_FIRST) ? data : `${TIMESTAMP_FIRST}${ts},${data.slice(1)}`);
     }
     return { json: `[${parts.join(",")}]`, count: parts.length };
   }

@@ -106,6 +106,12 @@ export interface FetchRequest {
   maxRecords: number;
   maxBytes: number;
   waitMs: number;
+  /**
+   * "stored": records as stored, without partition and offset, each with its timestamp, for
+   * consumers inside the platform (stream tasks); maxBytes then counts whole batches, as
+   * Kafka's fetches do, past the first. Default: the fetched form of API.md.
+   */
+  form?: "fetched" | "stored";
 }
 
 export interface FetchSuccess {

@@ -210,7 +210,7 @@ export class StreamTask extends DurableObject<Env> {
 
   /** Reads from `offset` (on the partition's leader), or from the log start when retention removed the records there. */
   private async read(topic: TopicMeta, partition: number, offset: number, waitMs: number): Promise<FetchSuccess> {
-    const request = { maxRecords: BATCH_RECORDS, maxBytes: BATCH_BYTES };
+    const request = { maxRecords: BATCH_RECORDS, maxBytes: BATCH_BYTES, form: "stored" as const };
     const read = (at: number, wait: number) =>
       onLeader(this.env, topic, partition, (stub, ref) => stub.read({ ref, ...request, offset: at, waitMs: wait }));
     let page = (await read(offset, waitMs)) as Result<FetchSuccess>;

@@ -43,6 +43,69 @@ describe("PartitionLog", () => {
     for (let i = 0; i < values.length; i += 3) expect(new Set(values.slice(i, i + 3)).size).toBe(1);
   });
 
+  it("reads the stored form: every record with its timestamp, whole batches within maxBytes past the first", async () => {
+    const topic = await createTopic(1);
+    const ref = await refOf(topic);
+    const stub = partitionStub(env, ref);
+    const t = Date.now() - 60_000;
+    const appended: number[] = [];
+    // Three batches of three records (the second without timestamps), then one big record.
+    for (const records of [
+      [
+        { key: "a", value: 1, timestamp: t },
+        { value: 2, timestamp: t + 1 },
+        { value: 3, timestamp: t + 2 },
+      ],
+      [{ value: 4 }, { key: "b", value: 5 }, { value: 6, headers: { h: "x" } }],
+      [
+        { value: 7, timestamp: t + 7 },
+        { value: 8, timestamp: t + 8 },
+        { value: 9, timestamp: t + 9 },
+      ],
+      [{ value: "z".repeat(3000), timestamp: t + 10 }],
+    ]) {
+      const res = await call("POST", `/v1/topics/${topic}/partitions/0/records`, { records });
+      expect(res.status).toBe(200);
+      appended.push(res.json.results[0].timestamp);
+    }
+    const read = async (offset: number, maxRecords: number, maxBytes: number) => {
+      const page = (await stub.read({
+        ref,
+        offset,
+        maxRecords,
+        maxBytes,
+        waitMs: 0,
+        form: "stored",
+      })) as Result<FetchSuccess>;
+      if (!page.ok) throw new Error(page.message);
+      return { records: JSON.parse(page.records), count: page.count, nextOffset: page.nextOffset };
+    };
+    const all = await read(0, 100, 1 << 20);
+    expect(all.count).toBe(10);
+    expect(all.records.slice(0, 6)).toEqual([
+      { timestamp: t, key: "a", value: 1 },
+      { timestamp: t + 1, value: 2 },
+      { timestamp: t + 2, value: 3 },
+      { timestamp: appended[1], value: 4 },
+      { timestamp: appended[1], key: "b", value: 5 },
+      { timestamp: appended[1], value: 6, headers: { h: "x" } },
+    ]);
+    expect(all.records.map((r: { value: unknown }) => r.value).slice(6, 9)).toEqual([7, 8, 9]);
+    // The same records as the fetched form, less partition and offset.
+    const fetched = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`);
+    expect(all.records).toEqual(
+      fetched.json.records.map(({ partition: _p, offset: _o, ...r }: { partition: number; offset: number }) => r),
+    );
+    // maxRecords cuts inside a batch; maxBytes stops before the batch that would pass it.
+    expect((await read(1, 4, 1 << 20)).records.map((r: { value: number }) => r.value)).toEqual([2, 3, 4, 5]);
+    const twoBatches = await read(0, 100, 200);
+    expect(twoBatches.count).toBe(6);
+    expect(twoBatches.nextOffset).toBe(6);
+    // A first batch over maxBytes is read record by record (at least one).
+    expect((await read(9, 100, 100)).count).toBe(1);
+    expect((await read(0, 100, 1)).count).toBe(1);
+  });
+
   it("stores nothing of an append whose later chunk fails, and the next append reuses the offsets", async () => {
     const ref = await refOf(await createTopic(1));
     const stub = partitionStub(env, ref);
