@@ -45,18 +45,19 @@ export function saltOf(nonce) {
 }
 
 /**
- * @typedef {{ ad: string, imp: string }} ClickValue the record's value: the ad and the impression's nonce
+ * @typedef {{ ad: string, imp: string }} ClickValue the record's value: the ad and the impression
+ *   (the click route sends `<issue time>.<nonce>`; the load generator its own unique ids)
  * @typedef {{ key: string, partition: number, value: ClickValue, timestamp: number }} ClickRecord
  */
 
 /**
  * The record produced for one click (event time = `timestamp`).
- * @param {string} adId @param {string} nonce @param {number} timestamp
+ * @param {string} adId @param {string} impression @param {number} timestamp
  * @returns {ClickRecord}
  */
-export function clickRecord(adId, nonce, timestamp) {
-  const salt = saltOf(nonce);
-  return { key: `${adId}#${salt}`, partition: salt, value: { ad: adId, imp: nonce }, timestamp };
+export function clickRecord(adId, impression, timestamp) {
+  const salt = saltOf(impression);
+  return { key: `${adId}#${salt}`, partition: salt, value: { ad: adId, imp: impression }, timestamp };
 }
 
 /** @param {number} t @param {number} size */

@@ -31,7 +31,7 @@ export async function clicksTopic(env: Env): Promise<TopicMeta> {
   return getTopicMeta(env, CLICKS_TOPIC, true);
 }
 
-export async function produceClick(env: Env, adId: string, nonce: string, timestamp: number): Promise<void> {
-  const failed = await appendRecords(env, await clicksTopic(env), [clickRecord(adId, nonce, timestamp)]);
+export async function produceClick(env: Env, adId: string, impression: string, timestamp: number): Promise<void> {
+  const failed = await appendRecords(env, await clicksTopic(env), [clickRecord(adId, impression, timestamp)]);
   if (failed) throw ApiError.from(failed);
 }

