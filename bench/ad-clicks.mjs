@@ -325,15 +325,17 @@ export async function adClickRows(w, options = {}) {
     },
   });
 
-  // Freshness at the target rate, or below it when the pipeline sustains less (else the backlog,
-  // not the pipeline's latency, is what would be measured).
-  const freshRate = Math.round(Math.min(AD_CLICKS_TARGET.minRate, 0.8 * (exact ? rate : 0)) || 1_000);
+  // Freshness at the target rate when the pipeline sustains it, else at 0.8 × what it sustains
+  // (above that the backlog, not the pipeline's latency, is what would be measured).
+  const freshRate = Math.round(
+    (exact && rate >= AD_CLICKS_TARGET.minRate ? AD_CLICKS_TARGET.minRate : 0.8 * (exact ? rate : 0)) || 1_000,
+  );
   const f = await freshness(w, s, `${tag}f`, freshRate);
   if (!f.exact) log(`  ! ad clicks (freshness phase) NOT EXACT:\n    ${f.lines.slice(0, 10).join("\n    ")}`);
   for (const q of /** @type {const} */ (["p50", "p99"])) {
     rows.push({
       id: `adclicks.freshness.${q}`,
-      label: `ad click → count queryable, load at 0.8 × that rate: ${q}`,
+      label: `ad click → count queryable, at 50,000 clicks/s if sustained: ${q}`,
       unit: "ms",
       value: f[q] ?? Number.NaN,
       detail: { ...f, lines: f.lines.slice(0, 20) },
