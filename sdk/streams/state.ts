@@ -47,7 +47,7 @@ export interface StateStores {
   seenIds(store: string, ids: readonly string[]): Map<string, number>;
   /** Records ids as seen at these times, replacing what the store held for them. */
   putSeenIds(store: string, seen: ReadonlyMap<string, number>): void;
-  /** Forgets the ids seen before `before`. */
+  /** Forgets the ids seen before `before` (the SQLite stores sweep a slice per call). */
   purgeSeenIds(store: string, before: number): void;
   /** The key's entries whose window overlaps `[from, to]`, by window start. */
   overlapping(store: string, key: string, from: number, to: number): StoreEntry[];
