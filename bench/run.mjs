@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
-import { adClickRows } from "./ad-clicks.mjs";
+import { adClickRows, startAdClicksWorker } from "./ad-clicks.mjs";
 import { durableStreamsScenarios } from "./durable-streams.mjs";
 import { committedOffsets, consumeGroup, joinGroup, leaveGroup } from "./group-consumers.mjs";
 import { createClient } from "./http-load.mjs";
@@ -1215,6 +1215,8 @@ async function main() {
   // One connection per group member.
   const groupClient = createClient(worker.url, o.groupConsumers);
   cleanups.push(async () => groupClient.close());
+  const adClicksWorker = await startAdClicksWorker();
+  cleanups.push(adClicksWorker.stop);
   for (let round = 1; round <= o.runs; round++) {
     log(`round ${round}/${o.runs}`);
     await rawScenarios(client, o, round);
@@ -1226,7 +1228,7 @@ async function main() {
     if (redis) await redisScenarios(redis, o, round);
     for (const s of LATENCY_SCENARIOS) await latencyScenario(client, worker, o, round, push, s);
     await groupScenario(groupClient, token, groupTopic, o, round);
-    await adClickRows(worker, { quick: o.quick, round, record });
+    await adClickRows(adClicksWorker, { quick: o.quick, round, record, signingKey: adClicksWorker.signingKey });
     await durableStreamsScenarios({ client, token, worker, o, round, record, log, cleanups });
   }
   const elapsedS = (Date.now() - started.getTime()) / 1000;
