@@ -375,6 +375,9 @@ export async function adClickRows(w, options = {}) {
   return rows;
 }
 
+/** The ad-click target lines over every round measured so far in this process. */
+export const adClicksSummary = () => adClicksVerdict(rounds);
+
 /** The target lines for rows gathered over rounds. @param {Map<string, number[]>} values */
 export function adClicksVerdict(values) {
   const med = (/** @type {string} */ id) => {

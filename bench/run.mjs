@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
-import { adClickRows, startAdClicksWorker } from "./ad-clicks.mjs";
+import { adClickRows, adClicksSummary, startAdClicksWorker } from "./ad-clicks.mjs";
 import { durableStreamsScenarios } from "./durable-streams.mjs";
 import { committedOffsets, consumeGroup, joinGroup, leaveGroup } from "./group-consumers.mjs";
 import { createClient } from "./http-load.mjs";
@@ -1247,6 +1247,7 @@ async function main() {
     v.text,
     cv.text,
     guaranteesSummary(),
+    adClicksSummary(),
     "",
     redis
       ? `Peer: Redis ${version} (AOF everysec) on loopback, measured in the same rounds.`
