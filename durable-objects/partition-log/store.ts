@@ -215,6 +215,25 @@ export class PartitionStore {
    * `maxRecords` or once `maxBytes` of stored data is passed (always at least one record).
    */
   read(partition: number, offset: number, maxRecords: number, maxBytes: number): { json: string; count: number } {
+    const head = `{"partition":${partition},"offset":`;
+    // A stored record that brought its own timestamp starts with it (encode.ts).
+    return this.renderPage(offset, maxRecords, maxBytes, (at, ts, data) =>
+      data.startsWith(TIMESTAMP_FIRST)
+        ? `${head}${at},${data.slice(1)}`
+        : `${head}${at},"timestamp":${ts},${data.slice(1)}`,
+    );
+  }
+
+  /**
+   * The records from `offset` on, each rendered by `render`, as a JSON array text: at most
+   * `maxRecords`, stopping once `maxBytes` of stored data is passed (always at least one).
+   */
+  private renderPage(
+    offset: number,
+    maxRecords: number,
+    maxBytes: number,
+    render: (offset: number, ts: number, data: string) => string,
+  ): { json: string; count: number } {
     const cursor = this.sql.exec(
       "SELECT offset, ts, data FROM records WHERE offset >= ? ORDER BY offset LIMIT ?",
       offset,
@@ -222,17 +241,10 @@ export class PartitionStore {
     );
     const parts: string[] = [];
     let bytes = 0;
-    const head = `{"partition":${partition},"offset":`;
-    for (const row of cursor.raw()) {
-      const data = row[2] as string;
+    for (const [at, ts, data] of cursor.raw() as Iterable<[number, number, string]>) {
       bytes += data.length;
       if (parts.length > 0 && bytes > maxBytes) break;
-      // A stored record that brought its own timestamp starts with it (encode.ts).
-      parts.push(
-        data.startsWith(TIMESTAMP_FIRST)
-          ? `${head}${row[0]},${data.slice(1)}`
-          : `${head}${row[0]},"timestamp":${row[1]},${data.slice(1)}`,
-      );
+      parts.push(render(at, ts, data));
     }
     return { json: `[${parts.join(",")}]`, count: parts.length };
   }
@@ -245,7 +257,11 @@ export class PartitionStore {
    */
   readStored(offset: number, maxRecords: number, maxBytes: number): { json: string; count: number } {
     const end = this.pageEnd(offset, maxRecords, maxBytes);
-    if (end === undefined) return this.readStoredRecords(offset, maxRecords, maxBytes);
+    if (end === undefined) {
+      return this.renderPage(offset, maxRecords, maxBytes, (_at, ts, data) =>
+        data.startsWith(TIMESTAMP_FIRST) ? data : `${TIMESTAMP_FIRST}${ts},${data.slice(1)}`,
+      );
+    }
     const row = this.sql.exec<{ json: string | null; count: number }>(READ_STORED, offset, end).one();
     return { json: `[${row.json ?? ""}]`, count: row.count };
   }
@@ -272,22 +288,6 @@ export class PartitionStore {
       if (end === limit) break;
     }
     return end;
-  }
-
-  private readStoredRecords(offset: number, maxRecords: number, maxBytes: number): { json: string; count: number } {
-    const cursor = this.sql.exec(
-      "SELECT ts, data FROM records WHERE offset >= ? ORDER BY offset LIMIT ?",
-      offset,
-      maxRecords,
-    );
-    const parts: string[] = [];
-    let bytes = 0;
-    for (const [ts, data] of cursor.raw() as Iterable<[number, string]>) {
-      bytes += data.length;
-      if (parts.length > 0 && bytes > maxBytes) break;
-      parts.push(data.startsWith(TIMESTAMP_FIRST) ? data : `${TIMESTAMP_FIRST}${ts},${data.slice(1)}`);
-    }
-    return { json: `[${parts.join(",")}]`, count: parts.length };
   }
 
   /** The first offset at or after `offset` whose timestamp is at or after `timestamp`. */
