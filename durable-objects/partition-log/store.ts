@@ -44,14 +44,14 @@ export const MIGRATIONS: readonly Migration[] = [
 // Records arrive as JSON arrays of stored records (encode.ts): json_each hands each one over as
 // JSON text, which is kept as is. `ts` is the append time: a record that brought its own
 // timestamp has it first in its text (encode.ts), where reads take it from. (Extracting it
-// into `ts` as well made the insert 1.3–1.8 times as costly: `npm run bench:store`.)
+// into `ts` as well made the insert 1.3–1.9 times as costly: `npm run bench:store`.)
 const INSERT_CHUNK = `INSERT INTO records (offset, ts, data)
   SELECT ?1 + j.key, ?2, j.value FROM json_each(?3) AS j`;
 /**
  * Records [?1, ?2) in the stored form, each with its timestamp (readStored), joined in offset
  * order: SQLite cannot flatten an ordered subquery into an aggregate (its flattening rule 16), so
  * group_concat takes the rows in the subquery's order. (`group_concat(… ORDER BY offset)` says
- * so too, but sorts again: about twice the cost of the whole read, `npm run bench:store`.)
+ * so too, but sorts again: 1.7–2 times the cost of the whole read, `npm run bench:store`.)
  */
 const READ_STORED = `SELECT group_concat(rec, ',') AS json, count(*) AS count FROM (
   SELECT iif(substr(data, 1, ${TIMESTAMP_FIRST.length}) = '${TIMESTAMP_FIRST}', data,

@@ -43,7 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // Dedupe stores: one row per id (a dedupe writes one per record, so it is kept small). No
     // index by time: expired ids are swept in id order (purgeSeenIds), which costs less than
     // keeping a second index on every insert (`npm run bench:store`: 1.0–1.7 µs per id at
-    // 300,000 ids, 1.9–2.5 with the index).
+    // 300,000 ids, 1.8–2.5 with the index).
     sql.exec(`CREATE TABLE seen_ids (
       store TEXT NOT NULL,
       id TEXT NOT NULL,

@@ -88,7 +88,7 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
       await ensureRunning(c.env);
       // The impression as the dedupe store keeps it: issue time first, so that the ids a task
       // stores arrive nearly in order and land at the end of its index (random ids cost three
-      // to five times as much per insert at 300,000 stored: `npm run bench:store`).
+      // to six times as much per insert at 300,000 stored: `npm run bench:store`).
       const imp = `${check.issuedAt.toString(36).padStart(9, "0")}.${check.nonce}`;
       await produceClick(c.env, ad, imp, now);
     }
