@@ -384,26 +384,30 @@ function sse(env: Env, stub: Stub, first: StreamView, start: number, cursor: str
     for (;;) {
       const page = await readPage(env, view, position);
       if (!page) return;
+      // A batch's data event and its control event go out in one write, so a reader never sees
+      // the data without the offset after it.
+      let data = "";
       if (page.records.length > 0) {
         const payload = json
           ? jsonBody(page.records)
           : base64
             ? bytesToBase64(bytesBody(page.records))
             : decoder.decode(bytesBody(page.records), { stream: true });
-        await send(sseEvent("data", payload));
+        data = sseEvent("data", payload);
       }
       position = page.next;
       const offset = encodeOffset(position);
       if (view.closed && position >= view.tail && page.upToDate) {
-        await send(controlEvent({ streamNextOffset: offset, streamClosed: true }));
+        await send(data + controlEvent({ streamNextOffset: offset, streamClosed: true }));
         return;
       }
       await send(
-        controlEvent({
-          streamNextOffset: offset,
-          streamCursor: responseCursor(cursor),
-          ...(page.upToDate ? { upToDate: true } : {}),
-        }),
+        data +
+          controlEvent({
+            streamNextOffset: offset,
+            streamCursor: responseCursor(cursor),
+            ...(page.upToDate ? { upToDate: true } : {}),
+          }),
       );
       if (!page.upToDate) continue;
       const waited = await stub.wait(position, LIVE_WAIT_MS);
