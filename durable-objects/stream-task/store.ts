@@ -100,14 +100,39 @@ export class TaskStore implements StateStores {
   /** Per dedupe store: the id its sweep goes on after, and the ids written since the last. */
   private readonly sweepFrom = new Map<string, string>();
   private readonly writtenSinceSweep = new Map<string, number>();
+  /** Dedupe stores whose ids kept by an earlier version have been moved into seen_ids. */
+  private adopted = new Set<string>();
 
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Forgets the cached rows (after a rolled-back transaction, they may hold what it undid). */
-  dropCache(): void {
+  /** What a rolled-back transaction undid: the rows it cached and the legacy ids it moved. */
+  rolledBack(): void {
+    this.dropCache();
+    this.adopted = new Set();
+  }
+
+  /** Forgets the cached rows. */
+  private dropCache(): void {
     this.cache = new Map();
     this.cached = 0;
     this.cacheMinEnd = new Map();
+  }
+
+  /**
+   * Up to the previous release, a dedupe kept each id as a windowed entry of `state`: the key is
+   * the id, the window [seen, seen + withinMs]. The first time this object touches a dedupe
+   * store, such rows move into seen_ids (in the batch's transaction), so ids seen before an
+   * upgrade still drop their copies.
+   */
+  private adoptLegacyIds(store: string): void {
+    if (this.adopted.has(store)) return;
+    this.adopted.add(store);
+    this.sql.exec(
+      `INSERT INTO seen_ids (store, id, seen) SELECT store, key, ws FROM state WHERE store = ?1 AND true
+       ON CONFLICT (store, id) DO UPDATE SET seen = max(seen, excluded.seen)`,
+      store,
+    );
+    this.sql.exec("DELETE FROM state WHERE store = ?", store);
   }
 
   private cacheOf(store: string, key: string): Map<string, CachedRow | null> {
@@ -269,6 +294,7 @@ export class TaskStore implements StateStores {
   seenIds(store: string, ids: readonly string[]): Map<string, number> {
     const found = new Map<string, number>();
     if (ids.length === 0) return found;
+    this.adoptLegacyIds(store);
     const rows = this.sql.exec<{ id: string; seen: number }>(
       "SELECT id, seen FROM seen_ids WHERE store = ? AND id IN (SELECT value FROM json_each(?))",
       store,
@@ -280,6 +306,7 @@ export class TaskStore implements StateStores {
 
   putSeenIds(store: string, seen: ReadonlyMap<string, number>): void {
     if (seen.size === 0) return;
+    this.adoptLegacyIds(store);
     this.writtenSinceSweep.set(store, (this.writtenSinceSweep.get(store) ?? 0) + seen.size);
     // [id, time] pairs: the Map serializes to them as it is.
     this.sql.exec(

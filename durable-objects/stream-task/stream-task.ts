@@ -156,8 +156,8 @@ export class StreamTask extends DurableObject<Env> {
       this.lastError = null;
       return records;
     } catch (err) {
-      // A failed transaction was rolled back: the rows cached while it ran may not exist.
-      this.store.dropCache();
+      // A failed transaction was rolled back: what the store remembers of it may not exist.
+      this.store.rolledBack();
       this.lastError = err instanceof Error ? err.message : String(err);
       console.error(`stream task ${JSON.stringify(this.identity)}`, this.lastError);
       if (err instanceof InjectedCrash) {

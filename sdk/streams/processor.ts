@@ -503,8 +503,6 @@ class Run {
     } else if (node.kind === "dedupe") {
       // An id is kept for `withinMs` after stream time passed it.
       this.stores.purgeSeenIds(node.store, this.streamTime - node.withinMs);
-      // Ids an earlier version kept as windowed entries [seen, seen + withinMs] expire as they did.
-      this.stores.purge(node.store, this.streamTime);
     }
   }
 }
