@@ -4,7 +4,14 @@
  * task writes all of these for one input batch in one `transactionSync`. Everything here is
  * synchronous.
  */
-import type { StateStores, StoreEntry, StoreScan, WindowRef } from "../../sdk/streams/state.ts";
+import { entryOf, newMap } from "../../sdk/streams/maps.ts";
+import {
+  type StateStores,
+  type StoreEntry,
+  type StoreScan,
+  type WindowRef,
+  windowId,
+} from "../../sdk/streams/state.ts";
 import type { Migration } from "../shared/migrations.ts";
 import type { OutboxBatch } from "./outbox.ts";
 
@@ -135,24 +142,10 @@ export class TaskStore implements StateStores {
     this.sql.exec("DELETE FROM state WHERE store = ?", store);
   }
 
-  private cacheOf(store: string, key: string): Map<string, CachedRow | null> {
-    let keys = this.cache.get(store);
-    if (!keys) {
-      keys = new Map();
-      this.cache.set(store, keys);
-    }
-    let windows = keys.get(key);
-    if (!windows) {
-      windows = new Map();
-      keys.set(key, windows);
-    }
-    return windows;
-  }
-
   private remember(store: string, key: string, start: number, end: number, row: CachedRow | null): void {
     if (this.cached >= CACHE_ENTRIES) this.dropCache();
-    const windows = this.cacheOf(store, key);
-    const id = `${start}/${end}`;
+    const windows = entryOf(entryOf(this.cache, store, newMap), key, newMap);
+    const id = windowId(start, end);
     if (end < (this.cacheMinEnd.get(store) ?? Number.POSITIVE_INFINITY)) this.cacheMinEnd.set(store, end);
     if (!windows.has(id)) this.cached++;
     windows.set(id, row);
@@ -263,7 +256,7 @@ export class TaskStore implements StateStores {
     const found: StoreEntry[] = [];
     const missing: WindowRef[] = [];
     for (const w of windows) {
-      const row = this.cache.get(store)?.get(w.key)?.get(`${w.start}/${w.end}`);
+      const row = this.cache.get(store)?.get(w.key)?.get(windowId(w.start, w.end));
       if (row === undefined) missing.push(w);
       else if (row !== null) {
         found.push({

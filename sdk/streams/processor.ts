@@ -4,6 +4,7 @@
  * StreamTask calls it inside the storage transaction that also commits the input offset and
  * the outputs, so a batch's effects are all kept or all rolled back.
  */
+import { entryOf, newMap } from "./maps.ts";
 import { keyText, type StateStores, type StoreEntry } from "./state.ts";
 import { CachedStores } from "./store-cache.ts";
 import type { Topology, TopologyNode } from "./topology.ts";
@@ -119,6 +120,7 @@ interface SeenIds {
   /** The batch's ids were all looked up at its start: an id not in `stored` is not stored. */
   prefetched: boolean;
 }
+const newSeenIds = (): SeenIds => ({ stored: new Map(), now: new Map(), prefetched: false });
 
 class Run {
   readonly result: ProcessResult;
@@ -229,12 +231,7 @@ class Run {
   }
 
   private seenIds(node: TopologyNode & { kind: "dedupe" }): SeenIds {
-    let ids = this.seen.get(node.id);
-    if (!ids) {
-      ids = { stored: new Map(), now: new Map(), prefetched: false };
-      this.seen.set(node.id, ids);
-    }
-    return ids;
+    return entryOf(this.seen, node.id, newSeenIds);
   }
 
   /** Reads the stored ids of a batch's records in one query (a dedupe reading the source). */
@@ -353,16 +350,7 @@ class Run {
     windows: readonly WindowBounds[],
     rec: Flowing,
   ): void {
-    let byKey = this.updates.get(node.id);
-    if (!byKey) {
-      byKey = new Map();
-      this.updates.set(node.id, byKey);
-    }
-    let byStart = byKey.get(key);
-    if (!byStart) {
-      byStart = new Map();
-      byKey.set(key, byStart);
-    }
+    const byStart = entryOf(entryOf(this.updates, node.id, newMap), key, newMap);
     for (const w of windows) {
       // Time windows of one key differ in their start.
       let u = byStart.get(w.start);
@@ -389,11 +377,7 @@ class Run {
       this.forward(node, rec);
       return;
     }
-    let latest = this.sessionUpdates.get(node.id);
-    if (!latest) {
-      latest = new Map();
-      this.sessionUpdates.set(node.id, latest);
-    }
+    const latest = entryOf(this.sessionUpdates, node.id, newMap);
     const id = `${w.start}/${w.end}/${key}`;
     // Deleted first so that the map's order is that of the last updates (as their timestamps are).
     latest.delete(id);
@@ -420,14 +404,7 @@ class Run {
     for (const byStart of byKey.values()) for (const u of byStart.values()) latest.push(u);
     latest.sort((a, b) => a.seq - b.seq);
     const stored = new Map<string, Map<number, unknown>>();
-    for (const e of this.direct.getMany(node.store, latest)) {
-      let byStart = stored.get(e.key);
-      if (!byStart) {
-        byStart = new Map();
-        stored.set(e.key, byStart);
-      }
-      byStart.set(e.windowStart, e.value);
-    }
+    for (const e of this.direct.getMany(node.store, latest)) entryOf(stored, e.key, newMap).set(e.windowStart, e.value);
     const puts: StoreEntry[] = latest.map((u) => {
       const found = stored.get(u.key);
       let agg = found?.has(u.start) ? found.get(u.start) : node.init();

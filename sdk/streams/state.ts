@@ -5,6 +5,8 @@
  * offset; MemoryStores implements it in memory, for tests and for running a topology anywhere.
  */
 
+import { entryOf, newMap } from "./maps.ts";
+
 export interface StoreEntry {
   /** The key as text (see keyText): what entries are looked up and partitioned by. */
   key: string;
@@ -76,7 +78,9 @@ interface MemoryStore {
   minEnd: number;
 }
 
-const windowId = (start: number, end: number) => `${start}/${end}`;
+/** A window of a key as the in-memory stores and caches index it. */
+export const windowId = (start: number, end: number) => `${start}/${end}`;
+const newStore = (): MemoryStore => ({ byKey: new Map(), minEnd: Number.POSITIVE_INFINITY });
 
 /** State stores in memory, ordered as the SQLite ones are. */
 export class MemoryStores implements StateStores {
@@ -85,12 +89,7 @@ export class MemoryStores implements StateStores {
   private readonly seen = new Map<string, Map<string, number>>();
 
   private of(store: string): MemoryStore {
-    let m = this.stores.get(store);
-    if (!m) {
-      m = { byKey: new Map(), minEnd: Number.POSITIVE_INFINITY };
-      this.stores.set(store, m);
-    }
-    return m;
+    return entryOf(this.stores, store, newStore);
   }
 
   private *entries(m: MemoryStore): Iterable<StoreEntry> {
@@ -104,12 +103,7 @@ export class MemoryStores implements StateStores {
   put(entry: StoreEntry & { store: string }): void {
     const { store, ...rest } = entry;
     const m = this.of(store);
-    let windows = m.byKey.get(rest.key);
-    if (!windows) {
-      windows = new Map();
-      m.byKey.set(rest.key, windows);
-    }
-    windows.set(windowId(rest.windowStart, rest.windowEnd), structuredClone(rest));
+    entryOf(m.byKey, rest.key, newMap).set(windowId(rest.windowStart, rest.windowEnd), structuredClone(rest));
     if (rest.windowEnd < m.minEnd) m.minEnd = rest.windowEnd;
   }
 
@@ -146,12 +140,7 @@ export class MemoryStores implements StateStores {
   }
 
   private seenOf(store: string): Map<string, number> {
-    let seen = this.seen.get(store);
-    if (!seen) {
-      seen = new Map();
-      this.seen.set(store, seen);
-    }
-    return seen;
+    return entryOf(this.seen, store, newMap);
   }
 
   delete(store: string, key: string, start: number, end: number): void {

@@ -4,7 +4,8 @@
  * task calls it inside the transaction that commits the batch, so a rolled-back batch loses the
  * cache with everything else; a pure performance change, no semantic one.
  */
-import type { StateStores, StoreEntry, StoreScan, WindowRef } from "./state.ts";
+import { entryOf, newMap } from "./maps.ts";
+import { type StateStores, type StoreEntry, type StoreScan, type WindowRef, windowId } from "./state.ts";
 
 /** An entry of the batch, or `null` where the batch deleted it (or found nothing). */
 type Slot = StoreEntry | null;
@@ -14,8 +15,6 @@ interface KeySlots {
   windows: Map<string, Slot>;
   dirty: Set<string>;
 }
-
-const windowId = (start: number, end: number) => `${start}/${end}`;
 
 // Values are copied in and out, as a serializing store would: a caller mutating an aggregate
 // in place, or a record downstream, must not change what the store holds.
@@ -29,6 +28,7 @@ const copy = (e: StoreEntry): StoreEntry => ({
 });
 
 const byStart = (a: StoreEntry, b: StoreEntry) => a.windowStart - b.windowStart;
+const newSlots = (): KeySlots => ({ windows: new Map(), dirty: new Set() });
 
 export class CachedStores implements StateStores {
   private readonly stores = new Map<string, Map<string, KeySlots>>();
@@ -36,17 +36,7 @@ export class CachedStores implements StateStores {
   constructor(private readonly inner: StateStores) {}
 
   private slots(store: string, key: string): KeySlots {
-    let keys = this.stores.get(store);
-    if (!keys) {
-      keys = new Map();
-      this.stores.set(store, keys);
-    }
-    let slots = keys.get(key);
-    if (!slots) {
-      slots = { windows: new Map(), dirty: new Set() };
-      keys.set(key, slots);
-    }
-    return slots;
+    return entryOf(entryOf(this.stores, store, newMap), key, newSlots);
   }
 
   get(store: string, key: string, start: number, end: number): StoreEntry | undefined {
