@@ -15,7 +15,8 @@ import { clickRecord } from "../examples/ad-click-aggregator/clicks.mjs";
 import { ensurePipeline } from "../examples/ad-click-aggregator/driver.mjs";
 import { signImpression } from "../examples/ad-click-aggregator/impressions.mjs";
 import { createClickPlan } from "../examples/ad-click-aggregator/load-plan.mjs";
-import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
+import { startLocalWorker } from "../test/helpers/local-worker.mjs";
+import { startAdClicksWorker } from "./ad-clicks.mjs";
 import { createClient } from "./http-load.mjs";
 import { makeRecords } from "./records.mjs";
 
@@ -118,15 +119,13 @@ async function adClicksLoad(worker) {
   };
 }
 
-const SIGNING_KEY = "profile-only-ad-clicks-signing-key";
-
 /** The redirect scenario: one click per request, each on a fresh signed impression. */
 async function redirectLoad(worker) {
   await ensurePipeline(worker.url, worker.token);
   const paths = await Promise.all(
     Array.from({ length: 20_000 }, async (_, i) => {
       const ad = `pr-${i % 50}`;
-      return `/ads/${ad}/click?impression=${encodeURIComponent(await signImpression(SIGNING_KEY, ad))}`;
+      return `/ads/${ad}/click?impression=${encodeURIComponent(await signImpression(worker.signingKey, ad))}`;
     }),
   );
   let next = 0;
@@ -141,14 +140,8 @@ async function main() {
   if (!scenario) throw new Error(`unknown scenario '${values.scenario}': ${Object.keys(SCENARIOS).join(", ")}`);
   const adClicks = values.scenario !== "produce";
   const perRequest = values.scenario === "redirect" ? 1 : 1000;
-  const worker = await startLocalWorker(
-    adClicks
-      ? {
-          config: `${ROOT}/bench/wrangler.toml`,
-          vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: SIGNING_KEY },
-        }
-      : {},
-  );
+  // The ad-click scenarios run in the bench's ad-click worker, as `npm run bench` measures them.
+  const worker = adClicks ? await startAdClicksWorker() : await startLocalWorker();
   try {
     const client = createClient(worker.url, adClicks ? 8 : 16);
     const next = await scenario(worker, client);
