@@ -35,13 +35,14 @@ export const AD_CLICKS_TARGET = { minRate: 50_000, maxFreshnessP99Ms: 2_000 };
 const BENCH_SIGNING_KEY = "bench-only-ad-clicks-signing-key";
 
 /**
- * A bench worker of its own for the ad-click rows: the objects other scenarios leave behind
- * (replicated topics checking their in-sync replicas, groups, push subscribers) would otherwise
- * share the one local workerd thread with the pipeline. In production they run elsewhere.
+ * The example's own worker (examples/ad-click-aggregator/wrangler.toml) for the ad-click rows,
+ * in a process of its own: the objects other scenarios leave behind (replicated topics checking
+ * their in-sync replicas, groups, push subscribers) would otherwise share the one local workerd
+ * thread with the pipeline. In production they run elsewhere.
  */
 export async function startAdClicksWorker() {
   const worker = await startLocalWorker({
-    config: `${ROOT}/bench/wrangler.toml`,
+    config: `${ROOT}/examples/ad-click-aggregator/wrangler.toml`,
     vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: BENCH_SIGNING_KEY },
   });
   return { ...worker, signingKey: BENCH_SIGNING_KEY };

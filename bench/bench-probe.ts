@@ -1,17 +1,16 @@
 /**
  * BenchProbe: the raw reference of the benchmark. The same inserts the PartitionLog does
  * (same schema and migrations, same `PartitionStore.append` in `transactionSync`, the append
- * request built by the same `routeRecords` and `encodeRecords` from the same records the HTTP
+ * request built by the same `prepareAppend` (routing and encoding) from the same records the HTTP
  * benchmark sends), without HTTP, the worker, or an RPC per batch. Each measurement uses a
  * fresh object, so every run starts from an empty log.
  */
 import { DurableObject } from "cloudflare:workers";
-import { encodeRecords } from "../durable-objects/partition-log/encode.ts";
+import { prepareAppend } from "../cluster/append.ts";
+import type { AppendRequest } from "../cluster/rpc/partition-log.ts";
 import { MIGRATIONS, PartitionStore } from "../durable-objects/partition-log/store.ts";
-import type { AppendRequest } from "../durable-objects/partition-log/types.ts";
 import { migrate } from "../durable-objects/shared/migrations.ts";
 import { DEFAULT_FETCH_BYTES, TOPIC_DEFAULTS } from "../sdk/protocol/schemas.ts";
-import { routeRecords } from "../worker/produce.ts";
 import { makeRecords } from "./records.mjs";
 
 export interface BatchShape {
@@ -44,20 +43,31 @@ export interface ClockCheck {
 /** An append as the worker sends it to a PartitionLog, less the partition reference. */
 export type ProbeAppend = Omit<AppendRequest, "ref">;
 
+/** A one-partition topic with the default config, as the benchmark's topics are. */
+const BENCH_TOPIC = {
+  name: "bench",
+  id: "bench",
+  partitions: 1,
+  replicationFactor: 1,
+  config: { ...TOPIC_DEFAULTS },
+  createdAt: 0,
+};
+
 /**
  * The records run.mjs sends for this shape, routed and encoded as the worker's produce route
- * does (routeRecords, then encodeRecords), so the object gets the same append request.
+ * does (prepareAppend), so the object gets the same append request.
  */
 export function appendFor(shape: BatchShape): ProbeAppend {
-  const [batch] = routeRecords(makeRecords(shape.recordBytes, shape.batchSize), 1, "bench", 0);
-  const encoded = encodeRecords(batch!.records, TOPIC_DEFAULTS.maxMessageBytes);
-  if ("ok" in encoded) throw new Error(`the benchmark records do not encode: ${encoded.message}`);
+  const prepared = prepareAppend(BENCH_TOPIC, makeRecords(shape.recordBytes, shape.batchSize), { partition: 0 });
+  if (!prepared.ok) throw new Error(`the benchmark records do not encode: ${prepared.message}`);
+  const batch = prepared.batches[0]!;
+  const encoded = prepared.encoded[0]!;
   return {
     chunks: encoded.chunks,
-    count: batch!.records.length,
+    count: encoded.count,
     bytes: encoded.bytes,
-    maxTimestamp: batch!.maxTimestamp,
-    usesAppendTime: batch!.usesAppendTime,
+    maxTimestamp: batch.maxTimestamp,
+    usesAppendTime: batch.usesAppendTime,
   };
 }
 

@@ -5,7 +5,7 @@
 // no assertion depends on a time.
 import { env, runInDurableObject } from "cloudflare:test";
 import { it } from "vitest";
-import { encodeRecords } from "../durable-objects/partition-log/encode.ts";
+import { encodeRecords } from "../cluster/stored-records.ts";
 import { PartitionStore } from "../durable-objects/partition-log/store.ts";
 import { TaskStore } from "../durable-objects/stream-task/store.ts";
 

@@ -4,10 +4,9 @@
  * Runs only under bench/wrangler.toml, never in production.
  */
 import { Hono } from "hono";
-import { app } from "../worker/app.ts";
+import { createTributary } from "../worker/tributary.ts";
 import { appendFor, type BatchShape, BenchProbe } from "./bench-probe.ts";
 
-export { Controller, DurableStream, GroupCoordinator, PartitionLog, StreamTask } from "../worker/index.ts";
 export { BenchProbe };
 
 type BenchEnv = Env & { BENCH_PROBE: DurableObjectNamespace<BenchProbe> };
@@ -90,9 +89,6 @@ bench.post("/bench/raw/calls", async (c) => {
   return c.json({ batches: calls, records: calls * append.count, bytes: calls * append.bytes, outerMs: ms });
 });
 
-export default {
-  fetch(request, env, ctx) {
-    const path = new URL(request.url).pathname;
-    return path.startsWith("/bench/") ? bench.fetch(request, env, ctx) : app.fetch(request, env, ctx);
-  },
-} satisfies ExportedHandler<BenchEnv>;
+const tributary = createTributary({ routes: bench });
+export const { Controller, PartitionLog, GroupCoordinator, StreamTask, DurableStream } = tributary;
+export default tributary.worker;

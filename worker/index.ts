@@ -1,10 +1,12 @@
-/** The worker entry: the Hono app, and the Durable Object classes wrangler binds. */
-import { app } from "./app.ts";
+/** The platform alone, as the root wrangler.toml deploys it: no stream apps, no app routes. */
+import { createTributary } from "./tributary.ts";
 
-export { Controller } from "../durable-objects/controller/controller.ts";
-export { DurableStream } from "../durable-objects/durable-stream/durable-stream.ts";
-export { GroupCoordinator } from "../durable-objects/group-coordinator/group-coordinator.ts";
-export { PartitionLog } from "../durable-objects/partition-log/partition-log.ts";
-export { StreamTask } from "../durable-objects/stream-task/stream-task.ts";
+const tributary = createTributary();
 
-export default app satisfies ExportedHandler<Env>;
+// Classes (not constants), so that `wrangler types` can name each binding's type.
+export class Controller extends tributary.Controller {}
+export class PartitionLog extends tributary.PartitionLog {}
+export class GroupCoordinator extends tributary.GroupCoordinator {}
+export class StreamTask extends tributary.StreamTask {}
+export class DurableStream extends tributary.DurableStream {}
+export default tributary.worker;

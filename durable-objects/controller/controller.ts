@@ -4,13 +4,13 @@
  * pulls it from here (partitionSettings) the first time it is used.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { CreateTopic, PartitionLeader, TopicMeta, UpdateTopic } from "../../cluster/rpc/controller.ts";
+import type { EpochStart, PartitionRef, PartitionSettings, ReplicaRole } from "../../cluster/rpc/partition-log.ts";
+import { partitionStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
-import type { TopicConfigInput } from "../../sdk/protocol/schemas.ts";
-import { partitionStub } from "../../worker/stubs.ts";
-import type { EpochStart, PartitionRef, PartitionSettings, ReplicaRole } from "../partition-log/types.ts";
+import type { ProducerId } from "../../sdk/protocol/schemas.ts";
 import { migrate } from "../shared/migrations.ts";
 import { defaultConfig, resolveConfig } from "./topic-config.ts";
-import type { PartitionLeader, TopicMeta } from "./types.ts";
 
 const MIGRATIONS = [
   (sql: SqlStorage) => {
@@ -107,18 +107,6 @@ function toMeta(row: TopicRow): TopicMeta {
   };
 }
 
-export interface CreateTopic {
-  name: string;
-  partitions: number;
-  replicationFactor: number;
-  config?: TopicConfigInput;
-}
-
-export interface UpdateTopic {
-  partitions?: number;
-  config?: TopicConfigInput;
-}
-
 export class Controller extends DurableObject<Env> {
   /** Elections in progress, per partition: concurrent reports of one failure share one. */
   private readonly elections = new Map<string, Promise<Result<PartitionLeader>>>();
@@ -210,7 +198,7 @@ export class Controller extends DurableObject<Env> {
    * A producer id and epoch for idempotent produce. With a transactional id, the same id comes
    * back with the next epoch, which fences every older producer using that id.
    */
-  initProducer(transactionalId?: string): { id: string; epoch: number } {
+  initProducer(transactionalId?: string): ProducerId {
     const sql = this.ctx.storage.sql;
     if (!transactionalId) return { id: crypto.randomUUID().replaceAll("-", ""), epoch: 0 };
     const row = sql

@@ -8,20 +8,34 @@
  * a starting point and copies the source's records; the source counts its live forks.
  */
 import { DurableObject } from "cloudflare:workers";
-import { bytesToBase64 } from "../../sdk/base64.ts";
-import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import { type Appended, appendToTopic } from "../../cluster/append.ts";
 import {
   bytesBody,
-  type FetchedRecord,
   isJsonStream,
   mediaType as normalize,
   STREAM_MAX_MESSAGE_BYTES,
-} from "../../worker/compat/durable-streams/messages.ts";
-import { topicNameFor } from "../../worker/compat/durable-streams/topic-name.ts";
-import { controllerStub, durableStreamStub, partitionStub } from "../../worker/stubs.ts";
-import type { TopicMeta } from "../controller/types.ts";
-import { encodeRecords } from "../partition-log/encode.ts";
-import type { AppendSuccess, FetchSuccess, PartitionRef, PartitionStatus } from "../partition-log/types.ts";
+  type StreamRecord,
+} from "../../cluster/durable-streams/bodies.ts";
+import { topicNameFor } from "../../cluster/durable-streams/topic-name.ts";
+import { partitionStatus, readPartition } from "../../cluster/reads.ts";
+import type { TopicMeta } from "../../cluster/rpc/controller.ts";
+import type {
+  AppendInput,
+  AppendOutcome,
+  CreateOutcome,
+  EncodedBody,
+  ForkRequest,
+  ForkSource,
+  InvalidBody,
+  Lookup,
+  StreamSettings,
+  StreamView,
+  WaitOutcome,
+} from "../../cluster/rpc/durable-stream.ts";
+import { encodeRecords } from "../../cluster/stored-records.ts";
+import { controllerStub, durableStreamStub } from "../../cluster/stubs.ts";
+import { bytesToBase64 } from "../../sdk/base64.ts";
+import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import { migrate } from "../shared/migrations.ts";
 import {
   admit,
@@ -35,19 +49,6 @@ import {
   type Working,
 } from "./state.ts";
 import { MIGRATIONS, StreamStore } from "./store.ts";
-import type {
-  AppendInput,
-  AppendOutcome,
-  CreateOutcome,
-  EncodedBody,
-  ForkRequest,
-  ForkSource,
-  InvalidBody,
-  Lookup,
-  StreamSettings,
-  StreamView,
-  WaitOutcome,
-} from "./types.ts";
 
 /** Stored bytes of the appends written to the partition in one call, at most (but one append may be larger). */
 const GROUP_MAX_BYTES = 8 * 1024 * 1024;
@@ -260,7 +261,7 @@ export class DurableStream extends DurableObject<Env> {
           for (const { item } of accepted) item.resolve({ kind: "failed", failure: answer });
           return;
         }
-        pending.base = answer.baseOffset;
+        pending.base = answer.batches[0]!.baseOffset;
       }
       // Where the group really landed (the partition's offset), against where it was checked.
       const shift = pending.base - meta.tail;
@@ -417,7 +418,7 @@ export class DurableStream extends DurableObject<Env> {
 
   /** An append whose answer was lost: the partition's high watermark says whether it landed. */
   private async settle(meta: StreamMeta, pending: PendingAppend): Promise<void> {
-    const status = (await partitionStub(this.env, this.ref(meta)).status(this.ref(meta))) as Result<PartitionStatus>;
+    const status = await partitionStatus(this.env, meta.topic, 0);
     if (status.ok && status.highWatermark >= pending.base + pending.count) {
       this.apply(meta, { ...pending, base: status.highWatermark - pending.count });
     } else {
@@ -451,7 +452,7 @@ export class DurableStream extends DurableObject<Env> {
     const add = async (encoded: EncodedBody): Promise<Failure | undefined> => {
       const answer = await this.appendToPartition(meta, encoded);
       if (!answer.ok) return answer;
-      meta.tail = answer.baseOffset + encoded.count;
+      meta.tail = answer.batches[0]!.baseOffset + encoded.count;
       return undefined;
     };
     const steps: (() => Promise<Failure | undefined>)[] = [];
@@ -461,7 +462,7 @@ export class DurableStream extends DurableObject<Env> {
       if (source.prefixBase64 !== undefined) {
         const prefix = encodeRecords([{ valueBase64: source.prefixBase64 }], STREAM_MAX_MESSAGE_BYTES);
         if ("ok" in prefix) return prefix;
-        steps.push(async () => (await add({ ...prefix, count: 1 })) ?? void ends.push(meta.tail));
+        steps.push(async () => (await add(prefix)) ?? void ends.push(meta.tail));
       }
     }
     if (body && body.count > 0) steps.push(async () => (await add(body)) ?? void ends.push(meta.tail));
@@ -487,24 +488,22 @@ export class DurableStream extends DurableObject<Env> {
     position: number,
     add: (encoded: EncodedBody) => Promise<Failure | undefined>,
   ): Promise<Failure | undefined> {
-    const ref = { topic: source.topic.name, topicId: source.topic.id, partition: 0 };
     for (let offset = 0; offset < position; ) {
-      const page = (await partitionStub(this.env, ref).read({
-        ref,
+      const page = await readPartition(this.env, source.topic, 0, {
         offset,
         maxRecords: Math.min(COPY_PAGE_RECORDS, position - offset),
         maxBytes: COPY_PAGE_BYTES,
         waitMs: 0,
-      })) as Result<FetchSuccess>;
+      });
       if (!page.ok) return page;
-      const records = (JSON.parse(page.records) as FetchedRecord[]).map((r) =>
+      const records = (JSON.parse(page.records) as StreamRecord[]).map((r) =>
         r.valueBase64 === undefined ? { value: r.value ?? null } : { valueBase64: r.valueBase64 },
       );
       if (records.length === 0)
         return failure("UNKNOWN_SERVER_ERROR", "the fork's source ended before the fork offset");
       const encoded = encodeRecords(records, STREAM_MAX_MESSAGE_BYTES);
       if ("ok" in encoded) return encoded;
-      const failed = await add({ ...encoded, count: records.length });
+      const failed = await add(encoded);
       if (failed) return failed;
       offset += records.length;
     }
@@ -513,15 +512,13 @@ export class DurableStream extends DurableObject<Env> {
 
   /** The bytes of this stream's records in [from, to). */
   private async readBytes(meta: StreamMeta, from: number, to: number): Promise<Uint8Array> {
-    const ref = this.ref(meta);
-    const page = (await partitionStub(this.env, ref).read({
-      ref,
+    const page = await readPartition(this.env, meta.topic, 0, {
       offset: from,
       maxRecords: to - from,
       maxBytes: COPY_PAGE_BYTES,
       waitMs: 0,
-    })) as Result<FetchSuccess>;
-    return page.ok ? bytesBody(JSON.parse(page.records) as FetchedRecord[]) : new Uint8Array(0);
+    });
+    return page.ok ? bytesBody(JSON.parse(page.records) as StreamRecord[]) : new Uint8Array(0);
   }
 
   private async scheduleExpiry(): Promise<void> {
@@ -534,19 +531,9 @@ export class DurableStream extends DurableObject<Env> {
     for (const waiter of [...this.waiters]) waiter();
   }
 
-  private ref(meta: StreamMeta): PartitionRef {
-    return { topic: meta.topic.name, topicId: meta.topic.id, partition: 0 };
-  }
-
-  private async appendToPartition(meta: StreamMeta, body: EncodedBody): Promise<Result<AppendSuccess>> {
-    const ref = this.ref(meta);
-    return (await partitionStub(this.env, ref).append({
-      ref,
-      chunks: body.chunks,
-      count: body.count,
-      bytes: body.bytes,
-      usesAppendTime: true,
-    })) as Result<AppendSuccess>;
+  /** Appends records encoded by the worker (one request's body, or a group of them) to the stream's partition. */
+  private appendToPartition(meta: StreamMeta, body: EncodedBody): Promise<Result<Appended>> {
+    return appendToTopic(this.env, meta.topic, { ...body, preEncoded: true }, { partition: 0 });
   }
 
   /** A new, empty topic for the path; one left behind by an interrupted create or delete is replaced. */

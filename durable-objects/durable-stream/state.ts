@@ -2,14 +2,22 @@
  * The protocol's rules for one stream, without storage: expiry, repeated creates, and the
  * idempotent producer check (client-chosen producer ids, client-declared epochs).
  */
-import type { AppendInput, AppendOutcome, ForkRequest, ProducerTriple, StreamSettings, StreamView } from "./types.ts";
+import type { TopicIncarnation } from "../../cluster/rpc/controller.ts";
+import type {
+  AppendInput,
+  AppendOutcome,
+  ForkRequest,
+  ProducerTriple,
+  StreamSettings,
+  StreamView,
+} from "../../cluster/rpc/durable-stream.ts";
 
 /** Producer state unused this long is forgotten, as the reference server does. */
 export const PRODUCER_STATE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface StreamMeta extends StreamSettings {
   path: string;
-  topic: { name: string; id: string };
+  topic: TopicIncarnation;
   createdAt: number;
   lastAccessedAt: number;
   tail: number;

@@ -6,12 +6,7 @@
  * coordinator computes the same answer.
  */
 
-export type AssignorName = "range" | "roundrobin" | "sticky";
-
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+import type { AssignorName, TopicPartition } from "../../sdk/protocol/schemas.ts";
 
 export interface AssignorMember {
   memberId: string;

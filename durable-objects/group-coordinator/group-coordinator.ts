@@ -5,15 +5,26 @@
  * Membership logic is in membership.ts; this class wires it to storage and to the other objects.
  */
 import { DurableObject } from "cloudflare:workers";
+import { appendToTopic } from "../../cluster/append.ts";
+import { offsetAt, partitionStatus, readPartitionOrStart } from "../../cluster/reads.ts";
+import type { TopicMeta } from "../../cluster/rpc/controller.ts";
+import type {
+  CommitRequest,
+  GroupDescription,
+  HeartbeatAnswer,
+  JoinAnswer,
+  JoinRequest,
+  MemberPosition,
+  OffsetCommit,
+  PartitionLag,
+  ResetTarget,
+} from "../../cluster/rpc/group-coordinator.ts";
+import { controllerStub } from "../../cluster/stubs.ts";
+import { topicMeta } from "../../cluster/topic-cache.ts";
+import { ensureTopic } from "../../cluster/topics.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
-import { leaderRef } from "../../worker/leaders.ts";
-import { controllerStub, partitionStub } from "../../worker/stubs.ts";
-import type { TopicMeta } from "../controller/types.ts";
-import type { FetchSuccess, PartitionStatus } from "../partition-log/types.ts";
-import { appendRecords, ensureTopic } from "../shared/append.ts";
 import { migrate } from "../shared/migrations.ts";
-import type { TopicPartition } from "./assignors.ts";
 import {
   emptyGroup,
   expiredMembers,
@@ -35,17 +46,6 @@ import {
   toStored,
 } from "./membership.ts";
 import { type Lease, makeReceipt, parseReceipt, QUEUE_MIGRATION, type QueueConfig, QueueStore } from "./queue.ts";
-import type {
-  CommitRequest,
-  GroupDescription,
-  HeartbeatAnswer,
-  JoinAnswer,
-  JoinRequest,
-  MemberPosition,
-  OffsetCommit,
-  PartitionLag,
-  ResetTarget,
-} from "./types.ts";
 
 const MIGRATIONS = [
   (sql: SqlStorage) => {
@@ -292,15 +292,14 @@ export class GroupCoordinator extends DurableObject<Env> {
     await this.register(group);
     const offsets: OffsetCommit[] = [];
     for (let partition = 0; partition < meta.partitions; partition++) {
-      const ref = leaderRef(meta, partition);
       let offset: number;
       if (typeof to === "object" && "offset" in to) {
-        const status = (await partitionStub(this.env, ref).status(ref)) as Result<PartitionStatus>;
+        const status = await partitionStatus(this.env, meta, partition);
         if (!status.ok) return status;
         offset = Math.min(Math.max(to.offset, status.logStartOffset), status.highWatermark);
       } else {
         const at = typeof to === "object" ? to.timestamp : to;
-        const found = (await partitionStub(this.env, ref).offsetFor(ref, at)) as Result<{ offset: number }>;
+        const found = await offsetAt(this.env, meta, partition, at);
         if (!found.ok) return found;
         offset = found.offset;
       }
@@ -454,27 +453,14 @@ export class GroupCoordinator extends DurableObject<Env> {
     const committed = this.committed();
     for (let i = 0; i < meta.partitions && out.length < maxRecords; i++) {
       const partition = (this.nextPartition + i) % meta.partitions;
-      const ref = leaderRef(meta, partition);
-      let cursor = this.queue.cursor(topic, partition) ?? committed.get(`${topic}/${partition}`) ?? 0;
-      const stub = partitionStub(this.env, ref);
-      let page = (await stub.read({
-        ref,
+      const cursor = this.queue.cursor(topic, partition) ?? committed.get(`${topic}/${partition}`) ?? 0;
+      // From the log start when retention removed records nobody received.
+      const page = await readPartitionOrStart(this.env, meta, partition, {
         offset: cursor,
         maxRecords: maxRecords - out.length,
         maxBytes: 4 * 1024 * 1024,
         waitMs: 0,
-      })) as Result<FetchSuccess>;
-      if (!page.ok && page.code === "OFFSET_OUT_OF_RANGE") {
-        // Retention removed records nobody received: start from what is left.
-        cursor = Number(page.details?.logStartOffset ?? 0);
-        page = (await stub.read({
-          ref,
-          offset: cursor,
-          maxRecords: maxRecords - out.length,
-          maxBytes: 4 << 20,
-          waitMs: 0,
-        })) as Result<FetchSuccess>;
-      }
+      });
       if (!page.ok) return page;
       for (const record of JSON.parse(page.records) as { offset: number }[]) {
         out.push({
@@ -501,8 +487,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   /** Appends failed records to the dead-letter topic with where they came from and why, then acks them. */
   private async deadLetter(group: string, config: QueueConfig, leases: Lease[]): Promise<Failure | undefined> {
-    const dlq = await ensureTopic(this.env, config.deadLetterTopic, 1);
-    if ("ok" in dlq) return dlq;
+    const dlq = await ensureTopic(this.env, config.deadLetterTopic);
+    if (!dlq.ok) return dlq;
     const records: ProduceRecord[] = leases.map((l) => {
       const r = JSON.parse(l.record) as ProduceRecord & { offset: number; partition: number };
       return {
@@ -520,8 +506,8 @@ export class GroupCoordinator extends DurableObject<Env> {
         },
       };
     });
-    const failed = await appendRecords(this.env, dlq, records);
-    if (failed) return failed;
+    const appended = await appendToTopic(this.env, dlq.topic, records);
+    if (!appended.ok) return appended;
     this.ctx.storage.transactionSync(() => {
       for (const l of leases) this.queue.remove(l);
       this.commitQueueProgress(leases);
@@ -633,10 +619,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         continue; // a topic deleted since: nothing to report
       }
       const statuses = await Promise.all(
-        Array.from({ length: meta.partitions }, (_, partition) => {
-          const ref = leaderRef(meta, partition);
-          return partitionStub(this.env, ref).status(ref) as Promise<Result<PartitionStatus>>;
-        }),
+        Array.from({ length: meta.partitions }, (_, partition) => partitionStatus(this.env, meta, partition)),
       );
       statuses.forEach((s, partition) => {
         if (!s.ok) return;
@@ -656,7 +639,7 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   private async topicMeta(topic: string): Promise<TopicMeta | Failure> {
-    const answer = (await controllerStub(this.env).getTopic(topic)) as Result<{ topic: TopicMeta }>;
+    const answer = await topicMeta(this.env, topic);
     return answer.ok ? answer.topic : answer;
   }
 
@@ -713,5 +696,3 @@ function unknownGroup(group: string): Failure {
     },
   );
 }
-
-export type { TopicPartition };

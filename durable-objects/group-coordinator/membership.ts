@@ -8,7 +8,8 @@
  * only after the old owner has taken its new assignment (by joining again) or has left. Until
  * then the partition is "pending" and the new owner picks it up on a later heartbeat.
  */
-import { ASSIGNORS, type AssignorName, type TopicPartition } from "./assignors.ts";
+import type { AssignorName, GroupStateName, TopicPartition } from "../../sdk/protocol/schemas.ts";
+import { ASSIGNORS } from "./assignors.ts";
 
 export interface Member {
   memberId: string;
@@ -45,8 +46,6 @@ export interface GroupState {
    */
   positions: Map<string, Map<string, number>>;
 }
-
-export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable";
 
 export function emptyGroup(): GroupState {
   return {

@@ -5,13 +5,7 @@
  * batches, so a retried batch answers with the offsets it got the first time.
  */
 import { type Failure, failure } from "../../sdk/protocol/errors.ts";
-
-export interface ProducerStamp {
-  id: string;
-  epoch: number;
-  /** Sequence number of the batch's first record. */
-  sequence: number;
-}
+import type { ProducerStamp } from "../../sdk/protocol/schemas.ts";
 
 export interface RememberedBatch {
   sequence: number;
@@ -77,36 +71,4 @@ export function afterAppend(
     nextSequence: stamp.sequence + batch.count,
     recent: [...keep, batch].slice(-REMEMBERED_BATCHES),
   };
-}
-
-/**
- * A token bucket per partition for produce quotas: `rate` per second, holding up to one second's
- * worth. A request may take the bucket below zero (so a batch larger than the rate still goes
- * through); while it is below zero, requests are refused with how long to wait.
- */
-export class TokenBucket {
-  private tokens: number;
-  private at: number;
-
-  constructor(
-    private rate: number,
-    now: number,
-  ) {
-    this.tokens = rate;
-    this.at = now;
-  }
-
-  setRate(rate: number): void {
-    this.rate = rate;
-    this.tokens = Math.min(this.tokens, rate);
-  }
-
-  /** Milliseconds to wait before `amount` may be taken, or 0 after taking it. */
-  take(amount: number, now: number): number {
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.at) / 1000) * this.rate);
-    this.at = now;
-    if (this.tokens < 0) return Math.max(1, Math.ceil((-this.tokens / this.rate) * 1000));
-    this.tokens -= amount;
-    return 0;
-  }
 }

@@ -4,16 +4,6 @@
  * retention.ts. Expected failures are returned as results, never thrown.
  */
 import { DurableObject } from "cloudflare:workers";
-import { ERROR_CODES, errorBody, type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
-import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
-import { controllerStub, partitionStub } from "../../worker/stubs.ts";
-import { migrate } from "../shared/migrations.ts";
-import { afterAppend, decide, TokenBucket } from "./idempotence.ts";
-import { truncationPoint } from "./replica-state.ts";
-import { Replication } from "./replication.ts";
-import { nextExpiry, planRetention } from "./retention.ts";
-import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
-import { Subscribers } from "./subscribers.ts";
 import {
   type AppendRequest,
   type AppendSuccess,
@@ -27,7 +17,18 @@ import {
   type ReplicateRequest,
   type ReplicateSuccess,
   SUBSCRIBE_REF_HEADER,
-} from "./types.ts";
+} from "../../cluster/rpc/partition-log.ts";
+import { controllerStub, partitionStub } from "../../cluster/stubs.ts";
+import { ERROR_CODES, errorBody, type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
+import { migrate } from "../shared/migrations.ts";
+import { afterAppend, decide } from "./idempotence.ts";
+import { ProduceQuotas } from "./quotas.ts";
+import { truncationPoint } from "./replica-state.ts";
+import { Replication } from "./replication.ts";
+import { nextExpiry, planRetention } from "./retention.ts";
+import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
+import { Subscribers } from "./subscribers.ts";
 import { Waiters } from "./waiters.ts";
 
 export class PartitionLog extends DurableObject<Env> {
@@ -533,27 +534,4 @@ function unknownPartition(ref: PartitionRef): Failure {
     `partition ${ref.partition} of topic '${ref.topic}' does not exist (the topic was deleted)`,
     { topic: ref.topic, partition: ref.partition },
   );
-}
-
-/** The produce quotas of one partition (records/s and bytes/s), each a token bucket. */
-class ProduceQuotas {
-  private records: TokenBucket | undefined;
-  private bytes: TokenBucket | undefined;
-
-  /** Milliseconds to wait before this append may go, or 0 once it is counted. */
-  take(config: TopicConfig, count: number, bytes: number, now: number): number {
-    const recordRate = config.produceRecordsPerSecond ?? -1;
-    const byteRate = config.produceBytesPerSecond ?? -1;
-    this.records = recordRate > 0 ? this.bucket(this.records, recordRate, now) : undefined;
-    this.bytes = byteRate > 0 ? this.bucket(this.bytes, byteRate, now) : undefined;
-    const waitRecords = this.records?.take(count, now) ?? 0;
-    if (waitRecords > 0) return waitRecords;
-    return this.bytes?.take(bytes, now) ?? 0;
-  }
-
-  private bucket(current: TokenBucket | undefined, rate: number, now: number): TokenBucket {
-    if (!current) return new TokenBucket(rate, now);
-    current.setRate(rate);
-    return current;
-  }
 }

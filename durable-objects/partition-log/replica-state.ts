@@ -3,7 +3,7 @@
  * takes over, what the high watermark is, and when a follower leaves or rejoins the in-sync
  * replica set. The PartitionLog and the Controller apply them; unit tests check them alone.
  */
-import type { EpochStart, ReplicaRole } from "./types.ts";
+import type { EpochStart, ReplicaRole } from "../../cluster/rpc/partition-log.ts";
 
 /**
  * Where a replica that last followed (or led) `myEpoch` must truncate its log before it follows

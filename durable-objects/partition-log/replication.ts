@@ -5,9 +5,16 @@
  * honest through the Controller, and wakes `acks: "all"` appends once every in-sync replica has
  * their records.
  */
+
+import type {
+  BatchRow,
+  PartitionRef,
+  ReplicaRole,
+  ReplicateRequest,
+  ReplicateSuccess,
+} from "../../cluster/rpc/partition-log.ts";
 import type { Result } from "../../sdk/protocol/errors.ts";
 import { type FollowerProgress, highWatermark, nextIsr } from "./replica-state.ts";
-import type { BatchRow, PartitionRef, ReplicaRole, ReplicateRequest, ReplicateSuccess } from "./types.ts";
 
 /** Bytes of records per replicate call. */
 const REPLICATE_BYTES = 1_000_000;

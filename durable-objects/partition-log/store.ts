@@ -1,13 +1,15 @@
 /**
  * The SQL of a partition log. Records live one row each, keyed by offset (so a fetch is a
  * rowid range scan); an append writes all of its records with one `INSERT … SELECT … FROM
- * json_each(?)` per chunk (see encode.ts), plus one row in `batches` (the unit of retention). Everything here is synchronous: callers wrap writes in `transactionSync`.
+ * json_each(?)` per chunk (see stored-records.ts), plus one row in `batches` (the unit of retention). Everything here is synchronous: callers wrap writes in `transactionSync`.
  */
+
+import type { BatchRow } from "../../cluster/rpc/partition-log.ts";
+import { TIMESTAMP_FIRST } from "../../cluster/stored-records.ts";
+import type { ProducerStamp } from "../../sdk/protocol/schemas.ts";
 import type { Migration } from "../shared/migrations.ts";
-import { TIMESTAMP_FIRST } from "./encode.ts";
-import { afterAppend, type ProducerStamp, type ProducerState } from "./idempotence.ts";
+import { afterAppend, type ProducerState } from "./idempotence.ts";
 import type { BatchInfo } from "./retention.ts";
-import type { BatchRow } from "./types.ts";
 
 /** What a batch row remembers of its idempotent producer. */
 interface BatchProducer extends ProducerStamp {
@@ -16,7 +18,7 @@ interface BatchProducer extends ProducerStamp {
 
 export const MIGRATIONS: readonly Migration[] = [
   (sql) => {
-    // `data` is the record's stored JSON text (see encode.ts), served as is.
+    // `data` is the record's stored JSON text (see stored-records.ts), served as is.
     sql.exec(`CREATE TABLE records (
       offset INTEGER PRIMARY KEY,
       ts INTEGER NOT NULL,
@@ -41,9 +43,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-// Records arrive as JSON arrays of stored records (encode.ts): json_each hands each one over as
+// Records arrive as JSON arrays of stored records (stored-records.ts): json_each hands each one over as
 // JSON text, which is kept as is. `ts` is the append time: a record that brought its own
-// timestamp has it first in its text (encode.ts), where reads take it from. (Extracting it
+// timestamp has it first in its text (stored-records.ts), where reads take it from. (Extracting it
 // into `ts` as well made the insert 1.3–1.9 times as costly: `npm run bench:store`.)
 const INSERT_CHUNK = `INSERT INTO records (offset, ts, data)
   SELECT ?1 + j.key, ?2, j.value FROM json_each(?3) AS j`;
@@ -102,7 +104,7 @@ export class PartitionStore {
   }
 
   /**
-   * Appends records (JSON array texts, see encode.ts) at `baseOffset`: one statement per chunk
+   * Appends records (JSON array texts, see stored-records.ts) at `baseOffset`: one statement per chunk
    * and one batch row. Callers run it inside a transaction, so a failing chunk stores nothing.
    */
   append(
@@ -216,7 +218,7 @@ export class PartitionStore {
    */
   read(partition: number, offset: number, maxRecords: number, maxBytes: number): { json: string; count: number } {
     const head = `{"partition":${partition},"offset":`;
-    // A stored record that brought its own timestamp starts with it (encode.ts).
+    // A stored record that brought its own timestamp starts with it (stored-records.ts).
     return this.renderPage(offset, maxRecords, maxBytes, (at, ts, data) =>
       data.startsWith(TIMESTAMP_FIRST)
         ? `${head}${at},${data.slice(1)}`

@@ -4,9 +4,10 @@
  * the transaction that commits the input offset, so a batch re-sent after a crash carries the
  * same sequence and the partition answers it as a duplicate instead of appending it again.
  */
+
+import { routeRecords } from "../../cluster/route-records.ts";
 import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
 import type { OutputRecord } from "../../sdk/streams/processor.ts";
-import { routeRecords } from "../../worker/produce.ts";
 
 export interface OutboxBatch {
   id: number;
@@ -47,7 +48,10 @@ export function planOutbox(
   for (const [name, records] of byTopic) {
     const topic = topics.get(name);
     if (!topic) throw new Error(`output topic '${name}' was not resolved before processing`);
-    for (const batch of routeRecords(records, topic.partitions, name)) {
+    const routed = routeRecords(records, topic.partitions, name);
+    // Outputs carry no partition of their own: routing them cannot fail.
+    if (!routed.ok) throw new Error(routed.message);
+    for (const batch of routed.batches) {
       const sequence = takeSequence(topic.id, batch.partition, batch.records.length);
       planned.push({ topic: name, topicId: topic.id, partition: batch.partition, sequence, records: batch.records });
     }

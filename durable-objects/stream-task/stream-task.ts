@@ -10,24 +10,24 @@
  * it) and sets the next alarm at once after progress, a little later when idle.
  */
 import { DurableObject } from "cloudflare:workers";
+import { appendToTopic } from "../../cluster/append.ts";
+import { readPartitionOrStart } from "../../cluster/reads.ts";
+import type { TopicMeta } from "../../cluster/rpc/controller.ts";
+import type { FetchSuccess } from "../../cluster/rpc/partition-log.ts";
+import type { FaultPoint, TaskCounters, TaskIdentity, TaskStatus } from "../../cluster/rpc/stream-task.ts";
+import { StreamApps } from "../../cluster/stream-apps.ts";
+import { controllerStub } from "../../cluster/stubs.ts";
+import { topicMeta } from "../../cluster/topic-cache.ts";
+import { ensureTopic } from "../../cluster/topics.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import type { ProducerId, ProducerStamp } from "../../sdk/protocol/schemas.ts";
 import type { InputRecord } from "../../sdk/streams/processor.ts";
 import { processBatch } from "../../sdk/streams/processor.ts";
 import type { StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
 import type { SubTopology, Topology } from "../../sdk/streams/topology.ts";
-import { onLeader } from "../../worker/leaders.ts";
-import { routeRecords } from "../../worker/produce.ts";
-import { findStreamApp } from "../../worker/stream-apps.ts";
-import { controllerStub } from "../../worker/stubs.ts";
-import type { TopicMeta } from "../controller/types.ts";
-import { encodeRecords } from "../partition-log/encode.ts";
-import type { ProducerStamp } from "../partition-log/idempotence.ts";
-import type { AppendSuccess, FetchSuccess } from "../partition-log/types.ts";
-import { ensureTopic } from "../shared/append.ts";
 import { migrate } from "../shared/migrations.ts";
 import { type OutboxBatch, type OutputTopic, planOutbox } from "./outbox.ts";
 import { MIGRATIONS, TaskStore } from "./store.ts";
-import type { FaultPoint, TaskCounters, TaskIdentity, TaskStatus } from "./types.ts";
 
 /** Records per input batch (one transaction each). */
 const BATCH_RECORDS = 8_000;
@@ -54,6 +54,8 @@ const TOPICS_TTL_MS = 10_000;
 const NO_COUNTERS: TaskCounters = { processed: 0, late: 0, skipped: 0, deduped: 0, produced: 0, batches: 0 };
 
 export class StreamTask extends DurableObject<Env> {
+  /** The stream apps of this deployment: createTributary binds them (worker/tributary.ts). */
+  protected readonly apps: StreamApps = new StreamApps();
   private readonly store: TaskStore;
   private identity: TaskIdentity | null = null;
   private pumping = false;
@@ -91,7 +93,7 @@ export class StreamTask extends DurableObject<Env> {
   status(): TaskStatus {
     const id = this.identity ?? { app: "", subTopology: 0, partition: 0 };
     const offsets = this.store.offsets();
-    const sub = this.identity ? findStreamApp(id.app)?.topology().subTopologies[id.subTopology] : undefined;
+    const sub = this.identity ? this.apps.find(id.app)?.topology().subTopologies[id.subTopology] : undefined;
     return {
       ...id,
       sources: (sub?.sources ?? []).map((topic) => {
@@ -129,7 +131,7 @@ export class StreamTask extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     // A task of an app no longer bundled stays asleep until started again.
-    if (!this.identity || !findStreamApp(this.identity.app)) return;
+    if (!this.identity || !this.apps.find(this.identity.app)) return;
     // A watchdog: if this object crashes during the round, this alarm starts the next one.
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     const records = await this.round(LONG_POLL_MS);
@@ -176,8 +178,9 @@ export class StreamTask extends DurableObject<Env> {
   }
 
   private async pump(id: TaskIdentity, waitMs: number): Promise<number> {
-    const app = findStreamApp(id.app);
-    if (!app) throw new Error(`app '${id.app}' is not registered in worker/stream-apps.ts`);
+    const app = this.apps.find(id.app);
+    if (!app)
+      throw new Error(`app '${id.app}' is not among this deployment's stream apps (createTributary({ streamApps }))`);
     const topology = app.topology();
     const sub = topology.subTopologies[id.subTopology];
     if (!sub) throw new Error(`app '${id.app}' has no sub-topology ${id.subTopology}`);
@@ -210,14 +213,13 @@ export class StreamTask extends DurableObject<Env> {
 
   /** Reads from `offset` (on the partition's leader), or from the log start when retention removed the records there. */
   private async read(topic: TopicMeta, partition: number, offset: number, waitMs: number): Promise<FetchSuccess> {
-    const request = { maxRecords: BATCH_RECORDS, maxBytes: BATCH_BYTES, form: "stored" as const };
-    const read = (at: number, wait: number) =>
-      onLeader(this.env, topic, partition, (stub, ref) => stub.read({ ref, ...request, offset: at, waitMs: wait }));
-    let page = (await read(offset, waitMs)) as Result<FetchSuccess>;
-    const start = page.ok ? undefined : (page.details?.logStartOffset as number | undefined);
-    if (!page.ok && page.code === "OFFSET_OUT_OF_RANGE" && start !== undefined && offset < start) {
-      page = (await read(start, 0)) as Result<FetchSuccess>;
-    }
+    const page = await readPartitionOrStart(this.env, topic, partition, {
+      offset,
+      waitMs,
+      maxRecords: BATCH_RECORDS,
+      maxBytes: BATCH_BYTES,
+      form: "stored",
+    });
     if (!page.ok) throw new Error(`reading ${topic.name}/${partition} failed: ${page.code} ${page.message}`);
     return page;
   }
@@ -254,7 +256,7 @@ export class StreamTask extends DurableObject<Env> {
    * Appends the outbox, in order per output partition (partitions in parallel). A batch leaves
    * the outbox only once its partition has it; any failure leaves it for the next round.
    */
-  private async flush(producer: { id: string; epoch: number }): Promise<void> {
+  private async flush(producer: ProducerId): Promise<void> {
     const byPartition = new Map<string, OutboxBatch[]>();
     for (const b of this.store.outbox()) {
       const k = `${b.topicId}/${b.partition}`;
@@ -263,8 +265,8 @@ export class StreamTask extends DurableObject<Env> {
     const failures = await Promise.all(
       [...byPartition.values()].map(async (batches) => {
         for (const b of batches) {
-          const answer = await this.append(b, { ...producer, sequence: b.sequence });
-          if (!answer.ok) return answer;
+          const failed = await this.append(b, { ...producer, sequence: b.sequence });
+          if (failed) return failed;
           if (this.fault === "after-produce") this.crash();
           this.store.removeFromOutbox(b.id);
         }
@@ -276,37 +278,24 @@ export class StreamTask extends DurableObject<Env> {
   }
 
   /** Appends one outbox batch on its partition's leader, waiting for all in-sync replicas. */
-  private async append(b: OutboxBatch, producer: ProducerStamp): Promise<Result<AppendSuccess>> {
+  private async append(b: OutboxBatch, producer: ProducerStamp): Promise<Failure | undefined> {
     const topic = this.topics.get(b.topic);
     if (!topic || topic.id !== b.topicId) {
       // The topic was deleted (and maybe created again) since: that incarnation takes nothing.
       console.error(`stream task: dropping ${b.records.length} outputs for deleted topic '${b.topic}'`);
-      return { ok: true, baseOffset: -1, appendTime: 0, duplicate: true };
+      return undefined;
     }
-    const [batch] = routeRecords(b.records, b.partition + 1, b.topic, b.partition);
-    const encoded = encodeRecords(b.records, topic.config.maxMessageBytes);
-    if ("ok" in encoded) return encoded;
-    return (await onLeader(this.env, topic, b.partition, (stub, ref) =>
-      stub.append({
-        ref,
-        chunks: encoded.chunks,
-        count: b.records.length,
-        bytes: encoded.bytes,
-        maxTimestamp: batch!.maxTimestamp,
-        usesAppendTime: batch!.usesAppendTime,
-        producer,
-        acks: "all",
-      }),
-    )) as Result<AppendSuccess>;
+    const appended = await appendToTopic(this.env, topic, b.records, { partition: b.partition, producer, acks: "all" });
+    return appended.ok ? undefined : appended;
   }
 
   /**
    * The task's producer id: taken once from the Controller and kept, so every round and every
    * restart sends with the same id and epoch and the sequences go on where they were.
    */
-  private async producer(id: TaskIdentity): Promise<{ id: string; epoch: number }> {
+  private async producer(id: TaskIdentity): Promise<ProducerId> {
     const kept = this.store.getMeta("producer");
-    if (kept) return JSON.parse(kept) as { id: string; epoch: number };
+    if (kept) return JSON.parse(kept) as ProducerId;
     const producer = await controllerStub(this.env).initProducer(
       `stream-task/${id.app}/${id.subTopology}/${id.partition}`,
     );
@@ -317,10 +306,9 @@ export class StreamTask extends DurableObject<Env> {
   /** Source, sink and late-records topics, created when an output topic is missing. */
   private async resolveTopics(topology: Topology, sub: SubTopology, partition: number): Promise<void> {
     if (this.topics.size > 0 && Date.now() - this.topicsAt < TOPICS_TTL_MS) return;
-    const controller = controllerStub(this.env);
     const topics = new Map<string, TopicMeta>();
     for (const name of sub.sources) {
-      const found = (await controller.getTopic(name)) as Result<{ topic: TopicMeta }>;
+      const found = await topicMeta(this.env, name, true);
       if (!found.ok) throw new Error(`source topic '${name}' of app '${topology.app}': ${found.message}`);
       if (partition >= found.topic.partitions) {
         throw new Error(`source topic '${name}' has no partition ${partition} (it has ${found.topic.partitions})`);
@@ -334,9 +322,9 @@ export class StreamTask extends DurableObject<Env> {
       return n.kind === "aggregate" && n.windows !== undefined;
     });
     for (const name of new Set([...sub.sinks, ...(windowed ? [topology.lateRecordsTopic] : [])])) {
-      const found = await ensureTopic(this.env, name, replication);
-      if ("ok" in found) throw new Error(`output topic '${name}' of app '${topology.app}': ${found.message}`);
-      topics.set(name, found);
+      const found = await ensureTopic(this.env, name, { replicationFactor: replication });
+      if (!found.ok) throw new Error(`output topic '${name}' of app '${topology.app}': ${found.message}`);
+      topics.set(name, found.topic);
     }
     this.topics = topics;
     this.topicsAt = Date.now();

@@ -2,7 +2,9 @@
  * The dashboard page: clicks per minute as a bar chart and the top ads of the current minute,
  * refreshed every second from GET /dashboard/data (no reload, no external scripts). With
  * `?ad=<adId>` it charts one ad's clicks instead of all ads'. Each bar and row carries its number
- * in a data attribute, so a browser test reads what a person sees.
+ * in a data attribute, so a browser test reads what a person sees. The counts are the
+ * advertisers' business data: the page asks for a token and keeps it for the tab's session only
+ * (sessionStorage), never in the URL.
  */
 export const dashboardHtml = `<!doctype html>
 <html lang="en">
@@ -29,12 +31,20 @@ export const dashboardHtml = `<!doctype html>
   td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
   #status { font-size: 12px; color: #5b6475; }
   #status.error { color: #c0392b; }
+  #login { background: #fff; border-radius: 8px; padding: 16px; margin-bottom: 20px; box-shadow: 0 1px 2px #0001; }
+  #login input { font: inherit; padding: 6px 8px; width: 320px; }
+  #login button { font: inherit; padding: 6px 12px; }
 </style>
 </head>
 <body>
 <h1>Ad clicks</h1>
 <p class="sub"><span id="scope">All ads</span> · exact counts from the aggregator's stores, tumbling one-minute windows ·
 <span id="status">connecting…</span></p>
+<form id="login" hidden>
+  <label for="token">API token</label>
+  <input id="token" name="token" type="password" autocomplete="current-password" placeholder="a Tributary token">
+  <button type="submit">Show counts</button>
+</form>
 <div class="cards">
   <div class="card"><b id="current-minute">–</b><span>clicks this minute</span></div>
   <div class="card"><b id="current-hour">–</b><span>clicks this hour</span></div>
@@ -101,13 +111,29 @@ function drawTop(top) {
     body.append(tr);
   });
 }
+const login = document.getElementById("login");
+login.addEventListener("submit", (e) => {
+  e.preventDefault();
+  sessionStorage.setItem("tributary-token", document.getElementById("token").value.trim());
+  login.hidden = true;
+});
 async function refresh() {
   const status = document.getElementById("status");
+  const token = sessionStorage.getItem("tributary-token");
+  if (!token) {
+    login.hidden = false;
+    status.textContent = "enter a token to see the counts";
+    return;
+  }
   try {
     const q = new URLSearchParams({ minutes: String(minutes) });
     if (ad) q.set("ad", ad);
-    const res = await fetch("/dashboard/data?" + q);
+    const res = await fetch("/dashboard/data?" + q, { headers: { authorization: "Bearer " + token } });
     const data = await res.json();
+    if (res.status === 401) {
+      sessionStorage.removeItem("tributary-token");
+      login.hidden = false;
+    }
     if (!res.ok) throw new Error(data.error ? data.error.message : res.statusText);
     drawChart(data.minutes);
     drawTop(data.top);

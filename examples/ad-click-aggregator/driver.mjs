@@ -67,13 +67,14 @@ export async function produceClicks(url, token, clicks) {
 
 /**
  * Clicks through the redirect endpoint, the way a browser does: an impression from the ad
- * server, then GET /ads/:ad/click?impression=… (not following the redirect). `repeat` clicks the
- * same impression that many times more (a double click; it must count once).
- * @param {string} url @param {string} ad @param {{ repeat?: number }} [options]
+ * server (which holds the token), then GET /ads/:ad/click?impression=… (no token, not following
+ * the redirect). `repeat` clicks the same impression that many times more (a double click; it
+ * must count once).
+ * @param {string} url @param {string} token @param {string} ad @param {{ repeat?: number }} [options]
  * @returns {Promise<{ nonce: string, answers: { status: number, location: string | null, counted: string | null }[] }>}
  */
-export async function clickThroughRedirect(url, ad, options = {}) {
-  const res = await fetch(`${url}/ads/${ad}/impressions?n=1`);
+export async function clickThroughRedirect(url, token, ad, options = {}) {
+  const res = await fetch(`${url}/ads/${ad}/impressions?n=1`, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`GET /ads/${ad}/impressions failed with ${res.status}: ${await res.text()}`);
   const { impressions } = /** @type {{ impressions: { id: string, clickUrl: string }[] }} */ (await res.json());
   const impression = /** @type {{ id: string, clickUrl: string }} */ (impressions[0]);

@@ -15,7 +15,7 @@ import { awayFromMinuteEdge, clickThroughRedirect, ensurePipeline, produceClicks
 import { createClickPlan } from "./load-plan.mjs";
 
 const USAGE = `usage: node examples/ad-click-aggregator/load.mjs [options]
-  --url URL          Tributary (default $TRIBUTARY_URL or http://127.0.0.1:8787)
+  --url URL          Tributary (default $TRIBUTARY_URL or http://127.0.0.1:8788)
   --token TOKEN      bearer token (default $TRIBUTARY_TOKEN or dev-token)
   --seconds N        how long to send (default 20)
   --rate N           clicks per second through the produce API (default 2000)
@@ -28,7 +28,7 @@ const USAGE = `usage: node examples/ad-click-aggregator/load.mjs [options]
 
 const { values } = parseArgs({
   options: {
-    url: { type: "string", default: process.env.TRIBUTARY_URL ?? "http://127.0.0.1:8787" },
+    url: { type: "string", default: process.env.TRIBUTARY_URL ?? "http://127.0.0.1:8788" },
     token: { type: "string", default: process.env.TRIBUTARY_TOKEN ?? "dev-token" },
     seconds: { type: "string", default: "20" },
     rate: { type: "string", default: "2000" },
@@ -106,7 +106,7 @@ async function redirectClicks() {
     const [c] = plan.batch(1);
     const ad = /** @type {import("./clicks.mjs").SentClick} */ (c).ad;
     const t = Date.now();
-    const { nonce, answers } = await clickThroughRedirect(url, ad, { repeat: i % 5 === 0 ? 1 : 0 });
+    const { nonce, answers } = await clickThroughRedirect(url, token, ad, { repeat: i % 5 === 0 ? 1 : 0 });
     for (const a of answers) {
       if (a.status !== 302) throw new Error(`a click on ${ad} answered ${a.status}`);
     }

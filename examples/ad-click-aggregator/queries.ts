@@ -4,10 +4,7 @@
  * per minute, and the top ads of a minute.
  */
 
-import { partitionForKey } from "../../sdk/protocol/partitioner.ts";
-import type { StoreEntry, StoreScan } from "../../sdk/streams/index.ts";
-import { ApiError } from "../../worker/errors.ts";
-import { planApp, startApp, streamTaskStub } from "../../worker/stream-apps.ts";
+import { queryStore, type StoreEntry, type StoreScan, startApp, unwrap } from "tributary/worker";
 import { clicksTopic } from "./produce-click.ts";
 import { type AdCount, adClicksApp, STORES } from "./topology.ts";
 
@@ -43,23 +40,10 @@ async function scanStore(
   scan: Omit<StoreScan, "limit">,
 ): Promise<{ entries: StoreEntry[]; truncated: boolean }> {
   await ensureRunning(env);
-  const store = STORES[granularity];
-  const info = adClicksApp.topology().stores.find((s) => s.name === store)!;
-  const plan = await planApp(env, adClicksApp);
-  if (!plan.ok) throw new ApiError(plan.code, plan.reason);
-  const partitions = plan.partitions[info.subTopology]!;
-  const owners =
-    scan.key === undefined ? Array.from({ length: partitions }, (_, p) => p) : [partitionForKey(scan.key, partitions)];
-  const pages = await Promise.all(
-    owners.map(
-      (partition) =>
-        streamTaskStub(env, { app: adClicksApp.name, subTopology: info.subTopology, partition }).query(store, {
-          ...scan,
-          limit: SCAN_LIMIT,
-        }) as Promise<StoreEntry[]>,
-    ),
+  const { entries, truncated } = unwrap(
+    await queryStore(env, adClicksApp, STORES[granularity], { ...scan, limit: SCAN_LIMIT }),
   );
-  return { entries: pages.flat(), truncated: pages.some((p) => p.length === SCAN_LIMIT) };
+  return { entries, truncated };
 }
 
 /** Counts per window, summed over the entries' ads, by window start. */

@@ -1,18 +1,20 @@
 /**
- * The example's HTTP routes, mounted by worker/app.ts:
+ * The example's HTTP routes, mounted beside the platform's by createTributary (worker.ts):
  *
  *   GET  /ads/:adId/click?impression=<signed id>   public: counts the click, redirects (302) to the ad
- *   GET  /ads/:adId/impressions?n=                 public: new signed impression ids (the ad server's part)
+ *   GET  /ads/:adId/impressions?n=                 bearer token: new signed impression ids (the ad server's part)
  *   GET  /ads/:adId/counts?from=&to=&granularity=  bearer token: the ad's clicks per minute or hour
  *   GET  /ads/top?minute=&n=                       bearer token: the top ads of one minute
- *   GET  /dashboard, GET /dashboard/data           public: the live dashboard and what it draws
+ *   GET  /dashboard                                public: the dashboard page (it asks for a token)
+ *   GET  /dashboard/data                           bearer token: what the dashboard draws
+ *
+ * A click is public (any browser clicks ads) but carries a signed impression, which only the
+ * ad server can mint: minting needs the token, so nobody on the internet can make up clicks.
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { ApiError, requireToken, validate } from "tributary/worker";
 import { z } from "zod";
-import { ApiError } from "../../worker/errors.ts";
-import { bearerAuth } from "../../worker/middleware/auth.ts";
-import { validate } from "../../worker/validate.ts";
 import { AD_ID_PATTERN, GRACE_MS, HOUR_MS, IMPRESSION_TTL_MS, MINUTE_MS, windowStart } from "./clicks.mjs";
 import { dashboardHtml } from "./dashboard.ts";
 import { signImpression, verifyImpression } from "./impressions.mjs";
@@ -98,7 +100,7 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
       "x-click-counted": counted ? "true" : "false (the impression expired)",
     });
   })
-  .get("/ads/:adId/impressions", async (c) => {
+  .get("/ads/:adId/impressions", requireToken, async (c) => {
     const ad = adId(c);
     const { n } = validate(impressionsQuery, c.req.query(), "impressions query");
     const secret = signingSecret(c);
@@ -111,13 +113,13 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
     );
     return c.json({ adId: ad, expiresInMs: IMPRESSION_TTL_MS, impressions });
   })
-  .get("/ads/top", bearerAuth, async (c) => {
+  .get("/ads/top", requireToken, async (c) => {
     const q = validate(topQuery, c.req.query(), "top query");
     const minute = windowStart(q.minute ?? Date.now(), MINUTE_MS);
     const { ads, truncated } = await topAds(c.env, minute, q.n);
     return c.json({ minute, ads, complete: !truncated });
   })
-  .get("/ads/:adId/counts", bearerAuth, async (c) => {
+  .get("/ads/:adId/counts", requireToken, async (c) => {
     const ad = adId(c);
     const q = validate(countsQuery, c.req.query(), "counts query");
     if (q.to < q.from) throw new ApiError("INVALID_REQUEST", "to must not be before from", { field: "to" });
@@ -133,7 +135,7 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
     });
   })
   .get("/dashboard", (c) => c.html(dashboardHtml))
-  .get("/dashboard/data", async (c) => {
+  .get("/dashboard/data", requireToken, async (c) => {
     const q = validate(dashboardQuery, c.req.query(), "dashboard query");
     const now = Date.now();
     const current = windowStart(now, MINUTE_MS);

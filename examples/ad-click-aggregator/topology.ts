@@ -18,9 +18,8 @@
  * seen is the latest).
  */
 
+import { streamsApp, TimeWindows, unsaltKey, type Windowed } from "tributary/sdk";
 import { z } from "zod";
-import { unsaltKey } from "../../sdk/index.ts";
-import { streamsApp, TimeWindows, type Windowed } from "../../sdk/streams/index.ts";
 import { CLICKS_TOPIC, GRACE_MS, HOUR_MS, IMPRESSION_TTL_MS, MINUTE_MS, SALTS } from "./clicks.mjs";
 
 const APP_NAME = "ad-clicks";

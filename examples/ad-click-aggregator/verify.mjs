@@ -86,7 +86,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     },
   });
   const expected = JSON.parse(readFileSync(/** @type {string} */ (values.expected), "utf8"));
-  const url = (values.url ?? expected.url ?? "http://127.0.0.1:8787").replace(/\/$/, "");
+  const url = (values.url ?? expected.url ?? "http://127.0.0.1:8788").replace(/\/$/, "");
   const token = /** @type {string} */ (values.token);
   const deadline = Date.now() + Number(values["wait-seconds"]) * 1000;
   for (;;) {

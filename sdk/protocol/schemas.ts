@@ -114,12 +114,22 @@ export type ProduceRecord = z.infer<typeof produceRecordSchema>;
 export const acksSchema = z.union([z.literal(0), z.literal(1), z.literal("all"), z.literal(-1)]).default(1);
 export type Acks = 0 | 1 | "all" | -1;
 
+/** An idempotent producer's id and epoch, as `POST /v1/producers` answers them. */
+export const producerIdSchema = z.object({ id: z.string().min(1).max(64), epoch: z.int().min(0) });
+export type ProducerId = z.output<typeof producerIdSchema>;
+
+/** An idempotent produce's stamp: who sends the batch, and the sequence number of its first record. */
+export const producerStampSchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  epoch: z.int().min(0),
+  sequence: z.int().min(0),
+});
+export type ProducerStamp = z.output<typeof producerStampSchema>;
+
 export const produceRequestSchema = z.strictObject({
   records: z.array(produceRecordSchema).min(1, "records must hold at least one record"),
   acks: acksSchema,
-  producer: z
-    .strictObject({ id: z.string().min(1).max(64), epoch: z.int().min(0), sequence: z.int().min(0) })
-    .optional(),
+  producer: producerStampSchema.optional(),
 });
 export type ProduceRequest = z.input<typeof produceRequestSchema>;
 
@@ -164,6 +174,10 @@ export const groupName = z
   .regex(GROUP_NAME, "a group name is 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'");
 
 export const assignorSchema = z.enum(["range", "roundrobin", "sticky"]);
+export type AssignorName = z.output<typeof assignorSchema>;
+
+/** A group's state, with Kafka's names. */
+export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable";
 
 export const joinGroupSchema = z.strictObject({
   topics: z.array(topicName).min(1, "topics must name at least one topic").max(100),
@@ -229,6 +243,8 @@ export const queueConfigSchema = z.strictObject({
 // Answers of the group calls: the SDK checks them with these, the coordinator's types derive from them.
 
 export const topicPartitionSchema = z.object({ topic: z.string(), partition: z.int() });
+/** A partition of a topic. */
+export type TopicPartition = z.output<typeof topicPartitionSchema>;
 
 export const joinAnswerSchema = z.object({
   memberId: z.string(),
@@ -264,6 +280,8 @@ export interface PartitionDescription {
   partition: number;
   logStartOffset: number;
   highWatermark: number;
+  /** Bytes of the partition's stored records. */
+  bytes?: number;
   /** With replication: the leading replica, its epoch, all replicas and the in-sync ones. */
   leader?: number;
   leaderEpoch?: number;

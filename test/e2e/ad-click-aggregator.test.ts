@@ -33,7 +33,7 @@ function node(script: string, args: string[], timeoutMs = 90_000) {
 describe("examples/ad-click-aggregator load generator and verifier", () => {
   it("counts every ad exactly per minute and per hour, and ranks the top ads, as the expected counts say", async () => {
     const out = join(dir, "expected.json");
-    const url = inject("baseUrl");
+    const url = inject("adClicksUrl");
     const load = await node("examples/ad-click-aggregator/load.mjs", [
       ...["--url", url, "--token", inject("token"), "--seconds", "4", "--rate", "1500", "--batch", "300"],
       ...["--ads", "50", "--redirects", "10", "--out", out],

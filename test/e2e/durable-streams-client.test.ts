@@ -2,7 +2,7 @@
 // bearer token (its `headers` option) differ from using it against any Durable Streams server.
 import { DurableStream, FetchError, IdempotentProducer, StaleEpochError, stream } from "@durable-streams/client";
 import { describe, expect, inject, it } from "vitest";
-import { topicNameFor } from "../../worker/compat/durable-streams/topic-name.ts";
+import { topicNameFor } from "../../cluster/durable-streams/topic-name.ts";
 
 const base = inject("baseUrl");
 const token = inject("token");

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { groupStub } from "../../worker/stubs.ts";
+import { groupStub } from "../../cluster/stubs.ts";
 import { call, createTopic, uniqueName, waitFor } from "../helpers/http.ts";
 
 type TP = { topic: string; partition: number };

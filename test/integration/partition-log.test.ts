@@ -1,10 +1,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encodeRecords, type StoredRecord } from "../../durable-objects/partition-log/encode.ts";
+import type { FetchSuccess } from "../../cluster/rpc/partition-log.ts";
+import { encodeRecords, type StoredRecord } from "../../cluster/stored-records.ts";
+import { partitionStub } from "../../cluster/stubs.ts";
 import type { PartitionLog } from "../../durable-objects/partition-log/partition-log.ts";
-import type { FetchSuccess } from "../../durable-objects/partition-log/types.ts";
 import type { Result } from "../../sdk/protocol/errors.ts";
-import { partitionStub } from "../../worker/stubs.ts";
 import { call, createTopic, uniqueName } from "../helpers/http.ts";
 
 async function refOf(topic: string, partition = 0) {

@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { partitionStub } from "../../worker/stubs.ts";
+import { partitionStub } from "../../cluster/stubs.ts";
 import { call, createTopic, waitFor } from "../helpers/http.ts";
 
 async function partitionOf(topic: string, partition = 0) {

@@ -1,12 +1,13 @@
 // Test topologies, registered at run time: the tests run in the worker's isolate, so the
-// registry they push to is the one the StreamTasks read.
+// list they push to (worker.ts) is the one the StreamTasks read.
 import { env } from "cloudflare:workers";
 import { z } from "zod";
-import type { FaultPoint, TaskStatus } from "../../durable-objects/stream-task/types.ts";
+import type { FaultPoint, TaskStatus } from "../../cluster/rpc/stream-task.ts";
+import { streamTaskStub } from "../../cluster/stubs.ts";
 import type { Result } from "../../sdk/protocol/errors.ts";
 import { type StreamsApp, streamsApp } from "../../sdk/streams/index.ts";
-import { streamApps, streamTaskStub } from "../../worker/stream-apps.ts";
 import { call, uniqueName, waitFor } from "../helpers/http.ts";
+import { testApps } from "./worker.ts";
 
 export const Click = z.object({ ad: z.string(), id: z.string(), campaign: z.string().default("none") });
 
@@ -28,7 +29,7 @@ export async function registerApp(
   const output = uniqueName("out");
   const app = streamsApp(uniqueName("app"));
   build(app, source, output);
-  streamApps.push(app);
+  testApps.push(app);
   return { app, source, output };
 }
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { SessionWindows, Suppressed, streamsApp, TimeWindows } from "../../sdk/streams/index.ts";
-import { streamApps } from "../../worker/stream-apps.ts";
 import { call, uniqueName, waitFor } from "../helpers/http.ts";
 import {
   Click,
@@ -13,6 +12,7 @@ import {
   taskStatus,
   waitForRecords,
 } from "./stream-apps-fixtures.ts";
+import { testApps } from "./worker.ts";
 
 describe("stream apps", () => {
   it("counts clicks per key per window across partitions and writes every update to the output topic once", async () => {
@@ -172,7 +172,7 @@ describe("stream apps", () => {
     expect(bad.json.error.code).toBe("INVALID_REQUEST");
     const orphan = streamsApp(uniqueName("app"));
     orphan.stream(uniqueName("missing"), { key: z.string(), value: Click }).to(uniqueName("out"));
-    streamApps.push(orphan);
+    testApps.push(orphan);
     const listed = await call("GET", "/v1/apps");
     expect(listed.status).toBe(200);
     const entry = listed.json.apps.find((a: { name: string }) => a.name === orphan.name);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { FaultPoint } from "../../durable-objects/stream-task/types.ts";
+import type { FaultPoint } from "../../cluster/rpc/stream-task.ts";
 import { waitFor } from "../helpers/http.ts";
 import {
   Click,

@@ -3,8 +3,8 @@
 // commits), and Kafka's auto commit of those positions on a new join, a leave and an expiry.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { groupStub } from "../../cluster/stubs.ts";
 import { unwrap } from "../../worker/errors.ts";
-import { groupStub } from "../../worker/stubs.ts";
 import { createTopic, uniqueName, waitFor } from "../helpers/http.ts";
 
 async function committedOf(group: string, topic: string): Promise<(number | null)[]> {

@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   plugins: [
     cloudflareTest({
+      main: "./test/integration/worker.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: { TRIBUTARY_TOKENS: "test-token,second-token", MAX_REQUEST_BYTES: "4194304", TRIBUTARY_FAULTS: "1" },
@@ -12,6 +13,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/integration/**/*.test.ts"],
+    // The ad-click example's tests run against its own worker (ad-clicks/vitest.config.ts).
+    exclude: ["test/integration/ad-clicks/**"],
     testTimeout: 30_000,
   },
 });

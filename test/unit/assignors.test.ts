@@ -3,12 +3,11 @@ import {
   ASSIGNORS,
   type Assignment,
   type AssignorMember,
-  type AssignorName,
   rangeAssign,
   roundRobinAssign,
   stickyAssign,
-  type TopicPartition,
 } from "../../durable-objects/group-coordinator/assignors.ts";
+import type { AssignorName, TopicPartition } from "../../sdk/protocol/schemas.ts";
 
 const tp = (topic: string, partition: number): TopicPartition => ({ topic, partition });
 const members = (...ids: string[]): AssignorMember[] => ids.map((memberId) => ({ memberId, topics: ["t"] }));

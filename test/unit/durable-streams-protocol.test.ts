@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
+  BINARY_PIECE_BYTES,
+  bytesBody,
+  isTextStream,
+  jsonBody,
+  mediaType,
+  prepareBody,
+} from "../../cluster/durable-streams/bodies.ts";
+import { topicNameFor } from "../../cluster/durable-streams/topic-name.ts";
+import {
   admit,
   checkProducer,
   expiryTime,
@@ -10,17 +19,8 @@ import {
 } from "../../durable-objects/durable-stream/state.ts";
 import { responseCursor } from "../../worker/compat/durable-streams/cursor.ts";
 import { parseCreate, parseFork, parseProducer } from "../../worker/compat/durable-streams/headers.ts";
-import {
-  BINARY_PIECE_BYTES,
-  bytesBody,
-  isTextStream,
-  jsonBody,
-  mediaType,
-  prepareBody,
-} from "../../worker/compat/durable-streams/messages.ts";
 import { encodeOffset, parseOffset } from "../../worker/compat/durable-streams/offsets.ts";
 import { sseEvent } from "../../worker/compat/durable-streams/sse.ts";
-import { topicNameFor } from "../../worker/compat/durable-streams/topic-name.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { ReplicaRole } from "../../cluster/rpc/partition-log.ts";
 import { highWatermark, nextIsr, truncationPoint } from "../../durable-objects/partition-log/replica-state.ts";
-import type { ReplicaRole } from "../../durable-objects/partition-log/types.ts";
 
 const role = (over: Partial<ReplicaRole> = {}): ReplicaRole => ({
   replica: 0,

@@ -5,12 +5,13 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import type { FaultSpec } from "../../cluster/rpc/partition-log.ts";
+import { partitionStub } from "../../cluster/stubs.ts";
+import { topicMeta } from "../../cluster/topic-cache.ts";
 import type { Result } from "../../sdk/protocol/errors.ts";
 import { MAX_REPLICATION_FACTOR, topicName } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { ApiError, unwrap } from "../errors.ts";
-import { partitionStub } from "../stubs.ts";
-import { getTopicMeta } from "../topics.ts";
 import { validate } from "../validate.ts";
 
 const faultSchema = z.strictObject({
@@ -27,17 +28,17 @@ const faultSchema = z.strictObject({
 
 export const faultsRoutes = new Hono<{ Bindings: Env }>().post("/", async (c) => {
   if (c.env.TRIBUTARY_FAULTS !== "1") {
-    throw new ApiError("NOT_FOUND", "there is no route POST /v1/_test/faults; see the API table in the README");
+    throw new ApiError("NOT_FOUND", "there is no route POST /v1/_test/faults; see the API reference, docs/api.md");
   }
   const { json } = await readJson(c);
   const { topic: name, partition, replica, ...spec } = validate(faultSchema, json, "fault");
-  const topic = await getTopicMeta(c.env, name, true);
+  const { topic } = unwrap(await topicMeta(c.env, name, true));
   if (partition >= topic.partitions || replica >= topic.replicationFactor) {
     throw new ApiError("UNKNOWN_TOPIC_OR_PARTITION", `'${name}' has no partition ${partition} replica ${replica}`);
   }
   const ref = { topic: topic.name, topicId: topic.id, partition, ...(topic.leaders ? { replica } : {}) };
   try {
-    const answer = (await partitionStub(c.env, ref).injectFault(spec)) as Result<{ faults: object }>;
+    const answer = (await partitionStub(c.env, ref).injectFault(spec)) as Result<{ faults: FaultSpec }>;
     return c.json(unwrap(answer));
   } catch (err) {
     // A restart aborts the object under the call: that is the expected answer.

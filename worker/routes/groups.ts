@@ -1,5 +1,6 @@
 /** Consumer groups: membership, committed offsets, lag; and queue mode (per-record acks). */
 import { Hono } from "hono";
+import { controllerStub, groupStub } from "../../cluster/stubs.ts";
 import type { ErrorCode } from "../../sdk/protocol/errors.ts";
 import {
   ackSchema,
@@ -15,7 +16,6 @@ import {
 } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { unwrap } from "../errors.ts";
-import { controllerStub, groupStub } from "../stubs.ts";
 import { validate } from "../validate.ts";
 
 export function groupParam(raw: string): string {

@@ -1,8 +1,8 @@
 /** Producer ids and epochs for idempotent produce. */
 import { Hono } from "hono";
+import { controllerStub } from "../../cluster/stubs.ts";
 import { initProducerSchema } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
-import { controllerStub } from "../stubs.ts";
 import { validate } from "../validate.ts";
 
 export const producersRoutes = new Hono<{ Bindings: Env }>().post("/", async (c) => {

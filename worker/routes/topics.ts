@@ -1,13 +1,13 @@
 /** Topic administration: create, list, describe, change, delete. */
 import { Hono } from "hono";
-import type { TopicMeta } from "../../durable-objects/controller/types.ts";
+import type { TopicMeta } from "../../cluster/rpc/controller.ts";
+import { controllerStub } from "../../cluster/stubs.ts";
+import { invalidateTopic } from "../../cluster/topic-cache.ts";
+import { describeTopic } from "../../cluster/topics.ts";
 import type { ErrorCode } from "../../sdk/protocol/errors.ts";
-import { createTopicSchema, patchTopicSchema, type TopicDescription, topicName } from "../../sdk/protocol/schemas.ts";
+import { createTopicSchema, patchTopicSchema, topicName } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { unwrap } from "../errors.ts";
-import { onLeader } from "../leaders.ts";
-import { controllerStub } from "../stubs.ts";
-import { invalidateTopic } from "../topics.ts";
 import { validate } from "../validate.ts";
 
 const codeForTopicField = (path: readonly PropertyKey[]): ErrorCode => {
@@ -28,35 +28,9 @@ export function topicParam(raw: string): string {
   return validate(topicName, raw, "topic name in the path", () => "INVALID_TOPIC_EXCEPTION");
 }
 
-export async function describeTopic(env: Env, topic: TopicMeta): Promise<TopicDescription> {
-  const partitions = await Promise.all(
-    Array.from({ length: topic.partitions }, async (_, partition) => {
-      const status = unwrap(await onLeader(env, topic, partition, (stub, ref) => stub.status(ref)));
-      const leader = topic.leaders?.[partition];
-      return {
-        partition,
-        logStartOffset: status.logStartOffset,
-        highWatermark: status.highWatermark,
-        bytes: status.bytes,
-        ...(leader
-          ? {
-              leader: leader.leader,
-              leaderEpoch: leader.epoch,
-              replicas: Array.from({ length: topic.replicationFactor }, (_, r) => r),
-              isr: leader.isr,
-            }
-          : {}),
-      };
-    }),
-  );
-  return {
-    name: topic.name,
-    id: topic.id,
-    partitions,
-    replicationFactor: topic.replicationFactor,
-    config: topic.config,
-    createdAt: topic.createdAt,
-  };
+/** A topic's description, as the routes answer it. */
+async function described(env: Env, topic: TopicMeta) {
+  return unwrap(await describeTopic(env, topic));
 }
 
 export const topicsRoutes = new Hono<{ Bindings: Env }>()
@@ -65,7 +39,7 @@ export const topicsRoutes = new Hono<{ Bindings: Env }>()
     const input = validate(createTopicSchema, json, "topic", codeForTopicField);
     const { topic } = unwrap(await controllerStub(c.env).createTopic(input));
     invalidateTopic(topic.name);
-    return c.json(await describeTopic(c.env, topic), 201);
+    return c.json(await described(c.env, topic), 201);
   })
   .get("/", async (c) => {
     const topics = await controllerStub(c.env).listTopics();
@@ -76,7 +50,7 @@ export const topicsRoutes = new Hono<{ Bindings: Env }>()
   .get("/:topic", async (c) => {
     const name = topicParam(c.req.param("topic"));
     const { topic } = unwrap(await controllerStub(c.env).getTopic(name));
-    return c.json(await describeTopic(c.env, topic));
+    return c.json(await described(c.env, topic));
   })
   .patch("/:topic", async (c) => {
     const name = topicParam(c.req.param("topic"));
@@ -84,7 +58,7 @@ export const topicsRoutes = new Hono<{ Bindings: Env }>()
     const input = validate(patchTopicSchema, json, "topic change", codeForTopicField);
     const { topic } = unwrap(await controllerStub(c.env).updateTopic(name, input));
     invalidateTopic(name);
-    return c.json(await describeTopic(c.env, topic));
+    return c.json(await described(c.env, topic));
   })
   .delete("/:topic", async (c) => {
     const name = topicParam(c.req.param("topic"));

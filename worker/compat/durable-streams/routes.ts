@@ -9,31 +9,23 @@
 
 import type { Context } from "hono";
 import { Hono } from "hono";
-import type {
-  AppendOutcome,
-  CreateOutcome,
-  EncodedBody,
-  InvalidBody,
-  StreamView,
-} from "../../../durable-objects/durable-stream/types.ts";
-import { encodeRecords } from "../../../durable-objects/partition-log/encode.ts";
-import type { FetchSuccess } from "../../../durable-objects/partition-log/types.ts";
-import { bytesToBase64 } from "../../../sdk/base64.ts";
-import { ERROR_CODES, type Failure, type Result } from "../../../sdk/protocol/errors.ts";
-import { maxRequestBytes } from "../../body.ts";
-import { bearerAuth } from "../../middleware/auth.ts";
-import { durableStreamStub, partitionStub } from "../../stubs.ts";
-import { responseCursor } from "./cursor.ts";
-import { COMMON_HEADERS, givenContentType, H, parseCreate, parseFork, parseProducer } from "./headers.ts";
 import {
   bytesBody,
-  type FetchedRecord,
+  encodeBody,
   isJsonStream,
   isTextStream,
   jsonBody,
-  prepareBody,
-  STREAM_MAX_MESSAGE_BYTES,
-} from "./messages.ts";
+  type StreamRecord,
+} from "../../../cluster/durable-streams/bodies.ts";
+import { readPartition } from "../../../cluster/reads.ts";
+import type { AppendOutcome, CreateOutcome, StreamView } from "../../../cluster/rpc/durable-stream.ts";
+import { durableStreamStub } from "../../../cluster/stubs.ts";
+import { bytesToBase64 } from "../../../sdk/base64.ts";
+import { ERROR_CODES, type Failure } from "../../../sdk/protocol/errors.ts";
+import { maxRequestBytes } from "../../body.ts";
+import { bearerAuth } from "../../middleware/auth.ts";
+import { responseCursor } from "./cursor.ts";
+import { COMMON_HEADERS, givenContentType, H, parseCreate, parseFork, parseProducer } from "./headers.ts";
 import { encodeOffset, parseOffset } from "./offsets.ts";
 import { controlEvent, sseEvent } from "./sse.ts";
 
@@ -103,15 +95,6 @@ async function readBody(c: Ctx): Promise<Uint8Array | Response> {
   if (Number(c.req.header("content-length") ?? "0") > limit) return text(413, `Body over ${limit} bytes`);
   const body = new Uint8Array(await c.req.arrayBuffer());
   return body.byteLength > limit ? text(413, `Body over ${limit} bytes`) : body;
-}
-
-/** The body as the partition's records, or why it cannot be (answered after the stream's own checks). */
-function encodeBody(body: Uint8Array, contentType: string, create: boolean): EncodedBody | InvalidBody | Failure {
-  const prepared = prepareBody(body, isJsonStream(contentType), create);
-  if ("invalid" in prepared) return prepared;
-  if (prepared.records.length === 0) return { chunks: [], count: 0, bytes: 0 };
-  const encoded = encodeRecords(prepared.records, STREAM_MAX_MESSAGE_BYTES);
-  return "ok" in encoded ? encoded : { ...encoded, count: prepared.records.length };
 }
 
 function etagOf(path: string, from: string, to: string, closed: boolean): string {
@@ -270,26 +253,24 @@ async function remove(c: Ctx, path: string): Promise<Response> {
 }
 
 interface Page {
-  records: FetchedRecord[];
+  records: StreamRecord[];
   next: number;
   upToDate: boolean;
 }
 
 /** Records from `position` on, up to one page; undefined if the stream's topic went away meanwhile. */
 async function readPage(env: Env, view: StreamView, position: number): Promise<Page | undefined> {
-  const ref = { topic: view.topic.name, topicId: view.topic.id, partition: 0 };
-  const answer = (await partitionStub(env, ref).read({
-    ref,
+  const answer = await readPartition(env, view.topic, 0, {
     offset: position,
     maxRecords: READ_MAX_RECORDS,
     maxBytes: READ_MAX_BYTES,
     waitMs: 0,
-  })) as Result<FetchSuccess>;
+  });
   if (!answer.ok) {
     if (answer.code === "UNKNOWN_TOPIC_OR_PARTITION") return undefined;
-    throw new Error(`reading stream partition ${ref.topic}: ${answer.code} ${answer.message}`);
+    throw new Error(`reading stream partition ${view.topic.name}: ${answer.code} ${answer.message}`);
   }
-  const records = answer.count > 0 ? (JSON.parse(answer.records) as FetchedRecord[]) : [];
+  const records = answer.count > 0 ? (JSON.parse(answer.records) as StreamRecord[]) : [];
   return { records, next: answer.nextOffset, upToDate: answer.nextOffset >= answer.highWatermark };
 }
 

@@ -7,13 +7,14 @@
  * the instance's life: an instance silent for INSTANCE_TIMEOUT_MS is removed (its positions
  * committed, with auto commit) and its partitions go to the others.
  */
-import type { MemberPosition } from "../../../durable-objects/group-coordinator/types.ts";
+import { offsetAt } from "../../../cluster/reads.ts";
+import type { MemberPosition } from "../../../cluster/rpc/group-coordinator.ts";
+import { controllerStub, groupStub } from "../../../cluster/stubs.ts";
 import { failure, type Result } from "../../../sdk/protocol/errors.ts";
 import { ApiError, unwrap } from "../../errors.ts";
-import { controllerStub, groupStub } from "../../stubs.ts";
 import { toUpstashMessage, type UpstashMessage } from "./messages.ts";
 import { boundFor, resetEnd, startOffset, uncommitted } from "./offsets.ts";
-import { offsetAt, pollPartitions } from "./partitions.ts";
+import { pollPartitions } from "./partitions.ts";
 import type { OffsetReset, TopicPartition, TopicPartitionOffset } from "./schemas.ts";
 
 /** As Kafka REST's consumer.instance.timeout.ms (and the longest session Tributary allows). */
@@ -65,7 +66,7 @@ export async function consume(env: Env, req: ConsumeRequest): Promise<UpstashMes
       partition: p.partition,
       offset:
         startOffset(p) ??
-        (await offsetAt(env, p.topic, p.partition, resetEnd(req.reset, where(p), "no committed offset"))),
+        unwrap(await offsetAt(env, p.topic, p.partition, resetEnd(req.reset, where(p), "no committed offset"))).offset,
     })),
   );
   const pages = await pollPartitions(env, targets, req.timeoutMs, (t, f) =>

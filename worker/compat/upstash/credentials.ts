@@ -4,6 +4,8 @@
  * is not checked (keep any value, e.g. the old UPSTASH_KAFKA_REST_USERNAME). A bearer token
  * is accepted too, for curl and other HTTP clients.
  */
+import { base64ToBytes } from "../../../sdk/base64.ts";
+
 export type Credentials = { token: string } | { problem: string };
 
 const utf8 = new TextDecoder();
@@ -20,8 +22,7 @@ export function tokenFromAuthorization(header: string | undefined): Credentials 
   }
   let decoded: string;
   try {
-    const bin = atob(basic[1]!);
-    decoded = utf8.decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)));
+    decoded = utf8.decode(base64ToBytes(basic[1]!));
   } catch {
     return { problem: "the Basic credentials are not valid base64" };
   }

@@ -4,6 +4,7 @@
  * optional key and a header map. An Upstash value is stored as the exact string sent, so it
  * comes back byte for byte; a record produced another way is shown to Upstash clients as text.
  */
+import { base64ToBytes } from "../../../sdk/base64.ts";
 import type { FetchedRecord, ProduceRecord } from "../../../sdk/protocol/schemas.ts";
 import { ApiError } from "../../errors.ts";
 import type { UpstashProduceItem } from "./schemas.ts";
@@ -60,12 +61,7 @@ export function toProduceRecord(item: UpstashProduceItem, index: number): Produc
 
 const utf8 = new TextDecoder();
 
-function base64Text(b64: string): string {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return utf8.decode(bytes);
-}
+const base64Text = (b64: string) => utf8.decode(base64ToBytes(b64));
 
 /** A fetched Tributary record as an Upstash message. */
 export function toUpstashMessage(topic: string, r: FetchedRecord): UpstashMessage {

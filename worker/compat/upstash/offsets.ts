@@ -3,7 +3,7 @@
  * starts, what an auto commit commits, and where `autoOffsetReset` moves a position that has
  * no committed offset or has fallen out of the log.
  */
-import type { MemberPosition, OffsetCommit } from "../../../durable-objects/group-coordinator/types.ts";
+import type { MemberPosition, OffsetCommit } from "../../../cluster/rpc/group-coordinator.ts";
 import { ApiError } from "../../errors.ts";
 import type { OffsetReset } from "./schemas.ts";
 

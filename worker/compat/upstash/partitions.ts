@@ -3,13 +3,10 @@
  * deleted and created again is on new objects), with offsets out of range handed to the caller,
  * and a long poll over several partitions that answers as soon as one of them has records.
  */
-import type { TopicMeta } from "../../../durable-objects/controller/types.ts";
-import type { FetchSuccess } from "../../../durable-objects/partition-log/types.ts";
-import type { Failure, Result } from "../../../sdk/protocol/errors.ts";
+import { readPartition } from "../../../cluster/reads.ts";
+import type { Failure } from "../../../sdk/protocol/errors.ts";
 import type { FetchedRecord } from "../../../sdk/protocol/schemas.ts";
-import { ApiError, unwrap } from "../../errors.ts";
-import { onLeader } from "../../leaders.ts";
-import { getTopicMeta, invalidateTopic } from "../../topics.ts";
+import { unwrap } from "../../errors.ts";
 
 /** Per partition and request, as Kafka's max.poll.records and max.partition.fetch.bytes. */
 const MAX_RECORDS = 500;
@@ -30,45 +27,6 @@ export interface PartitionPage extends PartitionTarget {
 /** Where to read instead of an offset out of range (or throw); fetch has no such policy. */
 export type OutOfRange = (target: PartitionTarget, failure: Failure) => number;
 
-/**
- * Runs `call` on the partition's leader, once more on the topic's new objects if the topic was
- * deleted and created again.
- */
-async function onPartition<T>(
-  env: Env,
-  name: string,
-  partition: number,
-  call: Parameters<typeof onLeader<T>>[3],
-): Promise<Result<T>> {
-  const attempt = async (topic: TopicMeta) => {
-    if (partition >= topic.partitions) {
-      throw new ApiError(
-        "UNKNOWN_TOPIC_OR_PARTITION",
-        `topic '${name}' has ${topic.partitions} partitions (0 to ${topic.partitions - 1}); partition ${partition} does not exist`,
-        { topic: name, partition },
-      );
-    }
-    return onLeader(env, topic, partition, call);
-  };
-  const topic = await getTopicMeta(env, name);
-  const result = await attempt(topic);
-  if (result.ok || result.code !== "UNKNOWN_TOPIC_OR_PARTITION") return result;
-  invalidateTopic(name);
-  const fresh = await getTopicMeta(env, name, true);
-  return fresh.id === topic.id ? result : attempt(fresh);
-}
-
-/** The offset at `at` (earliest, latest, or the first at or after a time) of one partition. */
-export async function offsetAt(
-  env: Env,
-  topic: string,
-  partition: number,
-  at: "earliest" | "latest" | number,
-): Promise<number> {
-  const found = await onPartition(env, topic, partition, (stub, ref) => stub.offsetFor(ref, at));
-  return unwrap(found).offset;
-}
-
 async function readPage(
   env: Env,
   target: PartitionTarget,
@@ -76,9 +34,12 @@ async function readPage(
   outOfRange?: OutOfRange,
 ): Promise<PartitionPage> {
   const read = (offset: number) =>
-    onPartition<FetchSuccess>(env, target.topic, target.partition, (stub, ref) =>
-      stub.read({ ref, offset, maxRecords: MAX_RECORDS, maxBytes: MAX_BYTES, waitMs }),
-    );
+    readPartition(env, target.topic, target.partition, {
+      offset,
+      maxRecords: MAX_RECORDS,
+      maxBytes: MAX_BYTES,
+      waitMs,
+    });
   let offset = target.offset;
   let page = await read(offset);
   if (!page.ok && page.code === "OFFSET_OUT_OF_RANGE" && outOfRange) {

@@ -7,16 +7,17 @@
 import { type Context, Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { offsetAt } from "../../../cluster/reads.ts";
+import { controllerStub } from "../../../cluster/stubs.ts";
 import { readJson } from "../../body.ts";
-import { ApiError } from "../../errors.ts";
+import { ApiError, unwrap } from "../../errors.ts";
 import { isValidToken } from "../../middleware/auth.ts";
-import { controllerStub } from "../../stubs.ts";
 import { validate } from "../../validate.ts";
 import { commit, committed, consume, consumers, removeInstance } from "./consumer.ts";
 import { tokenFromAuthorization } from "./credentials.ts";
 import { toUpstashError } from "./errors.ts";
 import { toUpstashMessage } from "./messages.ts";
-import { offsetAt, pollPartitions } from "./partitions.ts";
+import { pollPartitions } from "./partitions.ts";
 import { produceMessages } from "./produce.ts";
 import {
   consumeBodySchema,
@@ -127,7 +128,7 @@ export const upstashRoutes = new Hono<{ Bindings: Env }>()
       partitions.map(async ({ topic, partition }) => ({
         topic,
         partition,
-        offset: await offsetAt(c.env, topic, partition, at),
+        offset: unwrap(await offsetAt(c.env, topic, partition, at)).offset,
       })),
     );
     return c.json(offsets);
@@ -145,11 +146,10 @@ export const upstashRoutes = new Hono<{ Bindings: Env }>()
   .all("*", (c) => {
     throw new ApiError(
       "NOT_FOUND",
-      `there is no Upstash REST route ${c.req.method} ${new URL(c.req.url).pathname}; see "Upstash Kafka REST API" in the README`,
+      `there is no Upstash REST route ${c.req.method} ${new URL(c.req.url).pathname}; see the Upstash section of docs/compatibility.md`,
     );
   })
   .onError((err, c) => {
     const { status, body, headers } = toUpstashError(err);
-    if (status === 500) console.error("unexpected error in the Upstash API", err);
     return c.json(body, status as ContentfulStatusCode, headers);
   });

@@ -1,4 +1,4 @@
-/** Types crossing the RPC boundary between the worker and a StreamTask. */
+/** A StreamTask's RPC contract: which task an object is, and what it reports. */
 
 /** Which task an object is: one sub-topology of one app, on one partition of its sources. */
 export interface TaskIdentity {

@@ -1,5 +1,7 @@
-/** Types crossing the RPC boundary between the worker's Durable Streams routes and a DurableStream. */
+/** A DurableStream's RPC contract: what the Durable Streams routes send it and what it answers. */
 import type { Failure } from "../../sdk/protocol/errors.ts";
+import type { EncodedRecords } from "../stored-records.ts";
+import type { TopicIncarnation } from "./controller.ts";
 
 /** A stream's settings as its creator gave them (the headers of the first PUT). */
 export interface StreamSettings {
@@ -10,12 +12,8 @@ export interface StreamSettings {
   closed: boolean;
 }
 
-/** The records of one append, encoded for the partition (see encode.ts). */
-export interface EncodedBody {
-  chunks: string[];
-  count: number;
-  bytes: number;
-}
+/** The records of one append, encoded for the partition (see stored-records.ts). */
+export type EncodedBody = EncodedRecords;
 
 /** A body the worker could not turn into records: the 400 answer, given after the checks that come first. */
 export interface InvalidBody {
@@ -37,7 +35,7 @@ export interface StreamView {
   closed: boolean;
   /** The position after the last record: the partition's high watermark as this stream wrote it. */
   tail: number;
-  topic: { name: string; id: string };
+  topic: TopicIncarnation;
 }
 
 /** Forking: the new stream starts as a copy of its source up to `offset` (the source's tail if absent). */

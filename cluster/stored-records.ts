@@ -1,5 +1,5 @@
 /**
- * Encoding produce records for an append. Each record is stored as the JSON text of the
+ * The stored form of records, and encoding produce records into it for an append. Each record is stored as the JSON text of the
  * fetched form without partition and offset: `{"timestamp"?, "key" | "keyBase64"?, "value" |
  * "valueBase64", "headers"?}`, so a fetch serves it by splicing, never parsing. A record that
  * brings its own timestamp has it first; the others take the append time from their row.
@@ -8,8 +8,8 @@
  * limit, with every record checked against maxMessageBytes. The common case (a batch smaller
  * than both limits) is one JSON.stringify and no per-record size work.
  */
-import { type Failure, failure } from "../../sdk/protocol/errors.ts";
-import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
+import { type Failure, failure } from "../sdk/protocol/errors.ts";
+import type { ProduceRecord } from "../sdk/protocol/schemas.ts";
 
 /**
  * Durable Object SQLite caps a string, BLOB or row at 2 MB; a chunk of records is bound to one
@@ -56,8 +56,11 @@ export function utf8Length(s: string): number {
   return bytes;
 }
 
-export interface EncodedBatch {
+/** Records encoded for one append (see AppendRequest). */
+export interface EncodedRecords {
   chunks: string[];
+  count: number;
+  /** UTF-8 bytes of all chunks. */
   bytes: number;
 }
 
@@ -78,13 +81,13 @@ export function encodeRecords(
   records: readonly ProduceRecord[],
   maxMessageBytes: number,
   sentText?: string,
-): EncodedBatch | Failure {
+): EncodedRecords | Failure {
   const stored = sentText === undefined ? records.map(toStored) : undefined;
   const whole = sentText ?? JSON.stringify(stored);
   // A JSON text is at most 3 UTF-8 bytes per UTF-16 unit; count exactly only when it matters.
   const limit = Math.min(maxMessageBytes, CHUNK_BYTES);
   const wholeBytes = whole.length * 3 <= limit ? whole.length : utf8Length(whole);
-  if (wholeBytes <= limit) return { chunks: [whole], bytes: wholeBytes };
+  if (wholeBytes <= limit) return { chunks: [whole], count: records.length, bytes: wholeBytes };
 
   const chunks: string[] = [];
   let parts: string[] = [];
@@ -104,5 +107,5 @@ export function encodeRecords(
     bytes += size;
   }
   if (parts.length > 0) chunks.push(`[${parts.join(",")}]`);
-  return { chunks, bytes };
+  return { chunks, count: records.length, bytes };
 }

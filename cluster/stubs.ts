@@ -2,8 +2,8 @@
  * The one place that names Durable Objects. Everything else asks for a stub here and calls
  * typed RPC methods on it.
  */
-import type { PartitionRef } from "../durable-objects/partition-log/types.ts";
-import type { TaskIdentity } from "../durable-objects/stream-task/types.ts";
+import type { PartitionRef } from "./rpc/partition-log.ts";
+import type { TaskIdentity } from "./rpc/stream-task.ts";
 
 /** The coordinator of one consumer group, named by the group id. */
 export function groupStub(env: Env, group: string) {

@@ -10,8 +10,8 @@ import {
   clickRecord,
   HOUR_MS,
   MINUTE_MS,
-} from "../../examples/ad-click-aggregator/clicks.mjs";
-import { call, waitFor } from "../helpers/http.ts";
+} from "../../../examples/ad-click-aggregator/clicks.mjs";
+import { call, waitFor } from "../../helpers/http.ts";
 
 // Five minutes ago, at a minute's start (recent: older records would fall to retention).
 const M0 = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - 5 * MINUTE_MS;
@@ -146,10 +146,14 @@ describe("the ad-click advertiser queries", () => {
     }
   });
 
-  it("serves the dashboard and its data without a token", async () => {
-    const page = await call("GET", "/dashboard/data?minutes=1", undefined, { authorization: "" });
+  it("serves the dashboard page to anyone, and its data only with a token", async () => {
+    const page = await call("GET", "/dashboard/data?minutes=1");
     expect(page.status).toBe(200);
     expect(page.json.minutes).toHaveLength(1);
+    const anonymous = await call("GET", "/dashboard/data?minutes=1", undefined, { authorization: "" });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json.error.code).toBe("UNAUTHENTICATED");
+    expect(anonymous.json.minutes).toBeUndefined();
     const html = await exports.default.fetch(new Request("http://tributary.test/dashboard"));
     expect(html.status).toBe(200);
     expect(html.headers.get("content-type")).toMatch(/^text\/html/);

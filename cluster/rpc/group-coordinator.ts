@@ -1,8 +1,11 @@
-/** Types crossing the RPC boundary between the worker and a GroupCoordinator. */
-
-import type { PartitionLag, HeartbeatAnswer as WireHeartbeatAnswer } from "../../sdk/protocol/schemas.ts";
-import type { AssignorName, TopicPartition } from "./assignors.ts";
-import type { GroupStateName } from "./membership.ts";
+/** A GroupCoordinator's RPC contract: what its callers send and what it answers. */
+import type {
+  AssignorName,
+  GroupStateName,
+  PartitionLag,
+  TopicPartition,
+  HeartbeatAnswer as WireHeartbeatAnswer,
+} from "../../sdk/protocol/schemas.ts";
 
 export interface JoinRequest {
   group: string;

@@ -5,26 +5,31 @@
  * and the call goes to the leader the fresh metadata names. Without replication, replica 0 is
  * the partition and calls go straight to it.
  */
-import type { PartitionLeader, TopicMeta } from "../durable-objects/controller/types.ts";
-import type { PartitionRef } from "../durable-objects/partition-log/types.ts";
 import type { Result } from "../sdk/protocol/errors.ts";
+import type { PartitionLeader, TopicIncarnation } from "./rpc/controller.ts";
+import type { PartitionRef } from "./rpc/partition-log.ts";
 import { controllerStub, LOCATION_HINTS, partitionStub } from "./stubs.ts";
-import { getTopicMeta, invalidateTopic } from "./topics.ts";
+import { invalidateTopic, topicMeta } from "./topic-cache.ts";
 
 /** Calls made on one partition before giving up on finding its leader. */
 const ATTEMPTS = 3;
 
-export function leaderRef(topic: TopicMeta, partition: number): PartitionRef {
+/** The object holding the partition's leading replica (replica 0 of an unreplicated topic). */
+export function leaderRef(topic: TopicIncarnation, partition: number): PartitionRef {
   const leader = topic.leaders?.[partition];
   const ref: PartitionRef = { topic: topic.name, topicId: topic.id, partition };
   return leader ? { ...ref, replica: leader.leader } : ref;
 }
 
-type PartitionStub = ReturnType<typeof partitionStub>;
+export type PartitionStub = ReturnType<typeof partitionStub>;
 
+/**
+ * Runs `call` on the partition's leader, following a change of leader (or electing one when
+ * the leader cannot be reached) up to ATTEMPTS times.
+ */
 export async function onLeader<T>(
   env: Env,
-  topic: TopicMeta,
+  topic: TopicIncarnation,
   partition: number,
   call: (stub: PartitionStub, ref: PartitionRef) => Promise<Result<T>>,
 ): Promise<Result<T>> {
@@ -41,7 +46,9 @@ export async function onLeader<T>(
       if (!elected.ok) return elected as Result<T>;
     }
     invalidateTopic(meta.name);
-    meta = await getTopicMeta(env, meta.name, true);
+    const fresh = await topicMeta(env, meta.name, true);
+    if (!fresh.ok) return fresh;
+    meta = fresh.topic;
   }
 }
 
@@ -62,7 +69,11 @@ const HINT_CONTINENT: Record<string, string> = {
  * The in-sync replica a reader should fetch from: the one placed on the reader's continent
  * (Cloudflare tells the worker where the request came from), else the leader.
  */
-export function closestReplica(topic: TopicMeta, partition: number, continent: string | undefined): number | undefined {
+export function closestReplica(
+  topic: TopicIncarnation,
+  partition: number,
+  continent: string | undefined,
+): number | undefined {
   const leader = topic.leaders?.[partition];
   if (!leader) return undefined;
   if (!continent) return leader.leader;

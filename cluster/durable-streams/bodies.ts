@@ -6,10 +6,13 @@
  * what one record may hold is split into several records of the same append.
  */
 
-import { base64ToBytes, bytesToBase64 } from "../../../sdk/base64.ts";
-import type { ProduceRecord } from "../../../sdk/protocol/schemas.ts";
+import { base64ToBytes, bytesToBase64 } from "../../sdk/base64.ts";
+import type { Failure } from "../../sdk/protocol/errors.ts";
+import type { FetchedRecord, ProduceRecord } from "../../sdk/protocol/schemas.ts";
+import type { EncodedBody, InvalidBody } from "../rpc/durable-stream.ts";
+import { encodeRecords } from "../stored-records.ts";
 
-/** Stream topics allow the largest record a partition row can hold (see encode.ts). */
+/** Stream topics allow the largest record a partition row can hold (see stored-records.ts). */
 export const STREAM_MAX_MESSAGE_BYTES = 1_800_000;
 /** Base64 makes 4 bytes of 3; a piece of this size stays under STREAM_MAX_MESSAGE_BYTES. */
 export const BINARY_PIECE_BYTES = 1_000_000;
@@ -55,18 +58,15 @@ export function prepareBody(body: Uint8Array, json: boolean, create: boolean): P
 }
 
 /** A record as a partition read answers it (only the fields a stream uses). */
-export interface FetchedRecord {
-  value?: unknown;
-  valueBase64?: string;
-}
+export type StreamRecord = Pick<FetchedRecord, "value" | "valueBase64">;
 
 /** A JSON stream's messages as the JSON array the protocol answers. */
-export function jsonBody(records: readonly FetchedRecord[]): string {
+export function jsonBody(records: readonly StreamRecord[]): string {
   return `[${records.map((r) => JSON.stringify(r.value ?? null)).join(",")}]`;
 }
 
 /** The bytes of a binary stream's records, concatenated. */
-export function bytesBody(records: readonly FetchedRecord[]): Uint8Array {
+export function bytesBody(records: readonly StreamRecord[]): Uint8Array {
   const parts = records.map((r) =>
     r.valueBase64 === undefined ? new TextEncoder().encode(JSON.stringify(r.value)) : base64ToBytes(r.valueBase64),
   );
@@ -77,4 +77,16 @@ export function bytesBody(records: readonly FetchedRecord[]): Uint8Array {
     at += part.byteLength;
   }
   return all;
+}
+
+/** The body as the partition's records, or why it cannot be (answered after the stream's own checks). */
+export function encodeBody(
+  body: Uint8Array,
+  contentType: string,
+  create: boolean,
+): EncodedBody | InvalidBody | Failure {
+  const prepared = prepareBody(body, isJsonStream(contentType), create);
+  if ("invalid" in prepared) return prepared;
+  if (prepared.records.length === 0) return { chunks: [], count: 0, bytes: 0 };
+  return encodeRecords(prepared.records, STREAM_MAX_MESSAGE_BYTES);
 }

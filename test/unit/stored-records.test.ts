@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  CHUNK_BYTES,
-  encodeRecords,
-  TIMESTAMP_FIRST,
-  toStored,
-  utf8Length,
-} from "../../durable-objects/partition-log/encode.ts";
+import { CHUNK_BYTES, encodeRecords, TIMESTAMP_FIRST, toStored, utf8Length } from "../../cluster/stored-records.ts";
 import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
 
 describe("utf8Length", () => {
@@ -28,7 +22,7 @@ describe("toStored", () => {
 describe("encodeRecords", () => {
   it("encodes a small batch as one chunk", () => {
     const encoded = encodeRecords([{ value: 1 }, { value: "two" }], 1000);
-    expect(encoded).toEqual({ chunks: ['[{"value":1},{"value":"two"}]'], bytes: 29 });
+    expect(encoded).toEqual({ chunks: ['[{"value":1},{"value":"two"}]'], count: 2, bytes: 29 });
   });
 
   it("refuses a record over maxMessageBytes, counting UTF-8 bytes", () => {
@@ -48,6 +42,6 @@ describe("encodeRecords", () => {
 
   it("uses the text as sent when given one", () => {
     const sent = '[{"value": 1}]';
-    expect(encodeRecords([{ value: 1 }], 1000, sent)).toEqual({ chunks: [sent], bytes: sent.length });
+    expect(encodeRecords([{ value: 1 }], 1000, sent)).toEqual({ chunks: [sent], count: 1, bytes: sent.length });
   });
 });

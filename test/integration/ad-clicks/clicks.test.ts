@@ -2,9 +2,9 @@
 // is appended and answered with a redirect, a repeated click redirects again but counts once.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLICKS_PARTITIONS, CLICKS_TOPIC, IMPRESSION_TTL_MS } from "../../examples/ad-click-aggregator/clicks.mjs";
-import { signImpression } from "../../examples/ad-click-aggregator/impressions.mjs";
-import { call, uniqueName, waitFor } from "../helpers/http.ts";
+import { CLICKS_PARTITIONS, CLICKS_TOPIC, IMPRESSION_TTL_MS } from "../../../examples/ad-click-aggregator/clicks.mjs";
+import { signImpression, verifyImpression } from "../../../examples/ad-click-aggregator/impressions.mjs";
+import { call, uniqueName, waitFor } from "../../helpers/http.ts";
 
 const secret = env.AD_CLICKS_SIGNING_KEY;
 
@@ -41,13 +41,24 @@ beforeAll(async () => {
 });
 
 describe("the ad-click endpoint", () => {
-  it("hands out signed impressions with their click URLs, without a token", async () => {
-    const res = await exports.default.fetch(new Request("http://tributary.test/ads/ad-42/impressions?n=3"));
+  it("hands out signed impressions with their click URLs to the ad server (a token holder) only", async () => {
+    const res = await call("GET", "/ads/ad-42/impressions?n=3");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { impressions: { id: string; clickUrl: string }[] };
+    const body = res.json as { impressions: { id: string; clickUrl: string }[] };
     expect(body.impressions).toHaveLength(3);
     for (const i of body.impressions) {
       expect(i.clickUrl).toBe(`http://tributary.test/ads/ad-42/click?impression=${encodeURIComponent(i.id)}`);
+      expect(await verifyImpression(secret, "ad-42", i.id)).toMatchObject({ ok: true });
+    }
+    // Without a token, or with a wrong one, nothing is minted: nobody can make up clicks.
+    for (const headers of [{}, { authorization: "Bearer not-a-token" }] as Record<string, string>[]) {
+      const refused = await exports.default.fetch(
+        new Request("http://tributary.test/ads/ad-42/impressions?n=3", { headers }),
+      );
+      expect(refused.status).toBe(401);
+      const answer = (await refused.json()) as { error: { code: string }; impressions?: unknown };
+      expect(answer.error.code).toBe("UNAUTHENTICATED");
+      expect(answer.impressions).toBeUndefined();
     }
   });
 

@@ -1,6 +1,5 @@
-/** Types crossing the RPC boundary between the worker and a PartitionLog. */
-import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
-import type { ProducerStamp } from "./idempotence.ts";
+/** A PartitionLog's RPC contract: what its callers (the cluster layer, the Controller) send and get. */
+import type { ProducerStamp, TopicConfig } from "../../sdk/protocol/schemas.ts";
 
 /** Which partition (of which incarnation of a topic) an object holds. */
 export interface PartitionRef {
@@ -75,7 +74,7 @@ export interface ReplicateSuccess {
 export interface AppendRequest {
   ref: PartitionRef;
   /**
-   * The records, in order, as JSON array texts of stored records (see encode.ts), split so that
+   * The records, in order, as JSON array texts of stored records (see stored-records.ts), split so that
    * each text stays under the storage's string limit.
    */
   chunks: string[];

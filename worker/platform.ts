@@ -1,0 +1,32 @@
+/**
+ * `tributary/worker`: what an app built on the platform imports. `createTributary` makes the
+ * deployment (worker entry and Durable Object classes); the rest is for the app's own routes:
+ * the platform's calls in process (no HTTP hop), its auth, validation and errors.
+ *
+ * @example
+ * import { Hono } from "hono";
+ * import { appendToTopic, requireToken, unwrap } from "tributary/worker";
+ *
+ * export const routes = new Hono<{ Bindings: Env }>().post("/orders", requireToken, async (c) => {
+ *   const order = await c.req.json();
+ *   unwrap(await appendToTopic(c.env, "orders", [{ key: order.id, value: order }], { acks: "all" }));
+ *   return c.json({ accepted: order.id }, 202);
+ * });
+ */
+export type { Appended, AppendedBatch, AppendOptions } from "../cluster/append.ts";
+export { appendToTopic, eachRecord } from "../cluster/append.ts";
+export { offsetAt, partitionStatus, readPartition } from "../cluster/reads.ts";
+export type { TopicMeta } from "../cluster/rpc/controller.ts";
+export type { FetchSuccess } from "../cluster/rpc/partition-log.ts";
+export type { AppState } from "../cluster/stream-apps.ts";
+export { queryStore, startApp } from "../cluster/stream-apps.ts";
+export type { NewTopic } from "../cluster/topics.ts";
+export { describeTopic, ensureTopic } from "../cluster/topics.ts";
+export type { ErrorCode, Failure, Result } from "../sdk/protocol/errors.ts";
+export type { StoreEntry, StoreScan } from "../sdk/streams/index.ts";
+export type { AppRoutes } from "./app.ts";
+export { ApiError, unwrap } from "./errors.ts";
+export { bearerAuth as requireToken } from "./middleware/auth.ts";
+export type { Tributary, TributaryOptions } from "./tributary.ts";
+export { createTributary } from "./tributary.ts";
+export { validate } from "./validate.ts";
