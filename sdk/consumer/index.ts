@@ -15,11 +15,11 @@
  * later heartbeats; they are started as they come.
  */
 import { z } from "zod";
-import { OffsetOutOfRangeError, TributaryError } from "./errors.ts";
-import { type GroupApi, groupApi, type TopicPartition, type TopicPartitionOffset } from "./group.ts";
-import type { Transport } from "./http.ts";
-import { intIn, parseOptions, partitionOption, topicOption } from "./options.ts";
-import { GROUP_NAME, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import { OffsetOutOfRangeError, TributaryError } from "../errors.ts";
+import { type GroupApi, groupApi, type TopicPartition, type TopicPartitionOffset } from "../group.ts";
+import type { Transport } from "../http.ts";
+import { intIn, parseOptions, partitionOption, topicOption } from "../options.ts";
+import { GROUP_NAME, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "../protocol/schemas.ts";
 import {
   fetchSource,
   globalWebSocket,
@@ -28,9 +28,9 @@ import {
   runtimeSendsHeaders,
   type SourceBatch,
   type WebSocketConstructor,
-} from "./push.ts";
-import type { ReaderRecord } from "./reader.ts";
-import { isRetriable, type RetryOptions, type RetryPolicy, retryDelay, retryOptionsSchema, sleep } from "./retry.ts";
+} from "../push.ts";
+import type { ReaderRecord } from "../reader.ts";
+import { isRetriable, type RetryOptions, type RetryPolicy, retryDelay, retryOptionsSchema, sleep } from "../retry.ts";
 
 /** Where a partition with no committed offset starts, and what an out-of-range offset resets to. */
 export type AutoOffsetReset = "earliest" | "latest" | "none";
