@@ -14,12 +14,10 @@
  * member id, consume the new assignment. Partitions handed over by other members may arrive on
  * later heartbeats; they are started as they come.
  */
-import { z } from "zod";
 import { OffsetOutOfRangeError, TributaryError } from "../errors.ts";
 import { type GroupApi, groupApi, type TopicPartition, type TopicPartitionOffset } from "../group.ts";
 import type { Transport } from "../http.ts";
-import { intIn, parseOptions, partitionOption, topicOption } from "../options.ts";
-import { GROUP_NAME, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "../protocol/schemas.ts";
+import { parseOptions } from "../options.ts";
 import {
   fetchSource,
   globalWebSocket,
@@ -30,54 +28,17 @@ import {
   type WebSocketConstructor,
 } from "../push.ts";
 import type { ReaderRecord } from "../reader.ts";
-import { isRetriable, type RetryOptions, type RetryPolicy, retryDelay, retryOptionsSchema, sleep } from "../retry.ts";
+import { isRetriable, type RetryPolicy, retryDelay, sleep } from "../retry.ts";
+import {
+  commitSchema,
+  runSchema,
+  subscribeSchema,
+  topicPartitionOffsetSchema,
+  topicPartitionsSchema,
+} from "./arguments.ts";
+import { type AutoOffsetReset, type ConsumerConfig, type ConsumerOptions, consumerOptionsSchema } from "./options.ts";
 
-/** Where a partition with no committed offset starts, and what an out-of-range offset resets to. */
-export type AutoOffsetReset = "earliest" | "latest" | "none";
-
-/** How records reach the consumer: `"auto"` pushes when a WebSocket is at hand, `"off"` long-polls. */
-export type PushMode = "auto" | "websocket" | "off";
-
-/** What `client.consumer()` takes. Times are in milliseconds. */
-export interface ConsumerOptions {
-  /** The consumer group: members of one group share the partitions of the topics they read. */
-  groupId: string;
-  /** A member silent this long is removed from the group (1000 to 300000). Default 30000. */
-  sessionTimeoutMs?: number;
-  /** How often the member heartbeats; must be below sessionTimeoutMs. Default 3000. */
-  heartbeatIntervalMs?: number;
-  /** Commit processed offsets on an interval and when the group rebalances. Default true. */
-  autoCommit?: boolean;
-  /** How often processed offsets are committed, with autoCommit. Default 5000. */
-  autoCommitIntervalMs?: number;
-  /**
-   * Where a partition without a committed offset starts, and where an offset that fell out of
-   * the log (retention) moves to: `"earliest"`, `"latest"` (default), or `"none"`, which fails
-   * with a `NoOffsetError` naming the partition. `subscribe({ fromBeginning: true })` means
-   * `"earliest"` for its topics.
-   */
-  autoOffsetReset?: AutoOffsetReset;
-  /** How the group's partitions are divided among members; the server's default is `"range"`. */
-  assignor?: "range" | "roundrobin" | "sticky";
-  /** The most records handed to one eachBatch (1 to 10000). Default 500. */
-  maxRecords?: number;
-  /** How long one long poll (or wait on a socket) lasts when there is nothing new (100 to 30000). Default 5000. */
-  maxWaitMs?: number;
-  /**
-   * `"auto"` (default): records are pushed over a WebSocket per partition when the runtime has
-   * one (Node 22+, Deno, Bun, browsers, Workers) or `webSocket` is given, and fetched with long
-   * polls otherwise (Node 20). `"websocket"`: push, and fail now if there is no WebSocket.
-   * `"off"`: always long-poll.
-   */
-  push?: PushMode;
-  /** A WebSocket class to push with instead of the global one, e.g. `WebSocket` of the `ws` or `undici` package. */
-  webSocket?: WebSocketConstructor;
-  /**
-   * How calls that fail with a retriable error are retried, over the client's. A handler that
-   * throws is retried with the same backoff, `retries` times; then the consumer crashes.
-   */
-  retry?: RetryOptions;
-}
+export type { AutoOffsetReset, ConsumerOptions, PushMode } from "./options.ts";
 
 /** What `consumer.subscribe` takes: one topic or several. */
 export interface ConsumerSubscribeTopics {
@@ -285,109 +246,6 @@ export interface ConsumerConnection {
   baseUrl: URL;
   token: string;
 }
-
-const DEFAULTS = {
-  sessionTimeoutMs: 30_000,
-  heartbeatIntervalMs: 3_000,
-  autoCommitIntervalMs: 5_000,
-  maxRecords: 500,
-  maxWaitMs: 5_000,
-} as const;
-
-/** The consumer's options (schema), resolved and checked together. */
-export const consumerOptionsSchema = z
-  .strictObject({
-    groupId: z
-      .string({ error: "must be a group id (a string)" })
-      .regex(GROUP_NAME, "must be 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'"),
-    sessionTimeoutMs: intIn(1_000, 300_000).default(DEFAULTS.sessionTimeoutMs),
-    heartbeatIntervalMs: intIn(10, 299_999).optional(),
-    autoCommit: z.boolean({ error: "must be true or false" }).default(true),
-    autoCommitIntervalMs: intIn(10, 3_600_000).default(DEFAULTS.autoCommitIntervalMs),
-    autoOffsetReset: z
-      .enum(["earliest", "latest", "none"], { error: 'must be "earliest", "latest" or "none"' })
-      .default("latest"),
-    assignor: z
-      .enum(["range", "roundrobin", "sticky"], { error: 'must be "range", "roundrobin" or "sticky"' })
-      .optional(),
-    maxRecords: intIn(1, MAX_FETCH_RECORDS).default(DEFAULTS.maxRecords),
-    maxWaitMs: intIn(100, MAX_WAIT_MS).default(DEFAULTS.maxWaitMs),
-    push: z.enum(["auto", "websocket", "off"], { error: 'must be "auto", "websocket" or "off"' }).default("auto"),
-    webSocket: z
-      .custom<WebSocketConstructor>((v) => typeof v === "function", "must be a WebSocket class (a constructor)")
-      .optional(),
-    retry: retryOptionsSchema.optional(),
-  })
-  .transform((o, ctx) => {
-    const heartbeatIntervalMs =
-      o.heartbeatIntervalMs ?? Math.min(DEFAULTS.heartbeatIntervalMs, Math.floor(o.sessionTimeoutMs / 3));
-    if (heartbeatIntervalMs >= o.sessionTimeoutMs) {
-      ctx.issues.push({
-        code: "custom",
-        input: o.heartbeatIntervalMs,
-        path: ["heartbeatIntervalMs"],
-        message: `must be below sessionTimeoutMs (${o.sessionTimeoutMs}); a third of it or less is best`,
-      });
-    }
-    if (o.push === "websocket" && o.webSocket === undefined && globalWebSocket() === undefined) {
-      ctx.issues.push({
-        code: "custom",
-        input: o.push,
-        path: ["push"],
-        message:
-          '"websocket" needs a WebSocket, and this runtime has no global WebSocket (Node 20 has none): pass one as webSocket, or use push "auto"',
-      });
-    }
-    return { ...o, heartbeatIntervalMs };
-  });
-
-type ConsumerConfig = z.output<typeof consumerOptionsSchema>;
-
-const subscribeSchema = z
-  .strictObject({
-    topic: topicOption.optional(),
-    topics: z.array(topicOption, { error: "must be an array of topic names" }).optional(),
-    fromBeginning: z.boolean({ error: "must be true or false" }).optional(),
-  })
-  .check((ctx) => {
-    const { topic, topics } = ctx.value;
-    if (topic === undefined && (topics === undefined || topics.length === 0)) {
-      ctx.issues.push({ code: "custom", input: ctx.value, path: ["topics"], message: "name at least one topic" });
-    }
-  });
-
-const handlerOption = (what: string) =>
-  z.custom<(payload: never) => Promise<void>>((v) => typeof v === "function", `must be a function ${what}`).optional();
-
-const runSchema = z
-  .strictObject({
-    eachMessage: handlerOption("({ topic, partition, message }) => Promise<void>"),
-    eachBatch: handlerOption("({ batch, resolveOffset, … }) => Promise<void>"),
-    eachBatchAutoResolve: z.boolean({ error: "must be true or false" }).default(true),
-  })
-  .check((ctx) => {
-    const { eachMessage, eachBatch } = ctx.value;
-    if ((eachMessage === undefined) === (eachBatch === undefined)) {
-      ctx.issues.push({
-        code: "custom",
-        input: ctx.value,
-        path: [eachMessage ? "eachBatch" : "eachMessage"],
-        message: "give either eachMessage or eachBatch (one of them)",
-      });
-    }
-  });
-
-const offsetOption = intIn(0, Number.MAX_SAFE_INTEGER);
-const topicPartitionOffsetSchema = z.strictObject({
-  topic: topicOption,
-  partition: partitionOption,
-  offset: offsetOption,
-});
-const commitSchema = z.array(topicPartitionOffsetSchema, { error: "must be an array of { topic, partition, offset }" });
-const topicPartitionsSchema = z.array(
-  z.strictObject({ topic: topicOption, partitions: z.array(partitionOption).optional() }),
-  { error: "must be an array of { topic, partitions? }" },
-);
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
