@@ -16,7 +16,6 @@
  */
 import { OffsetOutOfRangeError, TributaryError } from "../errors.ts";
 import { type GroupApi, groupApi, type TopicPartition, type TopicPartitionOffset } from "../group.ts";
-import type { Transport } from "../http.ts";
 import { parseOptions } from "../options.ts";
 import {
   fetchSource,
@@ -28,7 +27,7 @@ import {
   type WebSocketConstructor,
 } from "../push.ts";
 import type { ReaderRecord } from "../reader.ts";
-import { isRetriable, type RetryPolicy, retryDelay, sleep } from "../retry.ts";
+import { retryDelay, sleep } from "../retry.ts";
 import {
   commitSchema,
   runSchema,
@@ -36,216 +35,34 @@ import {
   topicPartitionOffsetSchema,
   topicPartitionsSchema,
 } from "./arguments.ts";
+import { hasCode, illegalState, NoOffsetError, toError, transient } from "./errors.ts";
+import { CONSUMER_EVENTS, type ConsumerEventMap, type ConsumerEventName, ConsumerEvents } from "./events.ts";
 import { type AutoOffsetReset, type ConsumerConfig, type ConsumerOptions, consumerOptionsSchema } from "./options.ts";
+import type {
+  Batch,
+  Consumer,
+  ConsumerConnection,
+  ConsumerMessage,
+  ConsumerRunConfig,
+  ConsumerSubscribeTopics,
+  TopicPartitions,
+} from "./types.ts";
 
+export { NoOffsetError } from "./errors.ts";
+export type { ConsumerEventMap, ConsumerEventName } from "./events.ts";
+export { CONSUMER_EVENTS } from "./events.ts";
 export type { AutoOffsetReset, ConsumerOptions, PushMode } from "./options.ts";
-
-/** What `consumer.subscribe` takes: one topic or several. */
-export interface ConsumerSubscribeTopics {
-  topic?: string;
-  topics?: string[];
-  /** Start partitions with no committed offset at the log start (autoOffsetReset "earliest"). */
-  fromBeginning?: boolean;
-}
-
-/** A record as the consumer hands it over. */
-export interface ConsumerMessage {
-  offset: number;
-  /** The key as sent: a string, bytes, or null. */
-  key: string | Uint8Array | null;
-  /** The value as sent: any JSON value, or a Uint8Array when it was sent as bytes. */
-  value: unknown;
-  headers: Record<string, string>;
-  timestamp: number;
-}
-
-/** What `eachMessage` gets. */
-export interface EachMessagePayload {
-  topic: string;
-  partition: number;
-  message: ConsumerMessage;
-  /** Sends a heartbeat now (they are also sent in the background). */
-  heartbeat(): Promise<void>;
-  /** Pauses this partition after this message; returns a function that resumes it. */
-  pause(): () => void;
-  /** Aborted when this partition is taken away (a rebalance) or the consumer stops. */
-  signal: AbortSignal;
-}
-
-/** The records of one partition handed to `eachBatch`. */
-export interface Batch {
-  topic: string;
-  partition: number;
-  /** The partition's high watermark when the records were read. */
-  highWatermark: number;
-  messages: ConsumerMessage[];
-  isEmpty(): boolean;
-  firstOffset(): number | null;
-  lastOffset(): number;
-  /** How many records of the partition come after this batch. */
-  offsetLag(): number;
-}
-
-/** What `eachBatch` gets. */
-export interface EachBatchPayload {
-  batch: Batch;
-  /** Marks the message at `offset` (and those before it) processed: it will be committed. */
-  resolveOffset(offset: number): void;
-  /** Sends a heartbeat now (they are also sent in the background). */
-  heartbeat(): Promise<void>;
-  /** Commits the given offsets, or, with autoCommit, the resolved ones if the interval has passed. */
-  commitOffsetsIfNecessary(offsets?: TopicPartitionOffset[]): Promise<void>;
-  /** Resolved offsets not committed yet. */
-  uncommittedOffsets(): TopicPartitionOffset[];
-  /** False once the consumer is stopping. */
-  isRunning(): boolean;
-  /** True once this partition is taken away (a rebalance) or moved by `seek`: stop and return. */
-  isStale(): boolean;
-  /** Pauses this partition after this batch; returns a function that resumes it. */
-  pause(): () => void;
-  /** Aborted when this partition is taken away (a rebalance) or the consumer stops. */
-  signal: AbortSignal;
-}
-
-/** What `consumer.run` takes: `eachMessage` or `eachBatch`. */
-export interface ConsumerRunConfig {
-  /** Called for each record, one at a time per partition, in offset order. */
-  eachMessage?: (payload: EachMessagePayload) => Promise<void>;
-  /**
-   * Called with the records of one partition at a time, in offset order.
-   *
-   * @example
-   * await consumer.run({
-   *   eachBatch: async ({ batch, resolveOffset, isStale }) => {
-   *     for (const message of batch.messages) {
-   *       if (isStale()) break; // the partition was taken away: stop, the rest is read again
-   *       await save(message.value);
-   *       resolveOffset(message.offset);
-   *     }
-   *   },
-   * });
-   */
-  eachBatch?: (payload: EachBatchPayload) => Promise<void>;
-  /**
-   * Resolve every message of a batch when eachBatch returns (unless the batch went stale).
-   * Default true. When false, unresolved messages are read again.
-   */
-  eachBatchAutoResolve?: boolean;
-}
-
-/** A topic to pause or resume: all its partitions, or those listed. */
-export interface TopicPartitions {
-  topic: string;
-  partitions?: number[];
-}
-
-/** The events a consumer emits, with what the listener gets. */
-export interface ConsumerEventMap {
-  /** Joined the group (at start and after each rebalance). */
-  "consumer.group_join": { groupId: string; memberId: string; generation: number; assignments: TopicPartition[] };
-  /** The group is rebalancing: the consumer stops fetching, commits and joins again. */
-  "consumer.rebalancing": { groupId: string; memberId: string; generation: number };
-  /** Offsets were committed. */
-  "consumer.commit_offsets": { groupId: string; memberId: string; generation: number; offsets: TopicPartitionOffset[] };
-  /** The consumer stopped on an error (it committed what it processed and left the group). */
-  "consumer.crash": { groupId: string; error: Error };
-  /** The consumer stopped (after disconnect or a crash). */
-  "consumer.stop": { groupId: string };
-}
-
-/** A consumer event's name. */
-export type ConsumerEventName = keyof ConsumerEventMap;
-
-/** kafkajs's names for the consumer's events: `consumer.on(consumer.events.GROUP_JOIN, …)`. */
-export const CONSUMER_EVENTS = {
-  GROUP_JOIN: "consumer.group_join",
-  REBALANCING: "consumer.rebalancing",
-  COMMIT_OFFSETS: "consumer.commit_offsets",
-  CRASH: "consumer.crash",
-  STOP: "consumer.stop",
-} as const satisfies Record<string, ConsumerEventName>;
-
-/** A member of a consumer group; made by `client.consumer()`. */
-export interface Consumer {
-  readonly groupId: string;
-  /** The names of the consumer's events, for `on`. */
-  readonly events: typeof CONSUMER_EVENTS;
-  /** Adds topics to read (before `run`). */
-  subscribe(subscription: ConsumerSubscribeTopics): Promise<void>;
-  /**
-   * Joins the group and starts consuming. Resolves once the member has joined and knows where
-   * each of its partitions starts; rejects if it cannot (an unknown topic, autoOffsetReset
-   * "none" without a committed offset). Consuming goes on in the background until `disconnect`
-   * or a crash (see the "consumer.crash" event).
-   */
-  run(config: ConsumerRunConfig): Promise<void>;
-  /** Commits offsets now (each the offset of the next record to read); for `autoCommit: false`. */
-  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
-  /**
-   * Moves a partition's position: it is read from `offset` next (after the message being
-   * handled), and the offset is committed as processed. Applies when the partition is assigned.
-   */
-  seek(target: TopicPartitionOffset): void;
-  /** Stops fetching the partitions given (after the message being handled). */
-  pause(topics: TopicPartitions[]): void;
-  /** Fetches paused partitions again, from where they stopped. */
-  resume(topics: TopicPartitions[]): void;
-  /** The assigned partitions that are paused. */
-  paused(): { topic: string; partitions: number[] }[];
-  /** The partitions this member consumes now. */
-  assignment(): TopicPartition[];
-  /** The member id the group gave this consumer, once it has joined. */
-  readonly memberId: string | undefined;
-  /** Listens to an event; returns a function that stops listening. */
-  on<E extends ConsumerEventName>(event: E, listener: (payload: ConsumerEventMap[E]) => void): () => void;
-  /**
-   * Stops consuming, lets handlers in flight finish, commits what was processed (with
-   * autoCommit) and leaves the group, so its partitions go to the other members at once.
-   */
-  disconnect(): Promise<void>;
-}
-
-/**
- * `autoOffsetReset` is `"none"` and the group has no committed offset for a partition it was
- * assigned. Commit an offset for it (or reset the group's offsets), or start from "earliest"
- * or "latest".
- *
- * @example
- * const consumer = client.consumer({ groupId: "billing", autoOffsetReset: "none" });
- * await consumer.subscribe({ topic: "orders" });
- * try {
- *   await consumer.run({ eachMessage });
- * } catch (err) {
- *   if (!(err instanceof NoOffsetError)) throw err;
- *   console.error(`no committed offset for ${err.topic}/${err.partition}`);
- * }
- */
-export class NoOffsetError extends TributaryError {
-  readonly topic: string;
-  readonly partition: number;
-
-  constructor(groupId: string, topic: string, partition: number) {
-    super({
-      code: "NO_OFFSET_FOR_PARTITION",
-      message: `consumer group '${groupId}' has no committed offset for ${topic}/${partition} and autoOffsetReset is "none": commit an offset for it (or reset the group's offsets), or use autoOffsetReset "earliest" or "latest"`,
-      retriable: false,
-      details: { group: groupId, topic, partition },
-    });
-    this.name = "NoOffsetError";
-    this.topic = topic;
-    this.partition = partition;
-  }
-}
-
-/** What the client hands a consumer: calls with the consumer's retries, and where the worker is. */
-export interface ConsumerConnection {
-  transport: Transport;
-  /** Calls made once, without retries (heartbeats: the next heartbeat is the retry). */
-  onceTransport: Transport;
-  policy: RetryPolicy;
-  baseUrl: URL;
-  token: string;
-}
+export type {
+  Batch,
+  Consumer,
+  ConsumerConnection,
+  ConsumerMessage,
+  ConsumerRunConfig,
+  ConsumerSubscribeTopics,
+  EachBatchPayload,
+  EachMessagePayload,
+  TopicPartitions,
+} from "./types.ts";
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -257,22 +74,6 @@ function toMessage(record: ReaderRecord): ConsumerMessage {
     headers: record.headers,
     timestamp: record.timestamp,
   };
-}
-
-function illegalState(message: string): TributaryError {
-  return new TributaryError({ code: "ILLEGAL_STATE", message, retriable: false });
-}
-
-/**
- * Whether a failure of a background call may pass if tried again later: a retriable error, or
- * a server error (5xx), which the consumer waits out rather than stopping for.
- */
-function transient(error: unknown): boolean {
-  return isRetriable(error) || (error instanceof TributaryError && (error.status ?? 0) >= 500);
-}
-
-function hasCode(error: unknown, ...codes: string[]): boolean {
-  return error instanceof TributaryError && codes.includes(error.code);
 }
 
 /** Resolves once `signal` is aborted. */
@@ -376,7 +177,7 @@ class GroupConsumer implements Consumer {
   readonly #push: { headers: boolean } = { headers: true };
   /** Subscribed topics and where each starts without a committed offset. */
   readonly #topics = new Map<string, AutoOffsetReset>();
-  readonly #listeners = new Map<ConsumerEventName, Set<(payload: never) => void>>();
+  readonly #events = new ConsumerEvents();
   /** The offset after the last record processed, per partition: what a commit sends. */
   readonly #resolved = new Map<string, number>();
   readonly #committed = new Map<string, number>();
@@ -491,10 +292,7 @@ class GroupConsumer implements Consumer {
   }
 
   on<E extends ConsumerEventName>(event: E, listener: (payload: ConsumerEventMap[E]) => void): () => void {
-    const set = this.#listeners.get(event) ?? new Set();
-    this.#listeners.set(event, set);
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
+    return this.#events.on(event, listener);
   }
 
   async disconnect(): Promise<void> {
@@ -522,7 +320,7 @@ class GroupConsumer implements Consumer {
         } catch (error) {
           if (this.#stop.signal.aborted) break;
           if (!isStarted || !transient(error)) {
-            crash = error instanceof Error ? error : new Error(String(error));
+            crash = toError(error);
             break;
           }
           await sleep(retryDelay(attempt++, this.#connection.policy, error), this.#stop.signal).catch(() => {});
@@ -559,12 +357,12 @@ class GroupConsumer implements Consumer {
       await this.#leave();
       this.#running = false;
       if (crash) {
-        if (isStarted) this.#emit("consumer.crash", { groupId: this.groupId, error: crash });
+        if (isStarted) this.#events.emit("consumer.crash", { groupId: this.groupId, error: crash });
         else started.reject(crash);
       } else {
         started.resolve();
       }
-      this.#emit("consumer.stop", { groupId: this.groupId });
+      this.#events.emit("consumer.stop", { groupId: this.groupId });
     }
   }
 
@@ -594,7 +392,7 @@ class GroupConsumer implements Consumer {
     for (const k of [...this.#positions.keys()]) if (!session.loops.has(k)) this.#positions.delete(k);
     for (const k of [...this.#resolved.keys()]) if (!session.loops.has(k)) this.#resolved.delete(k);
     this.#session = session;
-    this.#emit("consumer.group_join", {
+    this.#events.emit("consumer.group_join", {
       groupId: this.groupId,
       memberId: answer.memberId,
       generation: answer.generation,
@@ -607,7 +405,7 @@ class GroupConsumer implements Consumer {
   /** Stops the loops, waits for handlers in flight, and commits what they processed. */
   async #endSession(session: Session, reason: EndReason): Promise<void> {
     if (reason.kind === "rebalance") {
-      this.#emit("consumer.rebalancing", {
+      this.#events.emit("consumer.rebalancing", {
         groupId: this.groupId,
         memberId: session.memberId,
         generation: session.generation,
@@ -743,7 +541,7 @@ class GroupConsumer implements Consumer {
       await this.#api.commit(session.memberId, session.generation, offsets);
       for (const o of offsets) this.#committed.set(key(o.topic, o.partition), o.offset);
       session.lastCommitAt = Date.now();
-      this.#emit("consumer.commit_offsets", {
+      this.#events.emit("consumer.commit_offsets", {
         groupId: this.groupId,
         memberId: session.memberId,
         generation: session.generation,
@@ -787,7 +585,7 @@ class GroupConsumer implements Consumer {
     if (session.signal.aborted) return;
     for (const [loop, start] of ready) {
       loop.done = this.#consume(session, loop, start).catch((error: unknown) => {
-        session.end({ kind: "crash", error: error instanceof Error ? error : new Error(String(error)) });
+        session.end({ kind: "crash", error: toError(error) });
       });
     }
   }
@@ -795,7 +593,7 @@ class GroupConsumer implements Consumer {
   /** Partitions could not start: a retriable failure joins again (and retries), others crash. */
   #startFailed(session: Session, error: unknown): void {
     if (transient(error)) session.end({ kind: "rebalance" });
-    else session.end({ kind: "crash", error: error instanceof Error ? error : new Error(String(error)) });
+    else session.end({ kind: "crash", error: toError(error) });
   }
 
   #isPaused(topic: string, partition: number): boolean {
@@ -989,16 +787,6 @@ class GroupConsumer implements Consumer {
     }
     if (handlers.eachBatchAutoResolve && !this.#stale(session, loop)) resolve(last + 1);
     return { next: position };
-  }
-
-  #emit<E extends ConsumerEventName>(event: E, payload: ConsumerEventMap[E]): void {
-    for (const listener of this.#listeners.get(event) ?? []) {
-      try {
-        (listener as (p: ConsumerEventMap[E]) => void)(payload);
-      } catch {
-        // A listener's failure is its own; the consumer goes on.
-      }
-    }
   }
 }
 
