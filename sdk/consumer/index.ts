@@ -37,7 +37,10 @@ import {
 } from "./arguments.ts";
 import { hasCode, illegalState, NoOffsetError, toError, transient } from "./errors.ts";
 import { CONSUMER_EVENTS, type ConsumerEventMap, type ConsumerEventName, ConsumerEvents } from "./events.ts";
-import { type AutoOffsetReset, type ConsumerConfig, type ConsumerOptions, consumerOptionsSchema } from "./options.ts";
+import { type ConsumerConfig, type ConsumerOptions, consumerOptionsSchema } from "./options.ts";
+import { partitionKey } from "./partition-key.ts";
+import { deferred, type EndReason, type PartitionLoop, Session } from "./session.ts";
+import { SubscriptionState } from "./subscription-state.ts";
 import type {
   Batch,
   Consumer,
@@ -64,8 +67,6 @@ export type {
   TopicPartitions,
 } from "./types.ts";
 
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
 function toMessage(record: ReaderRecord): ConsumerMessage {
   return {
     offset: record.offset,
@@ -84,87 +85,6 @@ function aborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** A promise with its resolve and reject at hand. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-type EndReason = { kind: "rebalance" } | { kind: "fenced" } | { kind: "stop" } | { kind: "crash"; error: Error };
-
-/** One generation of membership: the partitions held, their loops, and how it ended. */
-class Session {
-  readonly controller = new AbortController();
-  readonly loops = new Map<string, PartitionLoop>();
-  readonly #ended = deferred<EndReason>();
-  #reason: EndReason | undefined;
-  lastCommitAt = Date.now();
-
-  constructor(
-    readonly memberId: string,
-    readonly generation: number,
-  ) {}
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  get ended(): Promise<EndReason> {
-    return this.#ended.promise;
-  }
-
-  get reason(): EndReason | undefined {
-    return this.#reason;
-  }
-
-  /** Ends the session (the first reason wins); loops see the signal and stop. */
-  end(reason: EndReason): void {
-    if (this.#reason) return;
-    this.#reason = reason;
-    this.controller.abort(new Error(`session ended: ${reason.kind}`));
-    this.#ended.resolve(reason);
-  }
-}
-
-/**
- * The loop of one partition, and the signal its waits (a long poll, a paused partition) listen
- * to: aborted when the session ends, or by `interrupt` (a seek, a pause, a resume).
- */
-class PartitionLoop {
-  #controller = new AbortController();
-  done: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly session: AbortSignal,
-  ) {
-    session.addEventListener("abort", () => this.#controller.abort(session.reason), { once: true });
-  }
-
-  get key(): string {
-    return key(this.topic, this.partition);
-  }
-
-  /** Aborted when the session ends or the loop is interrupted; a fresh one after each interrupt. */
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  /** Wakes the loop from a wait. */
-  interrupt(): void {
-    if (this.session.aborted) return;
-    const current = this.#controller;
-    this.#controller = new AbortController();
-    current.abort(new Error("interrupted"));
-  }
-}
-
 /** The consumer; see the `Consumer` interface. */
 class GroupConsumer implements Consumer {
   readonly groupId: string;
@@ -175,17 +95,13 @@ class GroupConsumer implements Consumer {
   readonly #heartbeatApi: GroupApi;
   readonly #webSocket: WebSocketConstructor | undefined;
   readonly #push: { headers: boolean } = { headers: true };
-  /** Subscribed topics and where each starts without a committed offset. */
-  readonly #topics = new Map<string, AutoOffsetReset>();
+  readonly #subscriptions: SubscriptionState;
   readonly #events = new ConsumerEvents();
   /** The offset after the last record processed, per partition: what a commit sends. */
   readonly #resolved = new Map<string, number>();
   readonly #committed = new Map<string, number>();
   /** Where each loop stopped, kept for the partitions the member keeps across a rebalance. */
   readonly #positions = new Map<string, number>();
-  readonly #seeks = new Map<string, number>();
-  readonly #pausedTopics = new Set<string>();
-  readonly #pausedPartitions = new Set<string>();
   #handlers: (ConsumerRunConfig & { eachBatchAutoResolve: boolean }) | undefined;
   #memberId: string | undefined;
   #session: Session | undefined;
@@ -205,6 +121,7 @@ class GroupConsumer implements Consumer {
     this.groupId = config.groupId;
     this.#api = groupApi(connection.transport, config.groupId);
     this.#heartbeatApi = groupApi(connection.onceTransport, config.groupId);
+    this.#subscriptions = new SubscriptionState(config.autoOffsetReset);
     this.#webSocket = config.push === "off" ? undefined : (config.webSocket ?? globalWebSocket());
     this.#push.headers = config.webSocket !== undefined || runtimeSendsHeaders();
   }
@@ -216,14 +133,14 @@ class GroupConsumer implements Consumer {
   async subscribe(subscription: ConsumerSubscribeTopics): Promise<void> {
     const { topic, topics, fromBeginning } = parseOptions(subscribeSchema, subscription, "consumer.subscribe");
     if (this.#running) throw illegalState("consumer.subscribe: the consumer is running; subscribe before run()");
-    const reset = fromBeginning ? "earliest" : this.#config.autoOffsetReset;
-    for (const t of [...(topic === undefined ? [] : [topic]), ...(topics ?? [])]) this.#topics.set(t, reset);
+    this.#subscriptions.subscribe([...(topic === undefined ? [] : [topic]), ...(topics ?? [])], fromBeginning);
   }
 
   async run(config: ConsumerRunConfig): Promise<void> {
     const handlers = parseOptions(runSchema, config, "consumer.run");
     if (this.#running) throw illegalState("consumer.run: the consumer is already running");
-    if (this.#topics.size === 0) throw illegalState("consumer.run: subscribe to at least one topic first");
+    if (this.#subscriptions.topics.length === 0)
+      throw illegalState("consumer.run: subscribe to at least one topic first");
     this.#handlers = handlers as ConsumerRunConfig & { eachBatchAutoResolve: boolean };
     this.#running = true;
     this.#stop = new AbortController();
@@ -248,31 +165,23 @@ class GroupConsumer implements Consumer {
 
   seek(target: TopicPartitionOffset): void {
     const { topic, partition, offset } = parseOptions(topicPartitionOffsetSchema, target, "consumer.seek");
-    if (!this.#topics.has(topic)) {
+    if (!this.#subscriptions.isSubscribed(topic)) {
       throw illegalState(`consumer.seek: the consumer is not subscribed to topic '${topic}'`);
     }
-    const k = key(topic, partition);
-    this.#seeks.set(k, offset);
-    this.#session?.loops.get(k)?.interrupt();
+    this.#subscriptions.seek(topic, partition, offset);
+    this.#session?.loops.get(partitionKey(topic, partition))?.interrupt();
   }
 
   pause(topics: TopicPartitions[]): void {
     for (const { topic, partitions } of parseOptions(topicPartitionsSchema, topics, "consumer.pause")) {
-      if (partitions === undefined) this.#pausedTopics.add(topic);
-      else for (const p of partitions) this.#pausedPartitions.add(key(topic, p));
+      this.#subscriptions.pause(topic, partitions);
       this.#interrupt(topic, partitions);
     }
   }
 
   resume(topics: TopicPartitions[]): void {
     for (const { topic, partitions } of parseOptions(topicPartitionsSchema, topics, "consumer.resume")) {
-      if (partitions === undefined) {
-        this.#pausedTopics.delete(topic);
-        for (const k of [...this.#pausedPartitions])
-          if (k.startsWith(`${topic}\u0000`)) this.#pausedPartitions.delete(k);
-      } else {
-        for (const p of partitions) this.#pausedPartitions.delete(key(topic, p));
-      }
+      this.#subscriptions.resume(topic, partitions);
       this.#interrupt(topic, partitions);
     }
   }
@@ -280,7 +189,7 @@ class GroupConsumer implements Consumer {
   paused(): { topic: string; partitions: number[] }[] {
     const out = new Map<string, number[]>();
     for (const { topic, partition } of this.assignment()) {
-      if (this.#isPaused(topic, partition)) out.set(topic, [...(out.get(topic) ?? []), partition]);
+      if (this.#subscriptions.isPaused(topic, partition)) out.set(topic, [...(out.get(topic) ?? []), partition]);
     }
     return [...out].map(([topic, partitions]) => ({ topic, partitions }));
   }
@@ -369,7 +278,7 @@ class GroupConsumer implements Consumer {
   /** Joins (again, with the member id it has), and sets up the session's partition loops. */
   async #join(): Promise<Session> {
     const request = {
-      topics: [...this.#topics.keys()],
+      topics: this.#subscriptions.topics,
       sessionTimeoutMs: this.#config.sessionTimeoutMs,
       ...(this.#config.assignor === undefined ? {} : { assignor: this.#config.assignor }),
     };
@@ -386,7 +295,7 @@ class GroupConsumer implements Consumer {
     this.#memberId = answer.memberId;
     const session = new Session(answer.memberId, answer.generation);
     for (const { topic, partition } of answer.assignments) {
-      session.loops.set(key(topic, partition), new PartitionLoop(topic, partition, session.signal));
+      session.hold(topic, partition);
     }
     // Positions of partitions handed elsewhere are forgotten: they are another member's now.
     for (const k of [...this.#positions.keys()]) if (!session.loops.has(k)) this.#positions.delete(k);
@@ -502,10 +411,8 @@ class GroupConsumer implements Consumer {
     // Partitions released by their previous owners since the join.
     const added: PartitionLoop[] = [];
     for (const { topic, partition } of answer.assignments) {
-      if (session.loops.has(key(topic, partition))) continue;
-      const loop = new PartitionLoop(topic, partition, session.signal);
-      session.loops.set(loop.key, loop);
-      added.push(loop);
+      const loop = session.hold(topic, partition);
+      if (loop) added.push(loop);
     }
     if (added.length > 0) this.#startLoops(session, added).catch((error: unknown) => this.#startFailed(session, error));
   }
@@ -539,7 +446,7 @@ class GroupConsumer implements Consumer {
   #commit(session: Session, offsets: TopicPartitionOffset[]): Promise<void> {
     const run = this.#commits.then(async () => {
       await this.#api.commit(session.memberId, session.generation, offsets);
-      for (const o of offsets) this.#committed.set(key(o.topic, o.partition), o.offset);
+      for (const o of offsets) this.#committed.set(partitionKey(o.topic, o.partition), o.offset);
       session.lastCommitAt = Date.now();
       this.#events.emit("consumer.commit_offsets", {
         groupId: this.groupId,
@@ -565,13 +472,13 @@ class GroupConsumer implements Consumer {
     for (const topic of topics) {
       const rows = await this.#api.committed(topic, session.signal);
       for (const row of rows) {
-        const k = key(row.topic, row.partition);
+        const k = partitionKey(row.topic, row.partition);
         if (row.committed !== null) {
           starts.set(k, row.committed);
           this.#committed.set(k, row.committed);
           continue;
         }
-        const reset = this.#topics.get(topic) ?? this.#config.autoOffsetReset;
+        const reset = this.#subscriptions.resetOf(topic);
         if (reset === "earliest") starts.set(k, row.logStartOffset);
         else if (reset === "latest") starts.set(k, row.highWatermark);
       }
@@ -594,10 +501,6 @@ class GroupConsumer implements Consumer {
   #startFailed(session: Session, error: unknown): void {
     if (transient(error)) session.end({ kind: "rebalance" });
     else session.end({ kind: "crash", error: toError(error) });
-  }
-
-  #isPaused(topic: string, partition: number): boolean {
-    return this.#pausedTopics.has(topic) || this.#pausedPartitions.has(key(topic, partition));
   }
 
   #interrupt(topic: string, partitions: number[] | undefined): void {
@@ -635,15 +538,14 @@ class GroupConsumer implements Consumer {
     };
     try {
       while (!session.signal.aborted) {
-        const seek = this.#seeks.get(loop.key);
+        const seek = this.#subscriptions.takeSeek(loop.key);
         if (seek !== undefined) {
-          this.#seeks.delete(loop.key);
           position = seek;
           this.#resolved.set(loop.key, seek);
           close();
         }
         const wake = loop.signal;
-        if (this.#isPaused(topic, partition)) {
+        if (this.#subscriptions.isPaused(topic, partition)) {
           close();
           await aborted(wake);
           continue;
@@ -687,14 +589,14 @@ class GroupConsumer implements Consumer {
 
   /** Where an offset that fell out of the log moves to, by the topic's autoOffsetReset. */
   #reset(topic: string, error: OffsetOutOfRangeError): number {
-    const reset = this.#topics.get(topic) ?? this.#config.autoOffsetReset;
+    const reset = this.#subscriptions.resetOf(topic);
     if (reset === "none" || Number.isNaN(error.logStartOffset)) throw error;
     return reset === "earliest" ? error.logStartOffset : error.highWatermark;
   }
 
   /** Whether the loop should stop handing over this partition's records. */
   #stale(session: Session, loop: PartitionLoop): boolean {
-    return session.signal.aborted || this.#seeks.has(loop.key);
+    return session.signal.aborted || this.#subscriptions.isSeeking(loop.key);
   }
 
   /**
@@ -723,7 +625,7 @@ class GroupConsumer implements Consumer {
 
     if (handlers.eachMessage) {
       for (const record of records) {
-        if (this.#stale(session, loop) || this.#isPaused(topic, partition)) break;
+        if (this.#stale(session, loop) || this.#subscriptions.isPaused(topic, partition)) break;
         try {
           await handlers.eachMessage({
             topic,
