@@ -35,8 +35,9 @@ import {
   topicPartitionOffsetSchema,
   topicPartitionsSchema,
 } from "./arguments.ts";
-import { hasCode, illegalState, NoOffsetError, toError, transient } from "./errors.ts";
+import { hasCode, illegalState, toError, transient } from "./errors.ts";
 import { CONSUMER_EVENTS, type ConsumerEventMap, type ConsumerEventName, ConsumerEvents } from "./events.ts";
+import { OffsetManager } from "./offsets.ts";
 import { type ConsumerConfig, type ConsumerOptions, consumerOptionsSchema } from "./options.ts";
 import { partitionKey } from "./partition-key.ts";
 import { deferred, type EndReason, type PartitionLoop, Session } from "./session.ts";
@@ -97,11 +98,7 @@ class GroupConsumer implements Consumer {
   readonly #push: { headers: boolean } = { headers: true };
   readonly #subscriptions: SubscriptionState;
   readonly #events = new ConsumerEvents();
-  /** The offset after the last record processed, per partition: what a commit sends. */
-  readonly #resolved = new Map<string, number>();
-  readonly #committed = new Map<string, number>();
-  /** Where each loop stopped, kept for the partitions the member keeps across a rebalance. */
-  readonly #positions = new Map<string, number>();
+  readonly #offsets: OffsetManager;
   #handlers: (ConsumerRunConfig & { eachBatchAutoResolve: boolean }) | undefined;
   #memberId: string | undefined;
   #session: Session | undefined;
@@ -111,7 +108,6 @@ class GroupConsumer implements Consumer {
   /** Aborted once the consumer has left the group: heartbeats go on until then. */
   #alive = new AbortController();
   #groupLoop: Promise<void> = Promise.resolve();
-  #commits: Promise<unknown> = Promise.resolve();
   #beating: Promise<void> | undefined;
   #stopError: unknown;
 
@@ -122,6 +118,14 @@ class GroupConsumer implements Consumer {
     this.#api = groupApi(connection.transport, config.groupId);
     this.#heartbeatApi = groupApi(connection.onceTransport, config.groupId);
     this.#subscriptions = new SubscriptionState(config.autoOffsetReset);
+    this.#offsets = new OffsetManager({
+      groupId: config.groupId,
+      api: this.#api,
+      events: this.#events,
+      autoCommit: config.autoCommit,
+      autoCommitIntervalMs: config.autoCommitIntervalMs,
+      resetOf: (topic) => this.#subscriptions.resetOf(topic),
+    });
     this.#webSocket = config.push === "off" ? undefined : (config.webSocket ?? globalWebSocket());
     this.#push.headers = config.webSocket !== undefined || runtimeSendsHeaders();
   }
@@ -160,7 +164,7 @@ class GroupConsumer implements Consumer {
         "consumer.commitOffsets: the consumer is not a member of the group now (not running, or rebalancing)",
       );
     }
-    if (checked.length > 0) await this.#commit(session, checked);
+    if (checked.length > 0) await this.#offsets.commit(session, checked);
   }
 
   seek(target: TopicPartitionOffset): void {
@@ -236,7 +240,7 @@ class GroupConsumer implements Consumer {
           continue;
         }
         attempt = 0;
-        void this.#autoCommit(session);
+        void this.#offsets.autoCommit(session);
         // Started once every partition of the first assignment knows where it starts.
         const ok = await this.#startLoops(session, [...session.loops.values()]).then(
           () => true,
@@ -257,7 +261,7 @@ class GroupConsumer implements Consumer {
         }
         if (reason.kind === "fenced") {
           this.#memberId = undefined;
-          this.#positions.clear();
+          this.#offsets.forgetPositions();
         }
       }
     } finally {
@@ -289,7 +293,7 @@ class GroupConsumer implements Consumer {
       // The session expired while we were away: join as a new member.
       if (!hasCode(error, "UNKNOWN_MEMBER_ID")) throw error;
       this.#memberId = undefined;
-      this.#positions.clear();
+      this.#offsets.forgetPositions();
       answer = await this.#api.join(request, this.#stop.signal);
     }
     this.#memberId = answer.memberId;
@@ -298,8 +302,7 @@ class GroupConsumer implements Consumer {
       session.hold(topic, partition);
     }
     // Positions of partitions handed elsewhere are forgotten: they are another member's now.
-    for (const k of [...this.#positions.keys()]) if (!session.loops.has(k)) this.#positions.delete(k);
-    for (const k of [...this.#resolved.keys()]) if (!session.loops.has(k)) this.#resolved.delete(k);
+    this.#offsets.forgetOthers(session.loops);
     this.#session = session;
     this.#events.emit("consumer.group_join", {
       groupId: this.groupId,
@@ -324,7 +327,7 @@ class GroupConsumer implements Consumer {
     // A fenced member no longer holds its partitions: its commits would be refused.
     if (this.#config.autoCommit && reason.kind !== "fenced") {
       try {
-        await this.#commitResolved(session);
+        await this.#offsets.commitResolved(session);
       } catch (error) {
         // A rebalance's commit may be refused if the group moved on; the next owner then reads
         // some records again (at least once). A failed final commit is disconnect()'s error.
@@ -340,7 +343,7 @@ class GroupConsumer implements Consumer {
     const memberId = this.#memberId;
     if (memberId === undefined) return;
     this.#memberId = undefined;
-    this.#positions.clear();
+    this.#offsets.forgetPositions();
     try {
       await this.#api.leave(memberId);
     } catch (error) {
@@ -417,48 +420,6 @@ class GroupConsumer implements Consumer {
     if (added.length > 0) this.#startLoops(session, added).catch((error: unknown) => this.#startFailed(session, error));
   }
 
-  async #autoCommit(session: Session): Promise<void> {
-    if (!this.#config.autoCommit) return;
-    while (!session.signal.aborted) {
-      try {
-        await sleep(this.#config.autoCommitIntervalMs, session.signal);
-      } catch {
-        return;
-      }
-      // Failures are retried at the next interval, and at the rebalance or disconnect.
-      await this.#commitResolved(session).catch(() => {});
-    }
-  }
-
-  /** Commits the resolved offsets not committed yet, of the session's partitions. */
-  async #commitResolved(session: Session): Promise<void> {
-    const offsets: TopicPartitionOffset[] = [];
-    for (const loop of session.loops.values()) {
-      const resolved = this.#resolved.get(loop.key);
-      if (resolved !== undefined && resolved !== this.#committed.get(loop.key)) {
-        offsets.push({ topic: loop.topic, partition: loop.partition, offset: resolved });
-      }
-    }
-    if (offsets.length > 0) await this.#commit(session, offsets);
-  }
-
-  /** Commits as the session's member; one commit at a time, so none lands after a newer one. */
-  #commit(session: Session, offsets: TopicPartitionOffset[]): Promise<void> {
-    const run = this.#commits.then(async () => {
-      await this.#api.commit(session.memberId, session.generation, offsets);
-      for (const o of offsets) this.#committed.set(partitionKey(o.topic, o.partition), o.offset);
-      session.lastCommitAt = Date.now();
-      this.#events.emit("consumer.commit_offsets", {
-        groupId: this.groupId,
-        memberId: session.memberId,
-        generation: session.generation,
-        offsets,
-      });
-    });
-    this.#commits = run.catch(() => {});
-    return run;
-  }
-
   // ---- partitions ----
 
   /**
@@ -467,28 +428,7 @@ class GroupConsumer implements Consumer {
    * start (`NoOffsetError`).
    */
   async #startLoops(session: Session, loops: PartitionLoop[]): Promise<void> {
-    const starts = new Map<string, number>();
-    const topics = new Set(loops.filter((l) => !this.#positions.has(l.key)).map((l) => l.topic));
-    for (const topic of topics) {
-      const rows = await this.#api.committed(topic, session.signal);
-      for (const row of rows) {
-        const k = partitionKey(row.topic, row.partition);
-        if (row.committed !== null) {
-          starts.set(k, row.committed);
-          this.#committed.set(k, row.committed);
-          continue;
-        }
-        const reset = this.#subscriptions.resetOf(topic);
-        if (reset === "earliest") starts.set(k, row.logStartOffset);
-        else if (reset === "latest") starts.set(k, row.highWatermark);
-      }
-    }
-    const ready: [PartitionLoop, number][] = [];
-    for (const loop of loops) {
-      const start = this.#positions.get(loop.key) ?? starts.get(loop.key);
-      if (start === undefined) throw new NoOffsetError(this.groupId, loop.topic, loop.partition);
-      ready.push([loop, start]);
-    }
+    const ready = await this.#offsets.starts(session, loops);
     if (session.signal.aborted) return;
     for (const [loop, start] of ready) {
       loop.done = this.#consume(session, loop, start).catch((error: unknown) => {
@@ -541,7 +481,7 @@ class GroupConsumer implements Consumer {
         const seek = this.#subscriptions.takeSeek(loop.key);
         if (seek !== undefined) {
           position = seek;
-          this.#resolved.set(loop.key, seek);
+          this.#offsets.resolve(loop.key, seek);
           close();
         }
         const wake = loop.signal;
@@ -571,7 +511,7 @@ class GroupConsumer implements Consumer {
         const { next, error } = await this.#process(session, loop, records, batch.highWatermark, position);
         if (next !== records.at(-1)!.offset + 1) close(); // stopped early: read on from `next`
         position = next;
-        this.#positions.set(loop.key, position);
+        this.#offsets.setPosition(loop.key, position);
         if (error === undefined) {
           handlerFailures = 0;
           continue;
@@ -583,7 +523,7 @@ class GroupConsumer implements Consumer {
       }
     } finally {
       close();
-      this.#positions.set(loop.key, position);
+      this.#offsets.setPosition(loop.key, position);
     }
   }
 
@@ -620,7 +560,7 @@ class GroupConsumer implements Consumer {
     const resolve = (next: number) => {
       if (next <= position) return;
       position = next;
-      this.#resolved.set(loop.key, next);
+      this.#offsets.resolve(loop.key, next);
     };
 
     if (handlers.eachMessage) {
@@ -664,21 +604,9 @@ class GroupConsumer implements Consumer {
         heartbeat,
         commitOffsetsIfNecessary: async (offsets?: TopicPartitionOffset[]) => {
           if (offsets !== undefined) return this.commitOffsets(offsets);
-          if (!this.#config.autoCommit || session.reason) return;
-          if (Date.now() - session.lastCommitAt >= this.#config.autoCommitIntervalMs) {
-            await this.#commitResolved(session);
-          }
+          await this.#offsets.commitIfNecessary(session);
         },
-        uncommittedOffsets: () => {
-          const out: TopicPartitionOffset[] = [];
-          for (const l of session.loops.values()) {
-            const resolved = this.#resolved.get(l.key);
-            if (resolved !== undefined && resolved !== this.#committed.get(l.key)) {
-              out.push({ topic: l.topic, partition: l.partition, offset: resolved });
-            }
-          }
-          return out;
-        },
+        uncommittedOffsets: () => this.#offsets.uncommitted(session.loops.values()),
         isRunning: () => this.#running && !this.#stop.signal.aborted,
         isStale: () => this.#stale(session, loop),
         pause,
