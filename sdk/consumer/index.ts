@@ -14,19 +14,9 @@
  * member id, consume the new assignment. Partitions handed over by other members may arrive on
  * later heartbeats; they are started as they come.
  */
-import { OffsetOutOfRangeError, TributaryError } from "../errors.ts";
+import { TributaryError } from "../errors.ts";
 import { type GroupApi, groupApi, type TopicPartition, type TopicPartitionOffset } from "../group.ts";
 import { parseOptions } from "../options.ts";
-import {
-  fetchSource,
-  globalWebSocket,
-  type PartitionSource,
-  PushSource,
-  runtimeSendsHeaders,
-  type SourceBatch,
-  type WebSocketConstructor,
-} from "../push.ts";
-import type { ReaderRecord } from "../reader.ts";
 import { retryDelay, sleep } from "../retry.ts";
 import {
   commitSchema,
@@ -37,16 +27,17 @@ import {
 } from "./arguments.ts";
 import { hasCode, illegalState, toError, transient } from "./errors.ts";
 import { CONSUMER_EVENTS, type ConsumerEventMap, type ConsumerEventName, ConsumerEvents } from "./events.ts";
+import { FetchLoop } from "./fetch-loop.ts";
 import { OffsetManager } from "./offsets.ts";
 import { type ConsumerConfig, type ConsumerOptions, consumerOptionsSchema } from "./options.ts";
 import { partitionKey } from "./partition-key.ts";
+import { PartitionSources } from "./partition-source.ts";
+import { type RunHandlers, Runner } from "./runner.ts";
 import { deferred, type EndReason, type PartitionLoop, Session } from "./session.ts";
 import { SubscriptionState } from "./subscription-state.ts";
 import type {
-  Batch,
   Consumer,
   ConsumerConnection,
-  ConsumerMessage,
   ConsumerRunConfig,
   ConsumerSubscribeTopics,
   TopicPartitions,
@@ -68,24 +59,6 @@ export type {
   TopicPartitions,
 } from "./types.ts";
 
-function toMessage(record: ReaderRecord): ConsumerMessage {
-  return {
-    offset: record.offset,
-    key: record.key,
-    value: record.value,
-    headers: record.headers,
-    timestamp: record.timestamp,
-  };
-}
-
-/** Resolves once `signal` is aborted. */
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-}
-
 /** The consumer; see the `Consumer` interface. */
 class GroupConsumer implements Consumer {
   readonly groupId: string;
@@ -94,12 +67,11 @@ class GroupConsumer implements Consumer {
   readonly #connection: ConsumerConnection;
   readonly #api: GroupApi;
   readonly #heartbeatApi: GroupApi;
-  readonly #webSocket: WebSocketConstructor | undefined;
-  readonly #push: { headers: boolean } = { headers: true };
+  readonly #sources: PartitionSources;
   readonly #subscriptions: SubscriptionState;
   readonly #events = new ConsumerEvents();
   readonly #offsets: OffsetManager;
-  #handlers: (ConsumerRunConfig & { eachBatchAutoResolve: boolean }) | undefined;
+  #fetchLoop: FetchLoop | undefined;
   #memberId: string | undefined;
   #session: Session | undefined;
   #running = false;
@@ -126,8 +98,7 @@ class GroupConsumer implements Consumer {
       autoCommitIntervalMs: config.autoCommitIntervalMs,
       resetOf: (topic) => this.#subscriptions.resetOf(topic),
     });
-    this.#webSocket = config.push === "off" ? undefined : (config.webSocket ?? globalWebSocket());
-    this.#push.headers = config.webSocket !== undefined || runtimeSendsHeaders();
+    this.#sources = new PartitionSources(connection, config);
   }
 
   get memberId(): string | undefined {
@@ -141,11 +112,28 @@ class GroupConsumer implements Consumer {
   }
 
   async run(config: ConsumerRunConfig): Promise<void> {
-    const handlers = parseOptions(runSchema, config, "consumer.run");
+    const handlers = parseOptions(runSchema, config, "consumer.run") as RunHandlers;
     if (this.#running) throw illegalState("consumer.run: the consumer is already running");
-    if (this.#subscriptions.topics.length === 0)
-      throw illegalState("consumer.run: subscribe to at least one topic first");
-    this.#handlers = handlers as ConsumerRunConfig & { eachBatchAutoResolve: boolean };
+    if (this.#subscriptions.size === 0) throw illegalState("consumer.run: subscribe to at least one topic first");
+    const runner = new Runner({
+      handlers,
+      offsets: this.#offsets,
+      subscriptions: this.#subscriptions,
+      heartbeat: () => this.#heartbeat(),
+      pause: (topic, partition) => {
+        this.pause([{ topic, partitions: [partition] }]);
+        return () => this.resume([{ topic, partitions: [partition] }]);
+      },
+      commitOffsets: (offsets) => this.commitOffsets(offsets),
+      isRunning: () => this.#running && !this.#stop.signal.aborted,
+    });
+    this.#fetchLoop = new FetchLoop({
+      policy: this.#connection.policy,
+      subscriptions: this.#subscriptions,
+      offsets: this.#offsets,
+      sources: this.#sources,
+      runner,
+    });
     this.#running = true;
     this.#stop = new AbortController();
     this.#alive = new AbortController();
@@ -179,14 +167,14 @@ class GroupConsumer implements Consumer {
   pause(topics: TopicPartitions[]): void {
     for (const { topic, partitions } of parseOptions(topicPartitionsSchema, topics, "consumer.pause")) {
       this.#subscriptions.pause(topic, partitions);
-      this.#interrupt(topic, partitions);
+      this.#session?.interrupt(topic, partitions);
     }
   }
 
   resume(topics: TopicPartitions[]): void {
     for (const { topic, partitions } of parseOptions(topicPartitionsSchema, topics, "consumer.resume")) {
       this.#subscriptions.resume(topic, partitions);
-      this.#interrupt(topic, partitions);
+      this.#session?.interrupt(topic, partitions);
     }
   }
 
@@ -242,13 +230,7 @@ class GroupConsumer implements Consumer {
         attempt = 0;
         void this.#offsets.autoCommit(session);
         // Started once every partition of the first assignment knows where it starts.
-        const ok = await this.#startLoops(session, [...session.loops.values()]).then(
-          () => true,
-          (error: unknown) => {
-            this.#startFailed(session, error);
-            return false;
-          },
-        );
+        const ok = await this.#fetchLoop!.start(session, [...session.loops.values()]);
         if (ok && !isStarted) {
           isStarted = true;
           started.resolve();
@@ -417,206 +399,7 @@ class GroupConsumer implements Consumer {
       const loop = session.hold(topic, partition);
       if (loop) added.push(loop);
     }
-    if (added.length > 0) this.#startLoops(session, added).catch((error: unknown) => this.#startFailed(session, error));
-  }
-
-  // ---- partitions ----
-
-  /**
-   * Looks up where the given partitions start (the committed offset, a position kept from the
-   * previous generation, or autoOffsetReset), then starts their loops. Rejects if one cannot
-   * start (`NoOffsetError`).
-   */
-  async #startLoops(session: Session, loops: PartitionLoop[]): Promise<void> {
-    const ready = await this.#offsets.starts(session, loops);
-    if (session.signal.aborted) return;
-    for (const [loop, start] of ready) {
-      loop.done = this.#consume(session, loop, start).catch((error: unknown) => {
-        session.end({ kind: "crash", error: toError(error) });
-      });
-    }
-  }
-
-  /** Partitions could not start: a retriable failure joins again (and retries), others crash. */
-  #startFailed(session: Session, error: unknown): void {
-    if (transient(error)) session.end({ kind: "rebalance" });
-    else session.end({ kind: "crash", error: toError(error) });
-  }
-
-  #interrupt(topic: string, partitions: number[] | undefined): void {
-    for (const loop of this.#session?.loops.values() ?? []) {
-      if (loop.topic === topic && (partitions === undefined || partitions.includes(loop.partition))) loop.interrupt();
-    }
-  }
-
-  #openSource(topic: string, partition: number, offset: number): PartitionSource {
-    const options = { topic, partition, offset, maxRecords: this.#config.maxRecords, waitMs: this.#config.maxWaitMs };
-    if (this.#webSocket === undefined) return fetchSource(this.#connection.transport, options);
-    const { baseUrl, token } = this.#connection;
-    const connection = { baseUrl, token, webSocket: this.#webSocket, headers: this.#push.headers };
-    const source = new PushSource(connection, this.#connection.transport, options);
-    return {
-      next: (signal) => source.next(signal),
-      close: () => {
-        // A constructor that refused headers once is not asked again.
-        this.#push.headers = connection.headers;
-        source.close();
-      },
-    };
-  }
-
-  /** Consumes one partition, in order, until the session ends. */
-  async #consume(session: Session, loop: PartitionLoop, start: number): Promise<void> {
-    const { topic, partition } = loop;
-    let position = start;
-    let source: PartitionSource | undefined;
-    let fetchFailures = 0;
-    let handlerFailures = 0;
-    const close = () => {
-      source?.close();
-      source = undefined;
-    };
-    try {
-      while (!session.signal.aborted) {
-        const seek = this.#subscriptions.takeSeek(loop.key);
-        if (seek !== undefined) {
-          position = seek;
-          this.#offsets.resolve(loop.key, seek);
-          close();
-        }
-        const wake = loop.signal;
-        if (this.#subscriptions.isPaused(topic, partition)) {
-          close();
-          await aborted(wake);
-          continue;
-        }
-        source ??= this.#openSource(topic, partition, position);
-        let batch: SourceBatch;
-        try {
-          batch = await source.next(wake);
-          fetchFailures = 0;
-        } catch (error) {
-          if (wake.aborted) continue;
-          close();
-          if (error instanceof OffsetOutOfRangeError) {
-            position = this.#reset(topic, error);
-            continue;
-          }
-          if (!transient(error)) throw error;
-          await sleep(retryDelay(fetchFailures++, this.#connection.policy, error), session.signal).catch(() => {});
-          continue;
-        }
-        const records = batch.records.filter((r) => r.offset >= position);
-        if (records.length === 0) continue;
-        const { next, error } = await this.#process(session, loop, records, batch.highWatermark, position);
-        if (next !== records.at(-1)!.offset + 1) close(); // stopped early: read on from `next`
-        position = next;
-        this.#offsets.setPosition(loop.key, position);
-        if (error === undefined) {
-          handlerFailures = 0;
-          continue;
-        }
-        // A handler that gave up because the partition was taken away is not a failure.
-        if (session.signal.aborted) break;
-        if (handlerFailures >= this.#connection.policy.retries) throw error;
-        await sleep(retryDelay(handlerFailures++, this.#connection.policy), session.signal).catch(() => {});
-      }
-    } finally {
-      close();
-      this.#offsets.setPosition(loop.key, position);
-    }
-  }
-
-  /** Where an offset that fell out of the log moves to, by the topic's autoOffsetReset. */
-  #reset(topic: string, error: OffsetOutOfRangeError): number {
-    const reset = this.#subscriptions.resetOf(topic);
-    if (reset === "none" || Number.isNaN(error.logStartOffset)) throw error;
-    return reset === "earliest" ? error.logStartOffset : error.highWatermark;
-  }
-
-  /** Whether the loop should stop handing over this partition's records. */
-  #stale(session: Session, loop: PartitionLoop): boolean {
-    return session.signal.aborted || this.#subscriptions.isSeeking(loop.key);
-  }
-
-  /**
-   * Hands records to the handler; returns the position after the last one processed, and the
-   * handler's error if it threw.
-   */
-  async #process(
-    session: Session,
-    loop: PartitionLoop,
-    records: ReaderRecord[],
-    highWatermark: number,
-    position: number,
-  ): Promise<{ next: number; error?: unknown }> {
-    const { topic, partition } = loop;
-    const handlers = this.#handlers!;
-    const heartbeat = () => this.#heartbeat();
-    const pause = () => {
-      this.pause([{ topic, partitions: [partition] }]);
-      return () => this.resume([{ topic, partitions: [partition] }]);
-    };
-    const resolve = (next: number) => {
-      if (next <= position) return;
-      position = next;
-      this.#offsets.resolve(loop.key, next);
-    };
-
-    if (handlers.eachMessage) {
-      for (const record of records) {
-        if (this.#stale(session, loop) || this.#subscriptions.isPaused(topic, partition)) break;
-        try {
-          await handlers.eachMessage({
-            topic,
-            partition,
-            message: toMessage(record),
-            heartbeat,
-            pause,
-            signal: session.signal,
-          });
-        } catch (error) {
-          return { next: position, error };
-        }
-        resolve(record.offset + 1);
-      }
-      return { next: position };
-    }
-
-    const messages = records.map(toMessage);
-    const last = records.at(-1)!.offset;
-    const batch: Batch = {
-      topic,
-      partition,
-      highWatermark,
-      messages,
-      isEmpty: () => messages.length === 0,
-      firstOffset: () => messages[0]?.offset ?? null,
-      lastOffset: () => last,
-      offsetLag: () => Math.max(0, highWatermark - (last + 1)),
-    };
-    try {
-      await handlers.eachBatch!({
-        batch,
-        resolveOffset: (offset: number) => {
-          if (offset >= position && offset <= last) resolve(offset + 1);
-        },
-        heartbeat,
-        commitOffsetsIfNecessary: async (offsets?: TopicPartitionOffset[]) => {
-          if (offsets !== undefined) return this.commitOffsets(offsets);
-          await this.#offsets.commitIfNecessary(session);
-        },
-        uncommittedOffsets: () => this.#offsets.uncommitted(session.loops.values()),
-        isRunning: () => this.#running && !this.#stop.signal.aborted,
-        isStale: () => this.#stale(session, loop),
-        pause,
-        signal: session.signal,
-      });
-    } catch (error) {
-      return { next: position, error };
-    }
-    if (handlers.eachBatchAutoResolve && !this.#stale(session, loop)) resolve(last + 1);
-    return { next: position };
+    if (added.length > 0) void this.#fetchLoop!.start(session, added);
   }
 }
 

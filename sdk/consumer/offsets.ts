@@ -47,6 +47,7 @@ export class OffsetManager {
     return this.#positions.get(key);
   }
 
+  /** Keeps where the partition's loop stopped (or reached), for the next generation. */
   setPosition(key: string, offset: number): void {
     this.#positions.set(key, offset);
   }

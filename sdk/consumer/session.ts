@@ -52,6 +52,13 @@ export class Session {
     return loop;
   }
 
+  /** Wakes the loops of the topic's partitions (all, or those listed) from their waits. */
+  interrupt(topic: string, partitions: number[] | undefined): void {
+    for (const loop of this.loops.values()) {
+      if (loop.topic === topic && (partitions === undefined || partitions.includes(loop.partition))) loop.interrupt();
+    }
+  }
+
   /** Ends the session (the first reason wins); loops see the signal and stop. */
   end(reason: EndReason): void {
     if (this.#reason) return;

@@ -30,6 +30,12 @@ export class SubscriptionState {
     return [...this.#topics.keys()];
   }
 
+  /** How many topics are subscribed. */
+  get size(): number {
+    return this.#topics.size;
+  }
+
+  /** Whether `topic` is subscribed. */
   isSubscribed(topic: string): boolean {
     return this.#topics.has(topic);
   }
@@ -72,6 +78,7 @@ export class SubscriptionState {
     }
   }
 
+  /** Whether the partition is paused (itself, or its whole topic). */
   isPaused(topic: string, partition: number): boolean {
     return this.#pausedTopics.has(topic) || this.#pausedPartitions.has(partitionKey(topic, partition));
   }
