@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { type Admin, createAdmin } from "./admin.ts";
 import { checkCompression, gzipBodies } from "./compression.ts";
-import { type Consumer, type ConsumerOptions, createConsumer } from "./consumer.ts";
+import { type Consumer, type ConsumerOptions, createConsumer } from "./consumer/index.ts";
 import { type FetchFunction, type HttpConfig, send, type Transport } from "./http.ts";
 import { intIn, parseOptions } from "./options.ts";
 import {

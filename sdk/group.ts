@@ -1,6 +1,6 @@
 /**
  * The consumer group protocol as HTTP calls: join, heartbeat, leave, commit and read committed
- * offsets. The consumer (consumer.ts) drives these; they make one call each (with the
+ * offsets. The consumer (consumer/) drives these; they make one call each (with the
  * transport's retries) and check the answers.
  */
 import { z } from "zod";

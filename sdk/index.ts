@@ -44,8 +44,8 @@ export type {
   EachMessagePayload,
   PushMode,
   TopicPartitions,
-} from "./consumer.ts";
-export { CONSUMER_EVENTS, NoOffsetError } from "./consumer.ts";
+} from "./consumer/index.ts";
+export { CONSUMER_EVENTS, NoOffsetError } from "./consumer/index.ts";
 export type { ClientErrorCode, TributaryErrorCode, TributaryErrorInit } from "./errors.ts";
 export { OffsetOutOfRangeError, ProducerFencedError, TributaryError } from "./errors.ts";
 export type { TopicPartition, TopicPartitionOffset } from "./group.ts";

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import type { Admin } from "./admin.ts";
-import type { Consumer, ConsumerMessage, ConsumerOptions } from "./consumer.ts";
+import type { Consumer, ConsumerMessage, ConsumerOptions } from "./consumer/index.ts";
 import { invalidArgument, TributaryError } from "./errors.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
 import type { Producer } from "./producer.ts";
