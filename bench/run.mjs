@@ -8,29 +8,20 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
 import { adClickRows, adClicksSummary, startAdClicksWorker } from "./ad-clicks.mjs";
 import { durableStreamsScenarios } from "./durable-streams.mjs";
 import { committedOffsets, consumeGroup, joinGroup, leaveGroup } from "./group-consumers.mjs";
 import { createClient } from "./http-load.mjs";
+import { CONNECTIONS, parseOptions } from "./options.mjs";
 import { measureLatency, measureLatencyInChild, webSocketSupport } from "./push-latency.mjs";
 import { makeRecords } from "./records.mjs";
 import { redisVersion, startRedis, xaddRate, xrangeRate } from "./redis-peer.mjs";
-import { fmt, fmtRatio, markdownTable, ratio, summarize } from "./report.mjs";
+import { fmt, fmtRatio, log, markdownTable, ratio, summarize } from "./report.mjs";
+import { median, medianDetail, record, references, roundRatio, rows } from "./rows.mjs";
+import { BATCHES, FETCH_RECORDS, SIZES, shapeId, shapeLabel } from "./shapes.mjs";
+import { GROUP_TARGET, LATENCY_TARGET, PRODUCE_TARGET } from "./targets.mjs";
 
-const CONNECTIONS = 16;
-const SIZES = [
-  { bytes: 100, label: "100 B" },
-  { bytes: 1024, label: "1 KB" },
-];
-const BATCHES = [1, 100, 1000];
-const FETCH_RECORDS = 1000;
-/** The issue's target: 1000 × 100 B records per request into one partition. */
-const TARGET = { recordBytes: 100, batchSize: 1000, minRate: 100_000, minRatio: 0.5 };
-/** The issue's targets for consumers: push latency at 1,000 records/s, a group's throughput. */
-const LATENCY_TARGET = { recordsPerSecond: 1_000, maxP50Ms: 10 };
-const GROUP_TARGET = { consumers: 4, partitions: 4, minRate: 200_000 };
 /**
  * The produce guarantees (issue: throughput and latency for acks 0, 1 and all at replication
  * factor 3, and the cost of idempotence): 100 × 100 B per request with each acks, and the
@@ -53,120 +44,7 @@ const LATENCY_SCENARIOS = [
   { id: "latency.push.1", consumer: "push", perRequest: 1 },
 ];
 
-const USAGE = `usage: npm run bench [-- --runs N] [-- --quick] [-- --push websocket|sse]
-  --runs N   rounds of every scenario (default 3); the table shows medians over rounds
-  --quick    one short round (a smoke test of the benchmark, not a measurement)
-  --push T   how the push-latency rows subscribe: websocket (default; sse when this Node cannot
-             open a WebSocket) or sse`;
-
-function options() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: "string" },
-      quick: { type: "boolean", default: false },
-      push: { type: "string", default: "websocket" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const runs = values.runs === undefined ? (values.quick ? 1 : 3) : Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
-    console.error(`--runs must be a whole number from 1 to 20, got '${values.runs}'\n${USAGE}`);
-    process.exit(2);
-  }
-  if (values.push !== "websocket" && values.push !== "sse") {
-    console.error(`--push must be websocket or sse, got '${values.push}'\n${USAGE}`);
-    process.exit(2);
-  }
-  const q = values.quick;
-  return {
-    runs,
-    quick: q,
-    connections: CONNECTIONS,
-    /** Measured time of each HTTP scenario per round, after its warm-up. */
-    httpMs: q ? 1_000 : 3_000,
-    warmupMs: q ? 200 : 300,
-    /** Bounds of the raw in-object loops. */
-    rawLoopMs: q ? 300 : 1_000,
-    rawLoopMaxRecords: 300_000,
-    rawLoopMaxBatches: 20_000,
-    /** One loop is one transaction, committed when the call ends: kept to a sane size. */
-    rawLoopMaxBytes: 64 * 1024 * 1024,
-    rawCallsMs: q ? 300 : 750,
-    rawCallsMax: 5_000,
-    /** Measured time of each acks and idempotent produce row per round, after its warm-up. */
-    guaranteesMs: q ? 1_000 : 2_000,
-    /** acks 0: how often the high watermark is read while the background appends finish, and bounds. */
-    acks0PollMs: 50,
-    acks0SettleMs: 500,
-    acks0StallMs: 2_000,
-    acks0DrainMs: 20_000,
-    /** Pages of 1000 records prefilled per fetching connection. */
-    fetchPagesPerConnection: q ? 4 : 16,
-    redisMs: q ? 500 : 1_500,
-    /** Push latency: the consumer asked for, and the producer's schedule and bounds. */
-    push: /** @type {"websocket" | "sse"} */ (values.push),
-    latencyRecordsPerSecond: LATENCY_TARGET.recordsPerSecond,
-    latencyTickMs: 10,
-    latencyWarmupMs: q ? 300 : 500,
-    latencyMs: q ? 1_000 : 4_000,
-    /** After the producer stops: until every acknowledged record has arrived, at most this. */
-    latencyDrainMs: 3_000,
-    latencyMaxRecords: 6_000,
-    /** Consumer group: members, partitions, records prefilled into each partition, bounds. */
-    groupConsumers: GROUP_TARGET.consumers,
-    groupPartitions: GROUP_TARGET.partitions,
-    groupPagesPerPartition: q ? 40 : 250,
-    groupMs: q ? 1_000 : 4_000,
-    groupMaxFetches: 100_000,
-    groupCommitEveryMs: 1_000,
-    groupHeartbeatEveryMs: 3_000,
-    groupSessionTimeoutMs: 30_000,
-  };
-}
-
-/** "1000x100": 1000 records of 100 bytes. */
-const shapeId = (/** @type {number} */ batch, /** @type {number} */ bytes) => `${batch}x${bytes}`;
-const shapeLabel = (/** @type {number} */ batch, /** @type {number} */ bytes) =>
-  `${batch} × ${SIZES.find((s) => s.bytes === bytes)?.label ?? `${bytes} B`}`;
 const unique = () => Math.random().toString(36).slice(2, 8);
-const log = (/** @type {string} */ line) => process.stderr.write(`${line}\n`);
-
-/**
- * Per-round values of each scenario, in the order first seen.
- * @type {Map<string, { id: string, label: string, unit: string, values: number[], details: object[] }>}
- */
-const rows = new Map();
-
-/** @param {string} id @param {string} label @param {string} unit @param {number} value @param {object} [detail] */
-function record(id, label, unit, value, detail = {}) {
-  let row = rows.get(id);
-  if (!row) {
-    row = { id, label, unit, values: [], details: [] };
-    rows.set(id, row);
-  }
-  row.values.push(value);
-  row.details.push(detail);
-  log(`  ${label.padEnd(58)} ${fmt(value).padStart(12)} ${unit}`);
-}
-
-const median = (/** @type {string} */ id) => {
-  const row = rows.get(id);
-  return row ? summarize(row.values).median : undefined;
-};
-/** Median of one numeric detail field over rounds. */
-const medianDetail = (/** @type {string} */ id, /** @type {string} */ field) => {
-  const values =
-    rows
-      .get(id)
-      ?.details.map((d) => d[field])
-      .filter((v) => typeof v === "number") ?? [];
-  return values.length ? summarize(values).median : undefined;
-};
-
 // ---- Scenarios ----
 
 /**
@@ -180,7 +58,7 @@ function loopRates(r) {
   return { rate: alone ?? withCommit, loopAloneRate: alone, withCommitRate: withCommit };
 }
 
-/** @param {ReturnType<typeof createClient>} client @param {ReturnType<typeof options>} o @param {number} round */
+/** @param {ReturnType<typeof createClient>} client @param {ReturnType<typeof parseOptions>} o @param {number} round */
 async function rawScenarios(client, o, round) {
   for (const { bytes } of SIZES) {
     for (const batch of BATCHES) {
@@ -250,7 +128,7 @@ async function rawScenarios(client, o, round) {
   }
 }
 
-/** @param {ReturnType<typeof createClient>} client @param {ReturnType<typeof options>} o */
+/** @param {ReturnType<typeof createClient>} client @param {ReturnType<typeof parseOptions>} o */
 async function noopScenario(client, o) {
   const req = { method: "GET", path: "/bench/noop" };
   const load = { durationMs: o.httpMs, maxRequests: 1_000_000, next: () => req, count: () => 1 };
@@ -294,7 +172,7 @@ function produceRequest(token, topic, bytes, batch, fields = {}) {
   };
 }
 
-/** @param {ReturnType<typeof createClient>} client @param {string} token @param {ReturnType<typeof options>} o @param {number} round */
+/** @param {ReturnType<typeof createClient>} client @param {string} token @param {ReturnType<typeof parseOptions>} o @param {number} round */
 async function produceScenarios(client, token, o, round) {
   for (const { bytes } of SIZES) {
     for (const batch of BATCHES) {
@@ -344,7 +222,7 @@ function produceDetail(r, bytes) {
  * for `acks0SettleMs`, or unchanged for `acks0StallMs` below it; at most `acks0DrainMs` (and as
  * many polls as fit in it). `at` is when a poll first saw the final value.
  * @param {ReturnType<typeof createClient>} client @param {string} token @param {string} topic
- * @param {number} expected @param {ReturnType<typeof options>} o
+ * @param {number} expected @param {ReturnType<typeof parseOptions>} o
  */
 async function settledHighWatermark(client, token, topic, expected, o) {
   const start = performance.now();
@@ -370,7 +248,7 @@ async function settledHighWatermark(client, token, topic, expected, o) {
  * replication factor 3. acks 1 and all count 200 answers, as the produce rows do; acks 0 is
  * answered 202 before the append (which runs in the background), so its throughput is what the
  * partition stored, until the last record was stored, and the answer rate is a row of its own.
- * @param {ReturnType<typeof createClient>} client @param {string} token @param {ReturnType<typeof options>} o @param {number} round
+ * @param {ReturnType<typeof createClient>} client @param {string} token @param {ReturnType<typeof parseOptions>} o @param {number} round
  */
 async function acksScenarios(client, token, o, round) {
   const bytes = GUARANTEES.recordBytes;
@@ -450,7 +328,7 @@ async function acksScenarios(client, token, o, round) {
  * sequences (from 0, growing by the records of each acknowledged request; one request in flight),
  * so the body is built when it is sent. Compared with the plain produce row of the same shape
  * measured in this round; afterwards the high watermark must equal the records acknowledged.
- * @param {ReturnType<typeof createClient>} client @param {string} token @param {ReturnType<typeof options>} o @param {number} round
+ * @param {ReturnType<typeof createClient>} client @param {string} token @param {ReturnType<typeof parseOptions>} o @param {number} round
  */
 async function idempotentScenarios(client, token, o, round) {
   const bytes = GUARANTEES.recordBytes;
@@ -525,7 +403,7 @@ async function prefillFetchTopic(/** @type {ReturnType<typeof createClient>} */ 
 /**
  * Each connection walks its own range of the prefilled log page after page (wrapping at its end),
  * following nextOffset as a consumer does.
- * @param {ReturnType<typeof createClient>} client @param {string} token @param {string} topic @param {ReturnType<typeof options>} o
+ * @param {ReturnType<typeof createClient>} client @param {string} token @param {string} topic @param {ReturnType<typeof parseOptions>} o
  */
 async function fetchScenario(client, token, topic, o) {
   const span = o.fetchPagesPerConnection * FETCH_RECORDS;
@@ -576,7 +454,7 @@ const trackChild = (/** @type {() => void} */ kill) => {
  * End-to-end latency at 1,000 records/s: a producer posting to a fresh one-partition topic
  * and one consumer of it, in one process (push-latency.mjs); for WebSocket on a Node without it,
  * in a child `node --experimental-websocket`.
- * @param {{ url: string, token: string, output: () => string }} worker @param {ReturnType<typeof options>} o @param {number} round
+ * @param {{ url: string, token: string, output: () => string }} worker @param {ReturnType<typeof parseOptions>} o @param {number} round
  * @param {{ consumer: "websocket" | "sse", how: "in-process" | "child" | "none" }} push
  * @param {(typeof LATENCY_SCENARIOS)[number]} s
  */
@@ -664,7 +542,7 @@ async function prefillGroupTopic(/** @type {ReturnType<typeof createClient>} */ 
  * offset (none: the start) to the prefilled end, as fast as one fetch in flight allows.
  * @param {ReturnType<typeof createClient>} client one connection per member
  * @param {string} token @param {{ topic: string, ends: number[] }} prefilled
- * @param {ReturnType<typeof options>} o @param {number} round
+ * @param {ReturnType<typeof parseOptions>} o @param {number} round
  */
 async function groupScenario(client, token, prefilled, o, round) {
   const { topic, ends } = prefilled;
@@ -740,7 +618,7 @@ async function groupScenario(client, token, prefilled, o, round) {
   }
 }
 
-/** @param {{ client: any }} redis @param {ReturnType<typeof options>} o @param {number} round */
+/** @param {{ client: any }} redis @param {ReturnType<typeof parseOptions>} o @param {number} round */
 async function redisScenarios(redis, o, round) {
   const records = makeRecords(100, 1000).map((r) => JSON.stringify(r));
   const stream = `bench-r${round}`;
@@ -786,14 +664,6 @@ function machine() {
     loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
     git,
   };
-}
-
-/** The reference rows a scenario is compared with. */
-function references(/** @type {string} */ id) {
-  const m = /^produce\.(?:(?:acks\w+|idempotent)\.)?(\d+x\d+)$/.exec(id);
-  if (m) return { loop: `raw.loop.${m[1]}`, commits: `raw.commits.${m[1]}`, calls: `raw.calls.${m[1]}` };
-  if (id === "fetch.1000x100") return { loop: "raw.read.1000x100" };
-  return {};
 }
 
 /** Sums (and the worst max) of the latency rounds of one scenario. */
@@ -875,20 +745,6 @@ function groupNotes(/** @type {string} */ id) {
   if (!mismatches.length) parts.push("commits match what was read");
   parts.push(`${fmtRatio(ratio(median(id), median("fetch.1000x100")))} of the 16-connection fetch row`);
   return parts.join("; ");
-}
-
-/** A per-round ratio kept in the details: its median and, over several rounds, its spread. */
-function roundRatio(/** @type {string} */ id, /** @type {string} */ field) {
-  const values =
-    rows
-      .get(id)
-      ?.details.map((d) => d[field])
-      .filter((v) => typeof v === "number") ?? [];
-  if (!values.length) return "—";
-  const s = summarize(values);
-  return values.length > 1
-    ? `${fmtRatio(s.median)} (per round ${fmtRatio(s.min)}–${fmtRatio(s.max)})`
-    : fmtRatio(s.median);
 }
 
 /** The acks and idempotent rows: how they compare with the plain produce row, and the stored check. */
@@ -990,7 +846,7 @@ function table() {
 }
 
 function verdict() {
-  const id = shapeId(TARGET.batchSize, TARGET.recordBytes);
+  const id = shapeId(PRODUCE_TARGET.batchSize, PRODUCE_TARGET.recordBytes);
   const produced = rows.get(`produce.${id}`)?.values ?? [];
   const raws = rows.get(`raw.loop.${id}`)?.values ?? [];
   const rate = median(`produce.${id}`);
@@ -998,31 +854,31 @@ function verdict() {
   const withCommit = medianDetail(`raw.loop.${id}`, "withCommitRate");
   const perAppend = median(`raw.commits.${id}`);
   const perAppendRatio = ratio(rate, perAppend);
-  const perAppendOk = perAppendRatio !== undefined && perAppendRatio >= TARGET.minRatio;
+  const perAppendOk = perAppendRatio !== undefined && perAppendRatio >= PRODUCE_TARGET.minRatio;
   const r = ratio(rate, raw);
   // Both are measured once per round, so each round also gives a ratio of its own.
   const perRound = produced.map((p, i) => p / raws[i]);
   const spread = perRound.length ? summarize(perRound) : undefined;
-  const rateOk = rate !== undefined && rate >= TARGET.minRate;
-  const ratioOk = r !== undefined && r >= TARGET.minRatio;
+  const rateOk = rate !== undefined && rate >= PRODUCE_TARGET.minRate;
+  const ratioOk = r !== undefined && r >= PRODUCE_TARGET.minRatio;
   return {
     text: [
-      `Target: ${shapeLabel(TARGET.batchSize, TARGET.recordBytes)} records per request into one partition, ${CONNECTIONS} connections`,
-      `  rate   ${fmt(rate)} records/s (median)   needs ≥ ${fmt(TARGET.minRate)}   → ${rateOk ? "PASS" : "FAIL"}`,
+      `Target: ${shapeLabel(PRODUCE_TARGET.batchSize, PRODUCE_TARGET.recordBytes)} records per request into one partition, ${CONNECTIONS} connections`,
+      `  rate   ${fmt(rate)} records/s (median)   needs ≥ ${fmt(PRODUCE_TARGET.minRate)}   → ${rateOk ? "PASS" : "FAIL"}`,
       `  ratio  ${fmtRatio(r)} of the raw in-object insert rate, ${fmt(raw)} records/s in this run` +
         (spread ? ` (per round ${fmtRatio(spread.min)}–${fmtRatio(spread.max)})` : "") +
-        `   needs ≥ ${TARGET.minRatio}   → ${ratioOk ? "PASS" : "FAIL"}`,
+        `   needs ≥ ${PRODUCE_TARGET.minRatio}   → ${ratioOk ? "PASS" : "FAIL"}`,
       `         (${fmtRatio(ratio(rate, withCommit))} of the loop timed with its one commit at the end, ${fmt(withCommit)} records/s)`,
-      `  ratio  ${fmtRatio(perAppendRatio)} of the raw in-object insert rate with a commit per append (as every produce request pays), ${fmt(perAppend)} records/s   needs ≥ ${TARGET.minRatio}   → ${perAppendOk ? "PASS" : "FAIL"}`,
+      `  ratio  ${fmtRatio(perAppendRatio)} of the raw in-object insert rate with a commit per append (as every produce request pays), ${fmt(perAppend)} records/s   needs ≥ ${PRODUCE_TARGET.minRatio}   → ${perAppendOk ? "PASS" : "FAIL"}`,
     ].join("\n"),
     json: {
       scenario: `produce.${id}`,
       rate,
-      minRate: TARGET.minRate,
+      minRate: PRODUCE_TARGET.minRate,
       rawRate: raw,
       ratio: r,
       ratioPerRound: perRound,
-      minRatio: TARGET.minRatio,
+      minRatio: PRODUCE_TARGET.minRatio,
       rawRateWithCommit: withCommit,
       ratioToRawWithCommit: ratio(rate, withCommit),
       rawRateCommitPerAppend: perAppend,
@@ -1169,7 +1025,7 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
 }
 
 async function main() {
-  const o = options();
+  const o = parseOptions();
   const started = new Date();
   const host = machine();
   log(`Tributary bench: ${o.runs} round(s)${o.quick ? " (quick)" : ""}, ${o.connections} connections`);
