@@ -10,285 +10,29 @@ import { join } from "node:path";
 import { ROOT, startLocalWorker } from "../test/helpers/local-worker.mjs";
 import { adClickRows, adClicksSummary, startAdClicksWorker } from "./ad-clicks.mjs";
 import { durableStreamsScenarios } from "./durable-streams.mjs";
-import { committedOffsets, consumeGroup, joinGroup, leaveGroup } from "./group-consumers.mjs";
 import { createClient } from "./http-load.mjs";
 import { CONNECTIONS, parseOptions } from "./options.mjs";
-import { measureLatency, measureLatencyInChild, webSocketSupport } from "./push-latency.mjs";
-import { makeRecords } from "./records.mjs";
-import { redisVersion, startRedis, xaddRate, xrangeRate } from "./redis-peer.mjs";
+import { webSocketSupport } from "./push-latency.mjs";
+import { redisVersion, startRedis } from "./redis-peer.mjs";
 import { fmt, fmtRatio, log, markdownTable, ratio, summarize } from "./report.mjs";
 import { median, medianDetail, record, references, roundRatio, rows } from "./rows.mjs";
+import { fetchScenario, prefillFetchTopic } from "./scenarios/fetch.mjs";
+import { groupScenario, prefillGroupTopic } from "./scenarios/group.mjs";
 import { ACKS, acksScenarios, GUARANTEES, idempotentScenarios } from "./scenarios/guarantees.mjs";
+import {
+  CONSUMER_LABELS,
+  LATENCY_SCENARIOS,
+  latencyLabel,
+  latencyScenario,
+  latencyTotals,
+  stopLatencyChildren,
+} from "./scenarios/latency.mjs";
 import { produceScenarios } from "./scenarios/produce.mjs";
 import { noopScenario, rawScenarios } from "./scenarios/raw.mjs";
-import { createTopic, highWatermark, produceRequest, unique } from "./scenarios/topics.mjs";
+import { redisScenarios } from "./scenarios/redis.mjs";
+import { unique } from "./scenarios/topics.mjs";
 import { FETCH_RECORDS, shapeId, shapeLabel } from "./shapes.mjs";
 import { GROUP_TARGET, LATENCY_TARGET, PRODUCE_TARGET } from "./targets.mjs";
-
-/**
- * The latency scenarios: one producer at 1,000 records/s, sending every 10 ms what is due, as
- * requests of `perRequest` records; one consumer of the same partition. The first is the target's.
- */
-const LATENCY_SCENARIOS = [
-  { id: "latency.push.10", consumer: "push", perRequest: 10 },
-  { id: "latency.longpoll.10", consumer: "longpoll", perRequest: 10 },
-  { id: "latency.push.1", consumer: "push", perRequest: 1 },
-];
-
-// ---- Scenarios ----
-
-/** Fills one partition for the fetch scenario: `pages` requests of 1000 × 100 B. */
-async function prefillFetchTopic(/** @type {ReturnType<typeof createClient>} */ client, token, pages) {
-  const topic = await createTopic(client, token, "bench-fetch");
-  const req = produceRequest(token, topic, 100, FETCH_RECORDS);
-  const r = await client.run({ durationMs: 120_000, maxRequests: pages, next: () => req, count: () => FETCH_RECORDS });
-  if (r.errors) throw new Error(`prefilling ${topic} failed: ${r.firstError}`);
-  const stored = await highWatermark(client, token, topic);
-  if (stored !== pages * FETCH_RECORDS) throw new Error(`prefilled ${topic} holds ${stored} records`);
-  log(`  prefilled ${topic} with ${fmt(stored)} records in ${(r.elapsedMs / 1000).toFixed(1)} s`);
-  return topic;
-}
-
-/**
- * Each connection walks its own range of the prefilled log page after page (wrapping at its end),
- * following nextOffset as a consumer does.
- * @param {ReturnType<typeof createClient>} client @param {string} token @param {string} topic @param {ReturnType<typeof parseOptions>} o
- */
-async function fetchScenario(client, token, topic, o) {
-  const span = o.fetchPagesPerConnection * FETCH_RECORDS;
-  const offsets = Array.from({ length: o.connections }, (_, c) => c * span);
-  const headers = { authorization: `Bearer ${token}` };
-  const next = (/** @type {number} */ c) => ({
-    method: "GET",
-    path: `/v1/topics/${topic}/partitions/0/records?offset=${offsets[c]}&maxRecords=${FETCH_RECORDS}`,
-    headers,
-    offset: offsets[c],
-  });
-  const count = (
-    /** @type {{ tail: string }} */ answer,
-    /** @type {{ offset: number }} */ req,
-    /** @type {number} */ c,
-  ) => {
-    const found = /"nextOffset":(\d+)/.exec(answer.tail);
-    if (!found) throw new Error(`a fetch answer has no nextOffset: …${answer.tail.slice(-200)}`);
-    const nextOffset = Number(found[1]);
-    offsets[c] = nextOffset >= (c + 1) * span ? c * span : nextOffset;
-    return nextOffset - req.offset;
-  };
-  const load = { durationMs: o.httpMs, maxRequests: 1_000_000, next, count };
-  await client.run({ ...load, durationMs: o.warmupMs });
-  const r = await client.run(load);
-  if (r.errors) log(`  ! ${r.errors} failed requests, first: ${r.firstError}`);
-  record("fetch.1000x100", `fetch ${FETCH_RECORDS} × 100 B per request`, "records/s", r.items / (r.elapsedMs / 1000), {
-    requests: r.requests,
-    errors: r.errors,
-    firstError: r.firstError,
-    elapsedMs: r.elapsedMs,
-    requestsPerSecond: (r.requests - r.errors) / (r.elapsedMs / 1000),
-    latencyMs: r.latencyMs,
-  });
-}
-
-/**
- * Kills the latency children still running when the bench stops.
- * @type {Set<() => void>}
- */
-const children = new Set();
-const trackChild = (/** @type {() => void} */ kill) => {
-  children.add(kill);
-  return () => children.delete(kill);
-};
-
-/**
- * End-to-end latency at 1,000 records/s: a producer posting to a fresh one-partition topic
- * and one consumer of it, in one process (push-latency.mjs); for WebSocket on a Node without it,
- * in a child `node --experimental-websocket`.
- * @param {{ url: string, token: string, output: () => string }} worker @param {ReturnType<typeof parseOptions>} o @param {number} round
- * @param {{ consumer: "websocket" | "sse", how: "in-process" | "child" | "none" }} push
- * @param {(typeof LATENCY_SCENARIOS)[number]} s
- */
-async function latencyScenario(client, worker, o, round, push, s) {
-  const consumer = s.consumer === "push" ? push.consumer : "longpoll";
-  const topic = await createTopic(client, worker.token, `bench-${s.id.replaceAll(".", "-")}-r${round}`);
-  /** @type {import("./push-latency.mjs").LatencyOptions} */
-  const lo = {
-    url: worker.url,
-    token: worker.token,
-    topic,
-    consumer,
-    perRequest: s.perRequest,
-    recordsPerSecond: o.latencyRecordsPerSecond,
-    tickMs: o.latencyTickMs,
-    warmupMs: o.latencyWarmupMs,
-    durationMs: o.latencyMs,
-    drainMs: o.latencyDrainMs,
-    maxRecords: o.latencyMaxRecords,
-  };
-  const r =
-    consumer === "websocket" && push.how === "child"
-      ? await measureLatencyInChild(lo, trackChild)
-      : await measureLatency(lo);
-  // Every acknowledged record must arrive once, in offset order: anything else is counted. Records
-  // still on their way when the drain ended (late) are counted apart: nothing was skipped.
-  const problems = r.missing + r.outOfOrder + r.duplicates + r.produceErrors + (r.firstConsumerError ? 1 : 0);
-  if (problems || r.late) {
-    log(
-      `  ! ${r.missing} missing, ${r.late} late, ${r.outOfOrder} out of order, ${r.duplicates} duplicates, ${r.produceErrors} failed produces` +
-        `${r.firstProduceError ? ` (${r.firstProduceError})` : ""}${r.firstConsumerError ? `; consumer: ${r.firstConsumerError}` : ""}`,
-    );
-    // What wrangler dev said lately, for a consumer that failed (its routine warnings left out).
-    if (r.firstConsumerError) {
-      const said = worker
-        .output()
-        .split("\n")
-        .filter((l) => l.trim() && !/Request\.cf|ENOTFOUND|GetAddrInfoReqWrap/.test(l))
-        .slice(-20);
-      if (said.length) log(`  wrangler dev said:\n    ${said.join("\n    ")}`);
-    }
-  }
-  const label = latencyLabel(s, consumer);
-  const detail = { ...r, problems, topic };
-  record(`${s.id}.p50`, `${label}: p50`, "ms", r.latencyMs.p50, detail);
-  record(`${s.id}.p99`, `${label}: p99`, "ms", r.latencyMs.p99, detail);
-}
-
-const CONSUMER_LABELS = { websocket: "push (WebSocket)", sse: "push (SSE)", longpoll: "long poll" };
-function latencyLabel(/** @type {(typeof LATENCY_SCENARIOS)[number]} */ s, /** @type {string} */ consumer) {
-  return `produce → ${CONSUMER_LABELS[/** @type {keyof typeof CONSUMER_LABELS} */ (consumer)]}, ${s.perRequest} rec/request`;
-}
-
-/** Fills the group scenario's topic: `pages` requests of 1000 × 100 B into each partition. */
-async function prefillGroupTopic(/** @type {ReturnType<typeof createClient>} */ client, token, o) {
-  const topic = await createTopic(client, token, "bench-group", o.groupPartitions);
-  const requests = Array.from({ length: o.groupPartitions }, (_, p) => ({
-    ...produceRequest(token, topic, 100, FETCH_RECORDS),
-    path: `/v1/topics/${topic}/partitions/${p}/records`,
-  }));
-  let sent = 0;
-  const r = await client.run({
-    durationMs: 300_000,
-    maxRequests: o.groupPartitions * o.groupPagesPerPartition,
-    next: () => requests[sent++ % o.groupPartitions],
-    count: () => FETCH_RECORDS,
-  });
-  if (r.errors) throw new Error(`prefilling ${topic} failed: ${r.firstError}`);
-  const d = await client.json("GET", `/v1/topics/${topic}`, undefined, token);
-  const ends = d.partitions.map((/** @type {{ highWatermark: number }} */ p) => p.highWatermark);
-  if (
-    ends.length !== o.groupPartitions ||
-    ends.some((/** @type {number} */ e) => e !== o.groupPagesPerPartition * FETCH_RECORDS)
-  ) {
-    throw new Error(`prefilled ${topic} holds ${ends.join(", ")} records in its partitions`);
-  }
-  log(
-    `  prefilled ${topic} with ${o.groupPartitions} × ${fmt(ends[0])} records in ${(r.elapsedMs / 1000).toFixed(1)} s`,
-  );
-  return { topic, ends };
-}
-
-/**
- * A group of consumers, one per partition, each reading its partition from the group's committed
- * offset (none: the start) to the prefilled end, as fast as one fetch in flight allows.
- * @param {ReturnType<typeof createClient>} client one connection per member
- * @param {string} token @param {{ topic: string, ends: number[] }} prefilled
- * @param {ReturnType<typeof parseOptions>} o @param {number} round
- */
-async function groupScenario(client, token, prefilled, o, round) {
-  const { topic, ends } = prefilled;
-  const group = `bench-group-r${round}-${unique()}`;
-  const joined = await joinGroup(client, token, {
-    group,
-    topic,
-    count: o.groupConsumers,
-    partitions: o.groupPartitions,
-    sessionTimeoutMs: o.groupSessionTimeoutMs,
-    maxMs: 15_000,
-  });
-  try {
-    const before = await committedOffsets(client, token, group, topic);
-    const from = ends.map((_, p) => before.get(p) ?? 0);
-    const r = await consumeGroup(client, token, {
-      group,
-      topic,
-      members: joined.members,
-      from,
-      end: ends,
-      maxRecords: FETCH_RECORDS,
-      durationMs: o.groupMs,
-      warmupMs: o.warmupMs,
-      maxFetches: o.groupMaxFetches,
-      commitEveryMs: o.groupCommitEveryMs,
-      heartbeatEveryMs: o.groupHeartbeatEveryMs,
-    });
-    // What the group committed must be where each member stopped reading.
-    const after = await committedOffsets(client, token, group, topic);
-    const mismatches = r.runs
-      .filter((run) => after.get(run.partition) !== run.position)
-      .map((run) => `partition ${run.partition}: committed ${after.get(run.partition)}, read to ${run.position}`);
-    if (r.errors) log(`  ! ${r.errors} consumer errors, first: ${r.firstError}`);
-    if (mismatches.length) log(`  ! committed offsets differ from what was read: ${mismatches.join("; ")}`);
-    record(
-      "group.4x4",
-      `group of ${o.groupConsumers} consumers, ${o.groupPartitions} partitions, fetch ${FETCH_RECORDS} × 100 B`,
-      "records/s",
-      r.measuredRecords / (r.measuredMs / 1000),
-      {
-        group,
-        records: r.records,
-        measuredRecords: r.measuredRecords,
-        measuredMs: r.measuredMs,
-        elapsedMs: r.elapsedMs,
-        warmupRecords: r.warmupRecords,
-        fetches: r.fetches,
-        fetchesPerSecond: r.fetches / (r.elapsedMs / 1000),
-        reachedEnd: r.reachedEnd,
-        errors: r.errors + mismatches.length,
-        firstError: r.firstError,
-        mismatches,
-        joinMs: joined.joinMs,
-        joinPasses: joined.passes,
-        rejoins: joined.rejoins,
-        generation: joined.members[0].generation,
-        members: r.runs.map((run) => ({
-          partition: run.partition,
-          from: run.from,
-          position: run.position,
-          committed: after.get(run.partition),
-          fetches: run.fetches,
-          commits: run.commits,
-          heartbeats: run.heartbeats,
-          errors: run.errors,
-        })),
-      },
-    );
-  } finally {
-    const leaveFailures = await leaveGroup(client, token, group, joined.members);
-    if (leaveFailures) log(`  ! ${leaveFailures} members could not leave ${group}`);
-  }
-}
-
-/** @param {{ client: any }} redis @param {ReturnType<typeof parseOptions>} o @param {number} round */
-async function redisScenarios(redis, o, round) {
-  const records = makeRecords(100, 1000).map((r) => JSON.stringify(r));
-  const stream = `bench-r${round}`;
-  const add = await xaddRate(redis.client, { stream, records, durationMs: o.redisMs, maxRecords: 5_000_000 });
-  record(
-    "redis.xadd",
-    "Redis XADD, pipelined 1000 × 100 B, 1 connection",
-    "records/s",
-    add.records / (add.elapsedMs / 1000),
-    add,
-  );
-  const read = await xrangeRate(redis.client, { stream, count: 1000, durationMs: o.redisMs, maxRecords: 10_000_000 });
-  record(
-    "redis.xrange",
-    "Redis XRANGE COUNT 1000, 1 connection",
-    "records/s",
-    read.records / (read.elapsedMs / 1000),
-    read,
-  );
-  await redis.client.pipeline([["DEL", stream]]);
-}
 
 // ---- Report ----
 
@@ -312,33 +56,6 @@ function machine() {
     wrangler,
     loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
     git,
-  };
-}
-
-/** Sums (and the worst max) of the latency rounds of one scenario. */
-function latencyTotals(/** @type {string} */ id) {
-  const details = rows.get(`${id}.p50`)?.details ?? [];
-  const sum = (/** @type {string} */ k) => details.reduce((n, d) => n + (d[k] ?? 0), 0);
-  return {
-    rounds: details.length,
-    sent: sum("sent"),
-    acknowledged: sum("acknowledged"),
-    received: sum("received"),
-    measured: sum("measured"),
-    missing: sum("missing"),
-    late: sum("late"),
-    outOfOrder: sum("outOfOrder"),
-    duplicates: sum("duplicates"),
-    produceErrors: sum("produceErrors"),
-    unanswered: sum("unanswered"),
-    consumerErrors: details.filter((d) => d.firstConsumerError).length,
-    problems: sum("problems"),
-    max: Math.max(0, ...details.map((d) => d.latencyMs.max)),
-    produceP50: details.length ? summarize(details.map((d) => d.produceLatencyMs.p50)).median : undefined,
-    produceP99: details.length ? summarize(details.map((d) => d.produceLatencyMs.p99)).median : undefined,
-    requestsPerSecond: details.length
-      ? summarize(details.map((d) => d.sent / d.perRequest / (d.elapsedMs / 1000))).median
-      : undefined,
   };
 }
 
@@ -703,9 +420,7 @@ async function main() {
   const how = o.push === "websocket" ? webSocketSupport() : "none";
   const push = { consumer: /** @type {"websocket" | "sse"} */ (how === "none" ? "sse" : "websocket"), how };
   if (o.push === "websocket" && how === "none") log("note: this Node cannot open a WebSocket: the push rows use SSE");
-  cleanups.push(async () => {
-    for (const kill of children) kill();
-  });
+  cleanups.push(async () => stopLatencyChildren());
 
   const version = redisVersion();
   /** @type {{ client: any, stop: () => Promise<void> } | null} */
