@@ -3,9 +3,9 @@
 // (so both read one clock), notes when each arrives. The consumer is a push subscriber
 // (WebSocket or Server-Sent Events) or a long-poll fetch loop.
 //
-// Node 20 has WebSocket only behind --experimental-websocket, so run.mjs calls `measureLatency`
-// in a child `node --experimental-websocket bench/push-latency.mjs '<options JSON>'` when
-// `globalThis.WebSocket` is missing; the child prints its result as JSON on stdout.
+// Node 20 has WebSocket only behind --experimental-websocket, so scenarios/latency.mjs calls
+// `measureLatency` in a child `node --experimental-websocket bench/push-latency.mjs '<options
+// JSON>'` when `globalThis.WebSocket` is missing; the child prints its result as JSON on stdout.
 import { spawn, spawnSync } from "node:child_process";
 import http from "node:http";
 import { fileURLToPath } from "node:url";

@@ -1,6 +1,6 @@
 // The records every benchmark sends and stores: `{ value: { seq, data } }` produce records
 // (API.md form) whose JSON text is exactly the target size. Plain JavaScript so that both
-// run.mjs (Node) and the bench worker (bundled by wrangler) build the very same records.
+// the scenarios (Node) and the bench worker (bundled by wrangler) build the very same records.
 
 /**
  * One produce record whose JSON text is exactly `size` bytes (ASCII only).

@@ -1,5 +1,8 @@
 // Statistics and the printed report of `npm run bench`.
 
+/** A progress line, on stderr: stdout holds only the report. */
+export const log = (/** @type {string} */ line) => process.stderr.write(`${line}\n`);
+
 /** @param {number[]} values */
 export function summarize(values) {
   const sorted = [...values].sort((a, b) => a - b);

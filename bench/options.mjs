@@ -1,0 +1,84 @@
+// The command line of `npm run bench` (node:util parseArgs), and the times, sizes and bounds of
+// every scenario that follow from it. Wrong input exits with a message naming the option.
+import { parseArgs } from "node:util";
+import { GROUP_TARGET, LATENCY_TARGET } from "./targets.mjs";
+
+/** Keep-alive connections of the HTTP scenarios. */
+export const CONNECTIONS = 16;
+
+const USAGE = `usage: npm run bench [-- --runs N] [-- --quick] [-- --push websocket|sse]
+  --runs N   rounds of every scenario (default 3); the table shows medians over rounds
+  --quick    one short round (a smoke test of the benchmark, not a measurement)
+  --push T   how the push-latency rows subscribe: websocket (default; sse when this Node cannot
+             open a WebSocket) or sse`;
+
+export function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: "string" },
+      quick: { type: "boolean", default: false },
+      push: { type: "string", default: "websocket" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const runs = values.runs === undefined ? (values.quick ? 1 : 3) : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
+    console.error(`--runs must be a whole number from 1 to 20, got '${values.runs}'\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.push !== "websocket" && values.push !== "sse") {
+    console.error(`--push must be websocket or sse, got '${values.push}'\n${USAGE}`);
+    process.exit(2);
+  }
+  const q = values.quick;
+  return {
+    runs,
+    quick: q,
+    connections: CONNECTIONS,
+    /** Measured time of each HTTP scenario per round, after its warm-up. */
+    httpMs: q ? 1_000 : 3_000,
+    warmupMs: q ? 200 : 300,
+    /** Bounds of the raw in-object loops. */
+    rawLoopMs: q ? 300 : 1_000,
+    rawLoopMaxRecords: 300_000,
+    rawLoopMaxBatches: 20_000,
+    /** One loop is one transaction, committed when the call ends: kept to a sane size. */
+    rawLoopMaxBytes: 64 * 1024 * 1024,
+    rawCallsMs: q ? 300 : 750,
+    rawCallsMax: 5_000,
+    /** Measured time of each acks and idempotent produce row per round, after its warm-up. */
+    guaranteesMs: q ? 1_000 : 2_000,
+    /** acks 0: how often the high watermark is read while the background appends finish, and bounds. */
+    acks0PollMs: 50,
+    acks0SettleMs: 500,
+    acks0StallMs: 2_000,
+    acks0DrainMs: 20_000,
+    /** Pages of 1000 records prefilled per fetching connection. */
+    fetchPagesPerConnection: q ? 4 : 16,
+    redisMs: q ? 500 : 1_500,
+    /** Push latency: the consumer asked for, and the producer's schedule and bounds. */
+    push: /** @type {"websocket" | "sse"} */ (values.push),
+    latencyRecordsPerSecond: LATENCY_TARGET.recordsPerSecond,
+    latencyTickMs: 10,
+    latencyWarmupMs: q ? 300 : 500,
+    latencyMs: q ? 1_000 : 4_000,
+    /** After the producer stops: until every acknowledged record has arrived, at most this. */
+    latencyDrainMs: 3_000,
+    latencyMaxRecords: 6_000,
+    /** Consumer group: members, partitions, records prefilled into each partition, bounds. */
+    groupConsumers: GROUP_TARGET.consumers,
+    groupPartitions: GROUP_TARGET.partitions,
+    groupPagesPerPartition: q ? 40 : 250,
+    groupMs: q ? 1_000 : 4_000,
+    groupMaxFetches: 100_000,
+    groupCommitEveryMs: 1_000,
+    groupHeartbeatEveryMs: 3_000,
+    groupSessionTimeoutMs: 30_000,
+  };
+}
+
+/** @typedef {ReturnType<typeof parseOptions>} Options */
