@@ -18,7 +18,15 @@ import { invalidArgument, ProducerFencedError, TributaryError } from "./errors.t
 import type { Transport } from "./http.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
 import { partitionForKey } from "./protocol/partitioner.ts";
-import type { Acks, ProduceRecord } from "./protocol/schemas.ts";
+import {
+  type Acks,
+  type ProduceRecord,
+  type ProducerId,
+  type ProducerStamp,
+  produceAnswerSchema,
+  producerIdSchema,
+  topicPartitionCountSchema,
+} from "./protocol/schemas.ts";
 import { backoffCeiling, DEFAULT_RETRY, sleep as defaultSleep, type RetryPolicy, retryDelay } from "./retry.ts";
 
 /**
@@ -172,11 +180,6 @@ const sendSchema = z.strictObject({
   acks: acksOption.optional(),
 });
 
-const resultSchema = z.object({ partition: z.int(), offset: z.int(), timestamp: z.number() });
-const produceAnswerSchema = z.union([z.object({ results: z.array(resultSchema) }), z.object({ accepted: z.int() })]);
-const producerIdSchema = z.object({ id: z.string().min(1), epoch: z.int().min(0) });
-const topicPartitionsSchema = z.looseObject({ partitions: z.array(z.unknown()).min(1) });
-
 /** A message in the API's record form: bytes as base64, the rest as given. */
 export function toWireRecord(message: Message, index: number): ProduceRecord {
   if (typeof message !== "object" || message === null) {
@@ -212,17 +215,6 @@ export interface ProducerRuntime {
   sleep?: (ms: number) => Promise<void>;
 }
 
-interface ProducerStamp {
-  id: string;
-  epoch: number;
-  sequence: number;
-}
-
-interface ProducerIdentity {
-  id: string;
-  epoch: number;
-}
-
 type Metadata = RecordMetadata | undefined;
 
 /** Makes a producer over `transport` (see ProducerSettings and ProducerRuntime). */
@@ -243,7 +235,7 @@ class IdempotentCapableProducer implements Producer {
   private readonly random: () => number;
   private readonly wait: (ms: number) => Promise<void>;
   private readonly batcher: Batcher<Metadata>;
-  private identity: Promise<ProducerIdentity> | undefined;
+  private identity: Promise<ProducerId> | undefined;
   private readonly sequences = new Map<string, number>();
   private fenced: ProducerFencedError | undefined;
   private readonly partitionCounts = new Map<string, { count: number; at: number }>();
@@ -344,7 +336,7 @@ class IdempotentCapableProducer implements Producer {
       lookup = this.withRetries(() =>
         this.transport.request(
           { method: "GET", path: `v1/topics/${encodeURIComponent(topic)}` },
-          topicPartitionsSchema,
+          topicPartitionCountSchema,
         ),
       ).then(
         (description) => {
@@ -417,7 +409,7 @@ class IdempotentCapableProducer implements Producer {
     }
   }
 
-  private initIdentity(): Promise<ProducerIdentity> {
+  private initIdentity(): Promise<ProducerId> {
     const { transactionalId } = this.settings;
     const identity = this.withRetries(() =>
       this.transport.request(

@@ -12,7 +12,15 @@ import { z } from "zod";
 import { TributaryError } from "./errors.ts";
 import type { Transport } from "./http.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
-import { fetchedRecordSchema, GROUP_NAME, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import {
+  ackAnswerSchema,
+  GROUP_NAME,
+  MAX_WAIT_MS,
+  nackAnswerSchema,
+  type QueueConfig,
+  queueConfigAnswerSchema,
+  receiveAnswerSchema,
+} from "./protocol/schemas.ts";
 import { decodeRecord, type ReaderRecord } from "./reader.ts";
 import { isRetriable, type RetryOptions, type RetryPolicy, retryDelay, retryOptionsSchema, sleep } from "./retry.ts";
 
@@ -24,14 +32,7 @@ export interface QueueMessage extends ReaderRecord {
   deliveryCount: number;
 }
 
-/** How the group treats the topic's failed records (kept by the server, per group and topic). */
-export interface QueueConfig {
-  topic: string;
-  /** Deliveries before a record goes to the dead-letter topic. Server default 5. */
-  maxDeliveries: number;
-  /** Where records go after maxDeliveries. Server default `<topic>.dlq`. */
-  deadLetterTopic: string;
-}
+export type { QueueConfig } from "./protocol/schemas.ts";
 
 /** What `client.queue()` takes. Times are in milliseconds. */
 export interface QueueOptions {
@@ -170,16 +171,6 @@ const nackOptionsSchema = z.strictObject({
   reason: z.string({ error: "must be a string" }).optional(),
 });
 
-const receiveAnswerSchema = z.object({
-  records: z.array(fetchedRecordSchema.extend({ topic: z.string(), receipt: z.string(), deliveryCount: z.int() })),
-});
-
-const queueConfigAnswerSchema = z.looseObject({
-  topic: z.string(),
-  maxDeliveries: z.int(),
-  deadLetterTopic: z.string(),
-});
-
 /** A thrown value as a nack reason, cut to what the server keeps. */
 function reasonOf(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -238,7 +229,7 @@ class GroupQueue implements Queue {
     const checked = parseOptions(receiptsSchema, receipts, "queue.ack").map(receiptOf);
     const answer = await this.#transport.request(
       { method: "POST", path: `${this.#path}/ack`, body: { receipts: checked } },
-      z.object({ acked: z.int() }),
+      ackAnswerSchema,
     );
     return answer.acked;
   }
@@ -255,7 +246,7 @@ class GroupQueue implements Queue {
         path: `${this.#path}/nack`,
         body: { receipts: checked, delayMs, reason: reason === undefined ? undefined : reason.slice(0, MAX_REASON) },
       },
-      z.object({ nacked: z.int() }),
+      nackAnswerSchema,
     );
     return answer.nacked;
   }

@@ -8,7 +8,13 @@ import { lookupOffset } from "./admin.ts";
 import { base64ToBytes } from "./base64.ts";
 import type { Transport } from "./http.ts";
 import { intIn, parseOptions, partitionOption, topicOption } from "./options.ts";
-import { fetchedRecordSchema, MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import {
+  type FetchedRecord,
+  fetchAnswerSchema,
+  MAX_FETCH_BYTES,
+  MAX_FETCH_RECORDS,
+  MAX_WAIT_MS,
+} from "./protocol/schemas.ts";
 
 /** A record as read: binary keys and values (sent as bytes) come back as Uint8Arrays. */
 export interface ReaderRecord {
@@ -97,17 +103,8 @@ export const readerOptionsSchema = z.strictObject({
   signal: signalOption.optional(),
 });
 
-const fetchAnswerSchema = z.object({
-  records: z.array(fetchedRecordSchema),
-  nextOffset: z.int(),
-  highWatermark: z.int(),
-  logStartOffset: z.int(),
-});
-
-type WireRecord = z.output<typeof fetchedRecordSchema>;
-
 /** A fetched record in the SDK's form: base64 decoded to bytes, absent fields made explicit. */
-export function decodeRecord(topic: string, r: WireRecord): ReaderRecord {
+export function decodeRecord(topic: string, r: FetchedRecord): ReaderRecord {
   return {
     topic,
     partition: r.partition,
