@@ -88,13 +88,11 @@ export const createTopicSchema = z.strictObject({
   replicationFactor: z.int().min(1).max(MAX_REPLICATION_FACTOR).default(3),
   config: topicConfigSchema.default({}),
 });
-export type CreateTopicInput = z.input<typeof createTopicSchema>;
 
 export const patchTopicSchema = z.strictObject({
   partitions: z.int().min(1).max(MAX_PARTITIONS).optional(),
   config: topicConfigSchema.optional(),
 });
-export type PatchTopicInput = z.input<typeof patchTopicSchema>;
 
 const base64 = z.base64("expected standard base64");
 
@@ -150,7 +148,6 @@ export const produceRequestSchema = z.strictObject({
   acks: acksSchema,
   producer: producerStampSchema.optional(),
 });
-export type ProduceRequest = z.input<typeof produceRequestSchema>;
 
 const intParam = (name: string, min: number, max: number) =>
   z
