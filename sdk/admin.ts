@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { Transport } from "./http.ts";
 import { checkTopic, parseOptions, partitionOption, topicOption } from "./options.ts";
+import { partitionPath, topicPath } from "./paths.ts";
 import {
   deleteTopicAnswerSchema,
   type OffsetAnswer,
@@ -88,8 +89,6 @@ const fetchOffsetOptions = z.strictObject({
   }),
 });
 
-const path = (topic: string) => `v1/topics/${encodeURIComponent(topic)}`;
-
 /** Looks up one offset of a partition (options already checked); also how a reader resolves "earliest". */
 export function lookupOffset(
   transport: Transport,
@@ -99,7 +98,7 @@ export function lookupOffset(
   return transport.request(
     {
       method: "GET",
-      path: `${path(topic)}/partitions/${partition}/offsets`,
+      path: `${partitionPath(topic, partition)}/offsets`,
       query: { at: at instanceof Date ? at.getTime() : at },
       signal,
     },
@@ -110,11 +109,14 @@ export function lookupOffset(
 /** Makes the admin API over `transport`. */
 export function createAdmin(transport: Transport): Admin {
   const describeTopic = async (topic: string) =>
-    transport.request({ method: "GET", path: path(checkTopic(topic, "admin.describeTopic")) }, topicDescriptionSchema);
+    transport.request(
+      { method: "GET", path: topicPath(checkTopic(topic, "admin.describeTopic")) },
+      topicDescriptionSchema,
+    );
 
   const updateTopic = async (topic: string, options: UpdateTopicOptions) =>
     transport.request(
-      { method: "PATCH", path: path(checkTopic(topic, "admin.updateTopic")), body: options },
+      { method: "PATCH", path: topicPath(checkTopic(topic, "admin.updateTopic")), body: options },
       topicDescriptionSchema,
     );
 
@@ -143,7 +145,7 @@ export function createAdmin(transport: Transport): Admin {
 
     async deleteTopic(topic) {
       await transport.request(
-        { method: "DELETE", path: path(checkTopic(topic, "admin.deleteTopic")) },
+        { method: "DELETE", path: topicPath(checkTopic(topic, "admin.deleteTopic")) },
         deleteTopicAnswerSchema,
       );
     },

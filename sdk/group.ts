@@ -4,6 +4,7 @@
  * transport's retries) and check the answers.
  */
 import type { Transport } from "./http.ts";
+import { groupPath } from "./paths.ts";
 import {
   groupOffsetsAnswerSchema,
   type HeartbeatAnswer,
@@ -26,8 +27,6 @@ export type { HeartbeatAnswer, JoinAnswer };
 
 /** The group's position in one partition. */
 export type CommittedOffset = PartitionLag;
-
-const groupPath = (group: string) => `v1/groups/${encodeURIComponent(group)}`;
 
 /** The calls of one group; the group id is checked by the caller. */
 export interface GroupApi {

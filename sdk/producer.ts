@@ -17,6 +17,7 @@ import type { CompressionType } from "./compression.ts";
 import { invalidArgument, ProducerFencedError, TributaryError } from "./errors.ts";
 import type { Transport } from "./http.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
+import { partitionPath, topicPath } from "./paths.ts";
 import { partitionForKey } from "./protocol/partitioner.ts";
 import {
   type Acks,
@@ -334,10 +335,7 @@ class IdempotentCapableProducer implements Producer {
     let lookup = this.partitionLookups.get(topic);
     if (!lookup) {
       lookup = this.withRetries(() =>
-        this.transport.request(
-          { method: "GET", path: `v1/topics/${encodeURIComponent(topic)}` },
-          topicPartitionCountSchema,
-        ),
+        this.transport.request({ method: "GET", path: topicPath(topic) }, topicPartitionCountSchema),
       ).then(
         (description) => {
           this.partitionLookups.delete(topic);
@@ -381,14 +379,14 @@ class IdempotentCapableProducer implements Producer {
   private deliver(batch: Batch<Metadata>): Promise<Metadata[]> {
     const { topic, partition } = batch.destination;
     if (partition === undefined) {
-      return this.withRetries(() => this.produce(batch, `v1/topics/${encodeURIComponent(topic)}/records`));
+      return this.withRetries(() => this.produce(batch, `${topicPath(topic)}/records`));
     }
     return this.deliverIdempotent(batch, topic, partition);
   }
 
   private async deliverIdempotent(batch: Batch<Metadata>, topic: string, partition: number): Promise<Metadata[]> {
     const key = `${topic}/${partition}`;
-    const path = `v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records`;
+    const path = `${partitionPath(topic, partition)}/records`;
     try {
       return await this.withRetries(async () => {
         if (this.fenced) throw this.fenced;

@@ -9,6 +9,7 @@
  */
 import type { z } from "zod";
 import type { Transport } from "./http.ts";
+import { partitionPath } from "./paths.ts";
 import { subscribePageSchema } from "./protocol/schemas.ts";
 import { decodeRecord, type FetchPage, fetchRecords, type ReaderRecord } from "./reader.ts";
 
@@ -216,7 +217,7 @@ export class PushSource implements PartitionSource {
     if (this.#socket !== undefined || this.#closed) return;
     const { baseUrl, token, webSocket, headers } = this.#connection;
     const { topic, partition } = this.#options;
-    const url = new URL(`v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/subscribe`, baseUrl);
+    const url = new URL(`${partitionPath(topic, partition)}/subscribe`, baseUrl);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("offset", String(this.#received));
     let socket: WebSocketLike;

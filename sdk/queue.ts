@@ -9,12 +9,14 @@
  * those it finished and nacks those it threw on (with the error's message as the reason).
  */
 import { z } from "zod";
-import { TributaryError } from "./errors.ts";
+import { reasonOf, TributaryError } from "./errors.ts";
 import type { Transport } from "./http.ts";
-import { intIn, parseOptions, topicOption } from "./options.ts";
+import { groupIdOption, intIn, parseOptions, signalOption, topicOption } from "./options.ts";
+import { groupPath } from "./paths.ts";
 import {
   ackAnswerSchema,
-  GROUP_NAME,
+  MAX_REASON_LENGTH,
+  MAX_VISIBILITY_MS,
   MAX_WAIT_MS,
   nackAnswerSchema,
   type QueueConfig,
@@ -116,9 +118,6 @@ export interface Queue {
   nack(receipts: Array<string | { receipt: string }>, options?: { delayMs?: number; reason?: string }): Promise<number>;
 }
 
-const MAX_VISIBILITY_MS = 43_200_000;
-const MAX_REASON = 1000;
-
 const nackDelayOption = z.union(
   [
     intIn(0, MAX_VISIBILITY_MS),
@@ -129,9 +128,7 @@ const nackDelayOption = z.union(
 
 /** The queue's options (schema). */
 export const queueOptionsSchema = z.strictObject({
-  groupId: z
-    .string({ error: "must be a group id (a string)" })
-    .regex(GROUP_NAME, "must be 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'"),
+  groupId: groupIdOption,
   topic: topicOption,
   maxRecords: intIn(1, 1000).default(10),
   visibilityTimeoutMs: intIn(100, MAX_VISIBILITY_MS).default(30_000),
@@ -148,7 +145,7 @@ const receiveOptionsSchema = z.strictObject({
   maxRecords: intIn(1, 1000).optional(),
   visibilityTimeoutMs: intIn(100, MAX_VISIBILITY_MS).optional(),
   waitMs: intIn(0, MAX_WAIT_MS).optional(),
-  signal: z.custom<AbortSignal>((v) => typeof v === "object" && v !== null && "aborted" in v).optional(),
+  signal: signalOption.optional(),
 });
 
 const configureSchema = z.strictObject({
@@ -171,12 +168,6 @@ const nackOptionsSchema = z.strictObject({
   reason: z.string({ error: "must be a string" }).optional(),
 });
 
-/** A thrown value as a nack reason, cut to what the server keeps. */
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON - 1)}…` : text;
-}
-
 const receiptOf = (r: string | { receipt: string }) => (typeof r === "string" ? r : r.receipt);
 
 class GroupQueue implements Queue {
@@ -195,7 +186,7 @@ class GroupQueue implements Queue {
     this.#settings = settings;
     this.groupId = settings.groupId;
     this.topic = settings.topic;
-    this.#path = `v1/groups/${encodeURIComponent(settings.groupId)}`;
+    this.#path = groupPath(settings.groupId);
   }
 
   async configure(config: { maxDeliveries?: number; deadLetterTopic?: string }): Promise<QueueConfig> {
@@ -244,7 +235,11 @@ class GroupQueue implements Queue {
       {
         method: "POST",
         path: `${this.#path}/nack`,
-        body: { receipts: checked, delayMs, reason: reason === undefined ? undefined : reason.slice(0, MAX_REASON) },
+        body: {
+          receipts: checked,
+          delayMs,
+          reason: reason === undefined ? undefined : reason.slice(0, MAX_REASON_LENGTH),
+        },
       },
       nackAnswerSchema,
     );

@@ -7,7 +7,8 @@ import { z } from "zod";
 import { lookupOffset } from "./admin.ts";
 import { base64ToBytes } from "./base64.ts";
 import type { Transport } from "./http.ts";
-import { intIn, parseOptions, partitionOption, topicOption } from "./options.ts";
+import { intIn, parseOptions, partitionOption, signalOption, topicOption } from "./options.ts";
+import { partitionPath } from "./paths.ts";
 import {
   type FetchedRecord,
   fetchAnswerSchema,
@@ -73,11 +74,6 @@ export interface ReaderOptions {
   signal?: AbortSignal;
 }
 
-const signalOption = z.custom<AbortSignal>(
-  (v) => typeof v === "object" && v !== null && "aborted" in v && "addEventListener" in v,
-  "must be an AbortSignal",
-);
-
 const fetchOptionsSchema = z.strictObject({
   topic: topicOption,
   partition: partitionOption,
@@ -122,7 +118,7 @@ async function readPage(transport: Transport, options: z.output<typeof fetchOpti
   const answer = await transport.request(
     {
       method: "GET",
-      path: `v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records`,
+      path: `${partitionPath(topic, partition)}/records`,
       query: { offset, maxRecords, maxBytes, waitMs },
       signal,
       waitMs,

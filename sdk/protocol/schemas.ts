@@ -26,6 +26,8 @@ export const MAX_FETCH_RECORDS = 10_000;
 export const DEFAULT_FETCH_RECORDS = 1_000;
 export const DEFAULT_FETCH_BYTES = 4 * 1024 * 1024;
 export const MAX_FETCH_BYTES = 32 * 1024 * 1024;
+/** The longest a queue delivery stays invisible, and a nacked record waits: 12 hours, as SQS. */
+export const MAX_VISIBILITY_MS = 43_200_000;
 /** The longest failure reason a nack keeps (and the SDK's retry topics put in their headers). */
 export const MAX_REASON_LENGTH = 1000;
 
@@ -235,7 +237,7 @@ export const resetOffsetsSchema = z.strictObject({
 export const receiveSchema = z.strictObject({
   topic: topicName,
   maxRecords: z.int().min(1).max(1000).default(10),
-  visibilityTimeoutMs: z.int().min(100).max(43_200_000).default(30_000),
+  visibilityTimeoutMs: z.int().min(100).max(MAX_VISIBILITY_MS).default(30_000),
   waitMs: z.int().min(0).max(MAX_WAIT_MS).default(0),
 });
 
@@ -245,7 +247,7 @@ export const ackSchema = z.strictObject({ receipts });
 
 export const nackSchema = z.strictObject({
   receipts,
-  delayMs: z.int().min(0).max(43_200_000).default(0),
+  delayMs: z.int().min(0).max(MAX_VISIBILITY_MS).default(0),
   /** Why processing failed; kept with the record and put in its dead-letter headers. */
   reason: z.string().max(MAX_REASON_LENGTH).optional(),
 });
