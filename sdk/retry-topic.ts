@@ -13,7 +13,7 @@ import type { Admin } from "./admin.ts";
 import type { Consumer, ConsumerMessage, ConsumerOptions } from "./consumer/index.ts";
 import { invalidArgument, reasonOf, TributaryError } from "./errors.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
-import type { Producer } from "./producer.ts";
+import type { Producer } from "./producer/index.ts";
 import { sleep } from "./retry.ts";
 
 /** What `client.retryTopicConsumer()` takes: a consumer's options, plus where failures go. */

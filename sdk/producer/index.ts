@@ -11,14 +11,13 @@
  * when throttled (429 THROTTLING_QUOTA_EXCEEDED) are options of `client.producer()`.
  */
 import { z } from "zod";
-import { asBytes, bytesToBase64 } from "./base64.ts";
-import { type Batch, Batcher, type Destination } from "./batcher.ts";
-import type { CompressionType } from "./compression.ts";
-import { invalidArgument, ProducerFencedError, TributaryError } from "./errors.ts";
-import type { Transport } from "./http.ts";
-import { intIn, parseOptions, topicOption } from "./options.ts";
-import { partitionPath, topicPath } from "./paths.ts";
-import { partitionForKey } from "./protocol/partitioner.ts";
+import { asBytes, bytesToBase64 } from "../base64.ts";
+import type { CompressionType } from "../compression.ts";
+import { invalidArgument, ProducerFencedError, TributaryError } from "../errors.ts";
+import type { Transport } from "../http.ts";
+import { intIn, parseOptions, topicOption } from "../options.ts";
+import { partitionPath, topicPath } from "../paths.ts";
+import { partitionForKey } from "../protocol/partitioner.ts";
 import {
   type Acks,
   type ProduceRecord,
@@ -27,8 +26,9 @@ import {
   produceAnswerSchema,
   producerIdSchema,
   topicPartitionCountSchema,
-} from "./protocol/schemas.ts";
-import { backoffCeiling, DEFAULT_RETRY, sleep as defaultSleep, type RetryPolicy, retryDelay } from "./retry.ts";
+} from "../protocol/schemas.ts";
+import { backoffCeiling, DEFAULT_RETRY, sleep as defaultSleep, type RetryPolicy, retryDelay } from "../retry.ts";
+import { type Batch, Batcher, type Destination } from "./batcher.ts";
 
 /**
  * One message to send. `value` is any JSON value (a string is sent as a JSON string), or bytes
