@@ -10,12 +10,10 @@
  * Batching (`batchSize`, `lingerMs`), gzip (`compression`), retries with backoff and slowing down
  * when throttled (429 THROTTLING_QUOTA_EXCEEDED) are options of `client.producer()`.
  */
-import { z } from "zod";
-import { asBytes, bytesToBase64 } from "../base64.ts";
-import type { CompressionType } from "../compression.ts";
+import { asBytes } from "../base64.ts";
 import { invalidArgument, ProducerFencedError, TributaryError } from "../errors.ts";
 import type { Transport } from "../http.ts";
-import { intIn, parseOptions, topicOption } from "../options.ts";
+import { parseOptions } from "../options.ts";
 import { partitionPath, topicPath } from "../paths.ts";
 import { partitionForKey } from "../protocol/partitioner.ts";
 import {
@@ -29,109 +27,13 @@ import {
 } from "../protocol/schemas.ts";
 import { backoffCeiling, DEFAULT_RETRY, sleep as defaultSleep, type RetryPolicy, retryDelay } from "../retry.ts";
 import { type Batch, Batcher, type Destination } from "./batcher.ts";
+import { sendSchema, toWireRecord } from "./messages.ts";
+import { checkProducerSettings, PRODUCER_DEFAULTS, type ProducerSettings } from "./options.ts";
+import type { Message, Producer, ProducerRecord, RecordMetadata } from "./types.ts";
 
-/**
- * One message to send. `value` is any JSON value (a string is sent as a JSON string), or bytes
- * (a Uint8Array, which Node's Buffer is, or an ArrayBuffer), which are sent as base64 and read
- * back as a Uint8Array.
- */
-export interface Message {
-  /** Picks the partition (Kafka's murmur2 of the key's UTF-8 bytes, or of the bytes given). */
-  key?: string | Uint8Array | null;
-  value: unknown;
-  headers?: Record<string, string>;
-  /** When the event happened, in ms since epoch or as a Date; default: the time of the append. */
-  timestamp?: number | Date;
-  /** Sends the message to this partition, whatever its key. */
-  partition?: number;
-}
-
-/** What `producer.send` takes. */
-export interface ProducerRecord {
-  topic: string;
-  messages: Message[];
-  /**
-   * 1 (default): answer once the partition stored the records. `"all"` (or -1): once the
-   * topic's minInsyncReplicas did. 0: answer at once; the result then says nothing about
-   * where the messages went (an empty array). An idempotent producer sends acks 0 messages
-   * without idempotence, or refuses them when `idempotent: true` was set explicitly.
-   */
-  acks?: Acks;
-}
-
-/** Where one sent message was stored. */
-export interface RecordMetadata {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** The message's timestamp, or the time of the append when it brought none. */
-  timestamp: number;
-}
-
-/** Sends messages to topics; made by `client.producer()`. */
-export interface Producer {
-  /**
-   * Sends messages to one topic; resolves once every message's batch was acknowledged, with
-   * where each was stored, in the order given. Messages of one partition are stored in the
-   * order sent. With `lingerMs` 0 (the default) they go at once, one request per partition
-   * (several when they exceed `batchSize`); with `lingerMs` above 0 they may wait to share
-   * batches with later sends.
-   *
-   * @example
-   * const [meta] = await producer.send({ topic: "clicks", messages: [{ key: "ad-42", value: { adId: "ad-42" } }] });
-   * console.log(meta.partition, meta.offset);
-   */
-  send(record: ProducerRecord): Promise<RecordMetadata[]>;
-  /** Sends every message given to `send` so far, whatever the linger, and waits for the answers. */
-  flush(): Promise<void>;
-  /**
-   * Sends what is pending (as `flush`) and waits for it. The producer may still be used
-   * afterwards; nothing else is held open.
-   */
-  disconnect(): Promise<void>;
-}
-
-/** Options of `client.producer()` beside `retry`. */
-export interface ProducerSettings {
-  /** The acks of a `send` that does not say; default 1. */
-  acks?: Acks;
-  /**
-   * Whether sends carry a producer id and per-partition sequence numbers, so that retries store
-   * each batch once and in order (Kafka's enable.idempotence). Default true, unless `acks` is 0
-   * (which gives no answer to track sequences by). `true` with `acks` 0 is refused.
-   */
-  idempotent?: boolean;
-  /**
-   * A stable name for this producer across restarts (Kafka's transactional.id): a new producer
-   * with the same name fences the older one, whose sends then fail with ProducerFencedError.
-   * Needs idempotence.
-   */
-  transactionalId?: string;
-  /** The largest batch in bytes of JSON, per partition (per topic when not idempotent). Default 1048576. */
-  batchSize?: number;
-  /**
-   * How long, in ms, a batch waits for more messages after its first one (Kafka's linger.ms).
-   * Default 0: each send goes at once (messages sent while a batch of the same partition is in
-   * flight still gather in the next batch).
-   */
-  lingerMs?: number;
-  /** `"gzip"`: gzip request bodies of 1 KiB or more (needs CompressionStream). Default `"none"`. */
-  compression?: CompressionType;
-  /** How long a topic's partition count is cached, in ms. Default 30000. */
-  metadataMaxAgeMs?: number;
-}
-
-/** The defaults of `ProducerSettings`. */
-export const PRODUCER_DEFAULTS = {
-  acks: 1 as Acks,
-  batchSize: 1_048_576,
-  lingerMs: 0,
-  compression: "none" as CompressionType,
-  metadataMaxAgeMs: 30_000,
-} as const;
-
-/** Requests the worker reads are at most 16 MiB, so a batch must stay below. */
-const MAX_BATCH_SIZE = 16 * 1024 * 1024;
+export type { ProducerSettings } from "./options.ts";
+export { checkProducerSettings, producerSettingsSchema } from "./options.ts";
+export type { Message, Producer, ProducerRecord, RecordMetadata } from "./types.ts";
 
 /**
  * How long in total a batch may wait because the worker throttled it before the send fails. A
@@ -139,71 +41,6 @@ const MAX_BATCH_SIZE = 16 * 1024 * 1024;
  * `retry.retries`.
  */
 export const MAX_THROTTLE_WAIT_MS = 300_000;
-
-const acksOption = z.union([z.literal(0), z.literal(1), z.literal(-1), z.literal("all")], {
-  error: 'must be 0, 1, -1 or "all"',
-});
-
-/** The producer's own options (schema). */
-export const producerSettingsSchema = z.strictObject({
-  acks: acksOption.optional(),
-  idempotent: z.boolean({ error: "must be true or false" }).optional(),
-  transactionalId: z
-    .string({ error: "must be a string of 1 to 249 characters" })
-    .min(1, "must be a string of 1 to 249 characters")
-    .max(249, "must be a string of 1 to 249 characters")
-    .optional(),
-  batchSize: intIn(1, MAX_BATCH_SIZE).optional(),
-  lingerMs: intIn(0, 60_000).optional(),
-  compression: z.enum(["gzip", "none"], { error: 'must be "gzip" or "none"' }).optional(),
-  metadataMaxAgeMs: intIn(0, 3_600_000).optional(),
-});
-
-/** Checks what one field cannot: combinations. Throws INVALID_ARGUMENT naming the field. */
-export function checkProducerSettings(settings: ProducerSettings, where: string): void {
-  if (settings.idempotent === true && settings.acks === 0) {
-    throw invalidArgument(
-      `${where}: acks: must be 1, -1 or "all" when idempotent is true (with acks 0 no answer comes back to track sequence numbers by); set idempotent: false to send with acks 0`,
-      { field: "acks" },
-    );
-  }
-  if (settings.transactionalId !== undefined && (settings.idempotent === false || settings.acks === 0)) {
-    throw invalidArgument(
-      `${where}: transactionalId: needs an idempotent producer (leave idempotent unset or true, and acks 1, -1 or "all")`,
-      { field: "transactionalId" },
-    );
-  }
-}
-
-const sendSchema = z.strictObject({
-  topic: topicOption,
-  messages: z.array(z.unknown(), { error: "must be an array of messages" }).min(1, "must hold at least one message"),
-  acks: acksOption.optional(),
-});
-
-/** A message in the API's record form: bytes as base64, the rest as given. */
-export function toWireRecord(message: Message, index: number): ProduceRecord {
-  if (typeof message !== "object" || message === null) {
-    throw invalidArgument(`producer.send: messages[${index}]: must be an object with a value`);
-  }
-  const record: ProduceRecord = {};
-  const { key, value, headers, timestamp, partition } = message;
-  if (key !== undefined && key !== null) {
-    const keyBytes = asBytes(key);
-    if (keyBytes) record.keyBase64 = bytesToBase64(keyBytes);
-    else record.key = key as string;
-  }
-  if (value === undefined) {
-    throw invalidArgument(`producer.send: messages[${index}].value: is required (use null for an empty value)`);
-  }
-  const valueBytes = asBytes(value);
-  if (valueBytes) record.valueBase64 = bytesToBase64(valueBytes);
-  else record.value = value;
-  if (headers !== undefined) record.headers = headers;
-  if (timestamp !== undefined) record.timestamp = timestamp instanceof Date ? timestamp.getTime() : timestamp;
-  if (partition !== undefined) record.partition = partition;
-  return record;
-}
 
 /** How the producer retries, and (in tests) how it waits. */
 export interface ProducerRuntime {
