@@ -10,48 +10,28 @@
  * Batching (`batchSize`, `lingerMs`), gzip (`compression`), retries with backoff and slowing down
  * when throttled (429 THROTTLING_QUOTA_EXCEEDED) are options of `client.producer()`.
  */
-import { asBytes } from "../base64.ts";
 import { invalidArgument, ProducerFencedError, TributaryError } from "../errors.ts";
 import type { Transport } from "../http.ts";
 import { parseOptions } from "../options.ts";
 import { partitionPath, topicPath } from "../paths.ts";
-import { partitionForKey } from "../protocol/partitioner.ts";
 import {
   type Acks,
-  type ProduceRecord,
   type ProducerId,
   type ProducerStamp,
   produceAnswerSchema,
   producerIdSchema,
-  topicPartitionCountSchema,
 } from "../protocol/schemas.ts";
-import { backoffCeiling, DEFAULT_RETRY, sleep as defaultSleep, type RetryPolicy, retryDelay } from "../retry.ts";
 import { type Batch, Batcher, type Destination } from "./batcher.ts";
 import { sendSchema, toWireRecord } from "./messages.ts";
 import { checkProducerSettings, PRODUCER_DEFAULTS, type ProducerSettings } from "./options.ts";
+import { Partitioner } from "./partitioning.ts";
+import { ProducerRetries, type ProducerRuntime } from "./retries.ts";
 import type { Message, Producer, ProducerRecord, RecordMetadata } from "./types.ts";
 
 export type { ProducerSettings } from "./options.ts";
 export { checkProducerSettings, producerSettingsSchema } from "./options.ts";
+export type { ProducerRuntime } from "./retries.ts";
 export type { Message, Producer, ProducerRecord, RecordMetadata } from "./types.ts";
-
-/**
- * How long in total a batch may wait because the worker throttled it before the send fails. A
- * throttled batch is not a failure: it waits the Retry-After and goes again, without using up
- * `retry.retries`.
- */
-export const MAX_THROTTLE_WAIT_MS = 300_000;
-
-/** How the producer retries, and (in tests) how it waits. */
-export interface ProducerRuntime {
-  /**
-   * The producer's retry policy, for a transport that makes one attempt per call. Without it,
-   * the producer assumes the transport retries and does not retry failures itself.
-   */
-  retry?: RetryPolicy;
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-}
 
 type Metadata = RecordMetadata | undefined;
 
@@ -69,16 +49,12 @@ class IdempotentCapableProducer implements Producer {
   private readonly acks: Acks;
   private readonly idempotent: boolean;
   private readonly explicitIdempotent: boolean;
-  private readonly policy: RetryPolicy;
-  private readonly random: () => number;
-  private readonly wait: (ms: number) => Promise<void>;
+  private readonly retries: ProducerRetries;
+  private readonly partitioner: Partitioner;
   private readonly batcher: Batcher<Metadata>;
   private identity: Promise<ProducerId> | undefined;
   private readonly sequences = new Map<string, number>();
   private fenced: ProducerFencedError | undefined;
-  private readonly partitionCounts = new Map<string, { count: number; at: number }>();
-  private readonly partitionLookups = new Map<string, Promise<number>>();
-  private readonly sticky = new Map<string, number>();
   /** Sends are added to batches in call order, even when one waits for topic metadata. */
   private adding: Promise<unknown> = Promise.resolve();
 
@@ -90,14 +66,18 @@ class IdempotentCapableProducer implements Producer {
     this.acks = settings.acks ?? PRODUCER_DEFAULTS.acks;
     this.explicitIdempotent = settings.idempotent === true;
     this.idempotent = settings.idempotent ?? this.acks !== 0;
-    this.policy = runtime.retry ?? { ...DEFAULT_RETRY, retries: 0 };
-    this.random = runtime.random ?? Math.random;
-    this.wait = runtime.sleep ?? ((ms) => defaultSleep(ms));
+    this.retries = new ProducerRetries(runtime);
+    this.partitioner = new Partitioner({
+      transport,
+      retries: this.retries,
+      metadataMaxAgeMs: settings.metadataMaxAgeMs ?? PRODUCER_DEFAULTS.metadataMaxAgeMs,
+      random: runtime.random ?? Math.random,
+    });
     this.batcher = new Batcher<Metadata>({
       batchSize: settings.batchSize ?? PRODUCER_DEFAULTS.batchSize,
       lingerMs: settings.lingerMs ?? PRODUCER_DEFAULTS.lingerMs,
       deliver: (batch) => this.deliver(batch),
-      onSent: (batch) => this.moveSticky(batch.destination),
+      onSent: (batch) => this.partitioner.moveSticky(batch.destination),
     });
   }
 
@@ -115,10 +95,12 @@ class IdempotentCapableProducer implements Producer {
     const records = list.map(toWireRecord);
     const idempotent = this.idempotent && acks !== 0;
     const added = this.inOrder(async () => {
-      const partitions = idempotent ? await this.partitionsOf(topic, records) : undefined;
+      const partitions = idempotent ? await this.partitioner.partitionsOf(topic, records) : undefined;
       const pending = records.map((record, i) => {
         const destination: Destination =
-          partitions === undefined ? { topic } : { topic, partition: this.partitionFor(topic, list[i]!, partitions) };
+          partitions === undefined
+            ? { topic }
+            : { topic, partition: this.partitioner.partitionFor(topic, list[i]!, partitions) };
         if (destination.partition !== undefined) delete record.partition;
         return this.batcher.add(destination, acks, record);
       });
@@ -144,79 +126,12 @@ class IdempotentCapableProducer implements Producer {
     return run;
   }
 
-  // ---- Partitioning ----
-
-  /** The topic's partition count, checked against the messages' explicit partitions. */
-  private async partitionsOf(topic: string, records: ProduceRecord[]): Promise<number> {
-    let count = await this.partitionCount(topic, false);
-    const highest = Math.max(-1, ...records.map((r) => r.partition ?? -1));
-    // The count may have grown since it was cached.
-    if (highest >= count) count = await this.partitionCount(topic, true);
-    if (highest >= count) {
-      throw new TributaryError({
-        code: "UNKNOWN_TOPIC_OR_PARTITION",
-        message: `producer.send: topic '${topic}' has ${count} partitions (0 to ${count - 1}); partition ${highest} does not exist`,
-        retriable: false,
-        // What the worker answers for the same request; checked here so that nothing is stored.
-        status: 404,
-        details: { topic, partition: highest, partitions: count },
-      });
-    }
-    return count;
-  }
-
-  private partitionCount(topic: string, fresh: boolean): Promise<number> {
-    const cached = this.partitionCounts.get(topic);
-    const maxAge = this.settings.metadataMaxAgeMs ?? PRODUCER_DEFAULTS.metadataMaxAgeMs;
-    if (!fresh && cached && Date.now() - cached.at < maxAge) return Promise.resolve(cached.count);
-    let lookup = this.partitionLookups.get(topic);
-    if (!lookup) {
-      lookup = this.withRetries(() =>
-        this.transport.request({ method: "GET", path: topicPath(topic) }, topicPartitionCountSchema),
-      ).then(
-        (description) => {
-          this.partitionLookups.delete(topic);
-          const count = description.partitions.length;
-          this.partitionCounts.set(topic, { count, at: Date.now() });
-          return count;
-        },
-        (error: unknown) => {
-          this.partitionLookups.delete(topic);
-          throw error;
-        },
-      );
-      this.partitionLookups.set(topic, lookup);
-    }
-    return lookup;
-  }
-
-  private partitionFor(topic: string, message: Message, partitions: number): number {
-    if (message.partition !== undefined) return message.partition;
-    if (message.key !== undefined && message.key !== null) {
-      return partitionForKey(asBytes(message.key) ?? (message.key as string), partitions);
-    }
-    let sticky = this.sticky.get(topic);
-    if (sticky === undefined || sticky >= partitions) {
-      sticky = Math.floor(this.random() * partitions);
-      this.sticky.set(topic, sticky);
-    }
-    return sticky;
-  }
-
-  /** Kafka's sticky partitioner (KIP-480): unkeyed messages move on once their batch is sent. */
-  private moveSticky({ topic, partition }: Destination): void {
-    const count = this.partitionCounts.get(topic)?.count;
-    if (partition !== undefined && count !== undefined && this.sticky.get(topic) === partition) {
-      this.sticky.set(topic, (partition + 1) % count);
-    }
-  }
-
   // ---- Sending ----
 
   private deliver(batch: Batch<Metadata>): Promise<Metadata[]> {
     const { topic, partition } = batch.destination;
     if (partition === undefined) {
-      return this.withRetries(() => this.produce(batch, `${topicPath(topic)}/records`));
+      return this.retries.run(() => this.produce(batch, `${topicPath(topic)}/records`));
     }
     return this.deliverIdempotent(batch, topic, partition);
   }
@@ -225,7 +140,7 @@ class IdempotentCapableProducer implements Producer {
     const key = `${topic}/${partition}`;
     const path = `${partitionPath(topic, partition)}/records`;
     try {
-      return await this.withRetries(async () => {
+      return await this.retries.run(async () => {
         if (this.fenced) throw this.fenced;
         while (batch.stamp === undefined) {
           // The sequence is taken once, on the first attempt; every retry sends the same one.
@@ -246,7 +161,7 @@ class IdempotentCapableProducer implements Producer {
 
   private initIdentity(): Promise<ProducerId> {
     const { transactionalId } = this.settings;
-    const identity = this.withRetries(() =>
+    const identity = this.retries.run(() =>
       this.transport.request(
         { method: "POST", path: "v1/producers", body: transactionalId === undefined ? {} : { transactionalId } },
         producerIdSchema,
@@ -286,7 +201,7 @@ class IdempotentCapableProducer implements Producer {
       return error;
     }
     if (this.sequences.get(key) === stamp.sequence + batch.records.length) this.sequences.set(key, stamp.sequence);
-    if (error.code === "UNKNOWN_TOPIC_OR_PARTITION") this.partitionCounts.delete(batch.destination.topic);
+    if (error.code === "UNKNOWN_TOPIC_OR_PARTITION") this.partitioner.forget(batch.destination.topic);
     return error;
   }
 
@@ -305,43 +220,5 @@ class IdempotentCapableProducer implements Producer {
     }
     const { topic } = batch.destination;
     return answer.results.map((r) => ({ topic, ...r }));
-  }
-
-  /**
-   * Runs `operation` until it succeeds: after a retriable failure, again after a backoff, at most
-   * `retry.retries` times; after a 429, again after the server's Retry-After, without counting it
-   * as a failure, for up to MAX_THROTTLE_WAIT_MS in all.
-   */
-  private async withRetries<T>(operation: () => Promise<T>): Promise<T> {
-    let failures = 0;
-    let throttledMs = 0;
-    for (;;) {
-      try {
-        return await operation();
-      } catch (error) {
-        if (!(error instanceof TributaryError)) throw error;
-        if (error.code === "THROTTLING_QUOTA_EXCEEDED") {
-          const delay = this.throttleDelay(error, throttledMs);
-          if (throttledMs + delay <= MAX_THROTTLE_WAIT_MS) {
-            throttledMs += delay;
-            await this.wait(delay);
-            continue;
-          }
-        }
-        if (!error.retriable || failures >= this.policy.retries) throw error;
-        await this.wait(retryDelay(failures, this.policy, error, this.random));
-        failures++;
-      }
-    }
-  }
-
-  /** The server's wait (the body's retryAfterMs, else Retry-After) plus up to 10% jitter. */
-  private throttleDelay(error: TributaryError, throttledMs: number): number {
-    const fromBody = error.details.retryAfterMs;
-    const asked =
-      typeof fromBody === "number" && fromBody >= 0
-        ? fromBody
-        : (error.retryAfterMs ?? backoffCeiling(Math.min(10, Math.floor(throttledMs / 1000)), this.policy));
-    return Math.max(1, Math.round(asked * (1 + 0.1 * this.random())));
   }
 }
