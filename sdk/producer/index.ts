@@ -9,31 +9,36 @@
  *
  * Batching (`batchSize`, `lingerMs`), gzip (`compression`), retries with backoff and slowing down
  * when throttled (429 THROTTLING_QUOTA_EXCEEDED) are options of `client.producer()`.
+ *
+ * The pieces, by concern (as kafkajs's producer/ folder): options.ts (settings and their checks),
+ * types.ts (the public surface), messages.ts (send's argument and messages as wire records),
+ * partitioning.ts (partition counts and the partitioners), batcher.ts (the record accumulator),
+ * sender.ts (a batch's request), idempotence.ts (producer id, sequences, fencing) and
+ * retries.ts (backoff and throttling). This file wires them.
+ *
+ * @example
+ * const producer = client.producer();
+ * const [meta] = await producer.send({ topic: "clicks", messages: [{ key: "ad-42", value: { adId: "ad-42" } }] });
+ * console.log(meta.partition, meta.offset);
+ * await producer.disconnect();
  */
-import { invalidArgument, ProducerFencedError, TributaryError } from "../errors.ts";
+import { invalidArgument } from "../errors.ts";
 import type { Transport } from "../http.ts";
 import { parseOptions } from "../options.ts";
-import { partitionPath, topicPath } from "../paths.ts";
-import {
-  type Acks,
-  type ProducerId,
-  type ProducerStamp,
-  produceAnswerSchema,
-  producerIdSchema,
-} from "../protocol/schemas.ts";
-import { type Batch, Batcher, type Destination } from "./batcher.ts";
+import type { Acks } from "../protocol/schemas.ts";
+import { Batcher, type Destination } from "./batcher.ts";
+import { Idempotence } from "./idempotence.ts";
 import { sendSchema, toWireRecord } from "./messages.ts";
 import { checkProducerSettings, PRODUCER_DEFAULTS, type ProducerSettings } from "./options.ts";
 import { Partitioner } from "./partitioning.ts";
 import { ProducerRetries, type ProducerRuntime } from "./retries.ts";
+import { type Delivered, Sender } from "./sender.ts";
 import type { Message, Producer, ProducerRecord, RecordMetadata } from "./types.ts";
 
 export type { ProducerSettings } from "./options.ts";
 export { checkProducerSettings, producerSettingsSchema } from "./options.ts";
 export type { ProducerRuntime } from "./retries.ts";
 export type { Message, Producer, ProducerRecord, RecordMetadata } from "./types.ts";
-
-type Metadata = RecordMetadata | undefined;
 
 /** Makes a producer over `transport` (see ProducerSettings and ProducerRuntime). */
 export function createProducer(
@@ -45,38 +50,37 @@ export function createProducer(
   return new IdempotentCapableProducer(transport, settings, runtime);
 }
 
+/**
+ * The producer; see the `Producer` interface. `send` checks the messages, partitions them when
+ * idempotent, and adds them to the Batcher, whose batches the Sender delivers.
+ */
 class IdempotentCapableProducer implements Producer {
   private readonly acks: Acks;
   private readonly idempotent: boolean;
   private readonly explicitIdempotent: boolean;
-  private readonly retries: ProducerRetries;
+  private readonly idempotence: Idempotence;
   private readonly partitioner: Partitioner;
-  private readonly batcher: Batcher<Metadata>;
-  private identity: Promise<ProducerId> | undefined;
-  private readonly sequences = new Map<string, number>();
-  private fenced: ProducerFencedError | undefined;
+  private readonly batcher: Batcher<Delivered>;
   /** Sends are added to batches in call order, even when one waits for topic metadata. */
   private adding: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    private readonly transport: Transport,
-    private readonly settings: ProducerSettings,
-    runtime: ProducerRuntime,
-  ) {
+  constructor(transport: Transport, settings: ProducerSettings, runtime: ProducerRuntime) {
     this.acks = settings.acks ?? PRODUCER_DEFAULTS.acks;
     this.explicitIdempotent = settings.idempotent === true;
     this.idempotent = settings.idempotent ?? this.acks !== 0;
-    this.retries = new ProducerRetries(runtime);
+    const retries = new ProducerRetries(runtime);
+    this.idempotence = new Idempotence({ transport, retries, transactionalId: settings.transactionalId });
     this.partitioner = new Partitioner({
       transport,
-      retries: this.retries,
+      retries,
       metadataMaxAgeMs: settings.metadataMaxAgeMs ?? PRODUCER_DEFAULTS.metadataMaxAgeMs,
       random: runtime.random ?? Math.random,
     });
-    this.batcher = new Batcher<Metadata>({
+    const sender = new Sender({ transport, retries, idempotence: this.idempotence, partitioner: this.partitioner });
+    this.batcher = new Batcher<Delivered>({
       batchSize: settings.batchSize ?? PRODUCER_DEFAULTS.batchSize,
       lingerMs: settings.lingerMs ?? PRODUCER_DEFAULTS.lingerMs,
-      deliver: (batch) => this.deliver(batch),
+      deliver: (batch) => sender.deliver(batch),
       onSent: (batch) => this.partitioner.moveSticky(batch.destination),
     });
   }
@@ -84,7 +88,8 @@ class IdempotentCapableProducer implements Producer {
   async send(input: ProducerRecord): Promise<RecordMetadata[]> {
     const { topic, messages, acks: sendAcks } = parseOptions(sendSchema, input, "producer.send");
     const acks = sendAcks ?? this.acks;
-    if (this.fenced) throw this.fenced;
+    const { fenced } = this.idempotence;
+    if (fenced) throw fenced;
     if (acks === 0 && this.explicitIdempotent) {
       throw invalidArgument(
         'producer.send: acks: must be 1, -1 or "all" for a producer made with idempotent: true (make one with idempotent: false to send with acks 0)',
@@ -124,101 +129,5 @@ class IdempotentCapableProducer implements Producer {
     const run = this.adding.then(step, step);
     this.adding = run.catch(() => undefined);
     return run;
-  }
-
-  // ---- Sending ----
-
-  private deliver(batch: Batch<Metadata>): Promise<Metadata[]> {
-    const { topic, partition } = batch.destination;
-    if (partition === undefined) {
-      return this.retries.run(() => this.produce(batch, `${topicPath(topic)}/records`));
-    }
-    return this.deliverIdempotent(batch, topic, partition);
-  }
-
-  private async deliverIdempotent(batch: Batch<Metadata>, topic: string, partition: number): Promise<Metadata[]> {
-    const key = `${topic}/${partition}`;
-    const path = `${partitionPath(topic, partition)}/records`;
-    try {
-      return await this.retries.run(async () => {
-        if (this.fenced) throw this.fenced;
-        while (batch.stamp === undefined) {
-          // The sequence is taken once, on the first attempt; every retry sends the same one.
-          const identity = this.identity ?? this.initIdentity();
-          const { id, epoch } = await identity;
-          // Another batch's failure may have dropped this id (and its sequences) meanwhile.
-          if (identity !== this.identity) continue;
-          const sequence = this.sequences.get(key) ?? 0;
-          this.sequences.set(key, sequence + batch.records.length);
-          batch.stamp = { id, epoch, sequence } satisfies ProducerStamp;
-        }
-        return this.produce(batch, path, batch.stamp as ProducerStamp);
-      });
-    } catch (error) {
-      throw this.afterFailure(error, batch, key);
-    }
-  }
-
-  private initIdentity(): Promise<ProducerId> {
-    const { transactionalId } = this.settings;
-    const identity = this.retries.run(() =>
-      this.transport.request(
-        { method: "POST", path: "v1/producers", body: transactionalId === undefined ? {} : { transactionalId } },
-        producerIdSchema,
-      ),
-    );
-    this.identity = identity;
-    // A failed request is asked again by the next batch.
-    identity.catch(() => {
-      if (this.identity === identity) this.identity = undefined;
-    });
-    return identity;
-  }
-
-  /**
-   * What a batch's final failure means for the sequence numbers. Nothing stored (a batch the
-   * worker refused with a 4xx): its sequence is reused. Unknown (no answer after every retry, a
-   * 5xx, an answer the SDK could not read) or out of order: the
-   * producer takes a new id, whose sequences start at 0, rather than risk a later batch being
-   * taken for a retry of this one.
-   */
-  private afterFailure(error: unknown, batch: Batch<Metadata>, key: string): unknown {
-    const stamp = batch.stamp as ProducerStamp | undefined;
-    if (!(error instanceof TributaryError) || stamp === undefined) return error;
-    if (error.code === "PRODUCER_FENCED" || error.code === "INVALID_PRODUCER_EPOCH") {
-      this.fenced ??= new ProducerFencedError({
-        message: `producer.send: this producer was fenced (${error.message}); a newer producer with the same transactionalId took over, so make a new producer`,
-        status: error.status,
-        details: error.details,
-        cause: error,
-      });
-      return this.fenced;
-    }
-    const refused = error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429;
-    if (!refused || error.code === "OUT_OF_ORDER_SEQUENCE_NUMBER") {
-      this.sequences.clear();
-      this.identity = undefined;
-      return error;
-    }
-    if (this.sequences.get(key) === stamp.sequence + batch.records.length) this.sequences.set(key, stamp.sequence);
-    if (error.code === "UNKNOWN_TOPIC_OR_PARTITION") this.partitioner.forget(batch.destination.topic);
-    return error;
-  }
-
-  private async produce(batch: Batch<Metadata>, path: string, producer?: ProducerStamp): Promise<Metadata[]> {
-    const body = producer
-      ? { records: batch.records, acks: batch.acks, producer }
-      : { records: batch.records, acks: batch.acks };
-    const answer = await this.transport.request({ method: "POST", path, body }, produceAnswerSchema);
-    if (!("results" in answer)) return batch.records.map(() => undefined);
-    if (answer.results.length !== batch.records.length) {
-      throw new TributaryError({
-        code: "INVALID_RESPONSE",
-        message: `POST ${path} answered ${answer.results.length} results for ${batch.records.length} records; are the SDK and the worker of the same version?`,
-        retriable: false,
-      });
-    }
-    const { topic } = batch.destination;
-    return answer.results.map((r) => ({ topic, ...r }));
   }
 }
