@@ -66,6 +66,7 @@ export const topicConfigSchema = z.strictObject({
   /** How long a follower may lag before it leaves the in-sync replica set. */
   replicaLagTimeMs: z.int().min(100).max(600_000).optional(),
 });
+/** The config a topic is created or changed with: every field optional, the rest keeps its value or default. */
 export type TopicConfigInput = z.output<typeof topicConfigSchema>;
 
 /** A topic's whole config, defaults filled in, as a description answers it and the controller keeps it. */
@@ -344,8 +345,10 @@ export const topicSummarySchema = answerObject({
 /** A topic as `listTopics` reports it. */
 export type TopicSummary = z.output<typeof topicSummarySchema>;
 
+/** What `GET /v1/topics` answers. */
 export const topicListAnswerSchema = z.object({ topics: z.array(topicSummarySchema) });
 
+/** What deleting a topic answers: its name. */
 export const deleteTopicAnswerSchema = z.object({ deleted: z.string() });
 
 /** What an offset lookup answers; `timestamp` is the record's, when a time found one. */
@@ -399,6 +402,7 @@ export const receivedRecordSchema = fetchedRecordSchema.extend({
   deliveryCount: z.int(),
 });
 
+/** What a queue receive answers: the records it leased, maybe none. */
 export const receiveAnswerSchema = z.object({ records: z.array(receivedRecordSchema) });
 
 /** How the group treats the topic's failed records (kept by the server, per group and topic). */
@@ -412,5 +416,7 @@ export const queueConfigAnswerSchema = answerObject({
 /** How the group treats the topic's failed records (kept by the server, per group and topic). */
 export type QueueConfig = z.output<typeof queueConfigAnswerSchema>;
 
+/** How many of an ack's receipts were current (the others were of earlier deliveries). */
 export const ackAnswerSchema = z.object({ acked: z.int() });
+/** How many of a nack's receipts were current. */
 export const nackAnswerSchema = z.object({ nacked: z.int() });
