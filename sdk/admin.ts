@@ -4,42 +4,19 @@
 import { z } from "zod";
 import type { Transport } from "./http.ts";
 import { checkTopic, parseOptions, partitionOption, topicOption } from "./options.ts";
-import type { TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
+import { partitionPath, topicPath } from "./paths.ts";
+import {
+  deleteTopicAnswerSchema,
+  type OffsetAnswer,
+  offsetAnswerSchema,
+  type TopicConfigInput,
+  type TopicDescription,
+  type TopicSummary,
+  topicDescriptionSchema,
+  topicListAnswerSchema,
+} from "./protocol/schemas.ts";
 
-/** One partition of a topic as `describeTopic` reports it. */
-export interface PartitionInfo {
-  partition: number;
-  /** The first offset the partition still holds (older records were removed by retention). */
-  logStartOffset: number;
-  /** The offset the next record appended to the partition will get. */
-  highWatermark: number;
-  /** Bytes the partition's records take, when the server reports it. */
-  bytes?: number;
-  /** With a replication factor above 1: the leading replica and its leader epoch. */
-  leader?: number;
-  leaderEpoch?: number;
-  /** Every replica, and those in sync with the leader. */
-  replicas?: number[];
-  isr?: number[];
-}
-
-/** A topic, its config and its partitions. */
-export interface TopicDescription {
-  name: string;
-  /** Unique per creation of the name: a deleted and re-created topic gets a new id. */
-  id: string;
-  partitions: PartitionInfo[];
-  replicationFactor: number;
-  config: TopicConfig;
-  createdAt: number;
-}
-
-/** A topic as `listTopics` reports it. */
-export interface TopicSummary {
-  name: string;
-  partitions: number;
-  replicationFactor?: number;
-}
+export type { OffsetAnswer, PartitionInfo, TopicDescription, TopicSummary } from "./protocol/schemas.ts";
 
 /** What `createTopic` takes. Defaults: 1 partition, replication factor 3, the server's config. */
 export interface CreateTopicOptions {
@@ -77,12 +54,6 @@ export interface FetchOffsetOptions {
   at: OffsetSpec;
 }
 
-/** The answer of `fetchOffset`; `timestamp` is the record's, when a time found one. */
-export interface OffsetAnswer {
-  offset: number;
-  timestamp?: number;
-}
-
 /** Topic administration, made by `client.admin()`. */
 export interface Admin {
   /** Creates a topic; throws `TOPIC_ALREADY_EXISTS` if the name is taken. */
@@ -103,41 +74,6 @@ export interface Admin {
   fetchOffset(options: FetchOffsetOptions): Promise<OffsetAnswer>;
 }
 
-// Answers are loose objects: fields a newer server adds come through to the caller.
-const topicDescriptionSchema = z.looseObject({
-  name: z.string(),
-  id: z.string(),
-  partitions: z.array(
-    z.looseObject({
-      partition: z.int(),
-      logStartOffset: z.int(),
-      highWatermark: z.int(),
-      bytes: z.number().optional(),
-      leader: z.int().optional(),
-      leaderEpoch: z.int().optional(),
-      replicas: z.array(z.int()).optional(),
-      isr: z.array(z.int()).optional(),
-    }),
-  ),
-  replicationFactor: z.int(),
-  config: z.looseObject({
-    retentionMs: z.number(),
-    retentionBytes: z.number(),
-    maxMessageBytes: z.number(),
-    minInsyncReplicas: z.number(),
-    cleanupPolicy: z.literal("delete"),
-  }),
-  createdAt: z.number(),
-});
-
-const topicListSchema = z.object({
-  topics: z.array(z.looseObject({ name: z.string(), partitions: z.int(), replicationFactor: z.int().optional() })),
-});
-
-const deletedSchema = z.object({ deleted: z.string() });
-
-const offsetAnswerSchema = z.object({ offset: z.int(), timestamp: z.number().optional() });
-
 const createTopicOptions = z.strictObject({
   topic: topicOption,
   partitions: z.unknown().optional(),
@@ -153,8 +89,6 @@ const fetchOffsetOptions = z.strictObject({
   }),
 });
 
-const path = (topic: string) => `v1/topics/${encodeURIComponent(topic)}`;
-
 /** Looks up one offset of a partition (options already checked); also how a reader resolves "earliest". */
 export function lookupOffset(
   transport: Transport,
@@ -164,7 +98,7 @@ export function lookupOffset(
   return transport.request(
     {
       method: "GET",
-      path: `${path(topic)}/partitions/${partition}/offsets`,
+      path: `${partitionPath(topic, partition)}/offsets`,
       query: { at: at instanceof Date ? at.getTime() : at },
       signal,
     },
@@ -175,11 +109,14 @@ export function lookupOffset(
 /** Makes the admin API over `transport`. */
 export function createAdmin(transport: Transport): Admin {
   const describeTopic = async (topic: string) =>
-    transport.request({ method: "GET", path: path(checkTopic(topic, "admin.describeTopic")) }, topicDescriptionSchema);
+    transport.request(
+      { method: "GET", path: topicPath(checkTopic(topic, "admin.describeTopic")) },
+      topicDescriptionSchema,
+    );
 
   const updateTopic = async (topic: string, options: UpdateTopicOptions) =>
     transport.request(
-      { method: "PATCH", path: path(checkTopic(topic, "admin.updateTopic")), body: options },
+      { method: "PATCH", path: topicPath(checkTopic(topic, "admin.updateTopic")), body: options },
       topicDescriptionSchema,
     );
 
@@ -195,7 +132,7 @@ export function createAdmin(transport: Transport): Admin {
     },
 
     async listTopics() {
-      const { topics } = await transport.request({ method: "GET", path: "v1/topics" }, topicListSchema);
+      const { topics } = await transport.request({ method: "GET", path: "v1/topics" }, topicListAnswerSchema);
       return topics;
     },
 
@@ -207,7 +144,10 @@ export function createAdmin(transport: Transport): Admin {
     },
 
     async deleteTopic(topic) {
-      await transport.request({ method: "DELETE", path: path(checkTopic(topic, "admin.deleteTopic")) }, deletedSchema);
+      await transport.request(
+        { method: "DELETE", path: topicPath(checkTopic(topic, "admin.deleteTopic")) },
+        deleteTopicAnswerSchema,
+      );
     },
 
     async fetchTopicOffsets(topic) {

@@ -14,7 +14,7 @@ import {
   type Producer,
   type ProducerSettings,
   producerSettingsSchema,
-} from "./producer.ts";
+} from "./producer/index.ts";
 import { createQueue, type Queue, type QueueOptions } from "./queue.ts";
 import { type FetchOptions, type FetchPage, fetchRecords, PartitionReader, type ReaderOptions } from "./reader.ts";
 import { type RetryOptions, type RetryPolicy, resolveRetry, retry, retryOptionsSchema } from "./retry.ts";

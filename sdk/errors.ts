@@ -4,6 +4,7 @@
  * say where to read from instead).
  */
 import type { ErrorCode } from "./protocol/errors.ts";
+import { MAX_REASON_LENGTH } from "./protocol/schemas.ts";
 
 /**
  * Codes the SDK itself raises, beside the server's codes (see `ERROR_CODES` in
@@ -95,6 +96,15 @@ export class OffsetOutOfRangeError extends TributaryError {
     this.logStartOffset = typeof logStartOffset === "number" ? logStartOffset : Number.NaN;
     this.highWatermark = typeof highWatermark === "number" ? highWatermark : Number.NaN;
   }
+}
+
+/**
+ * A thrown value as the reason of a failure (a nack's, a retry topic's headers), cut to what
+ * the server keeps.
+ */
+export function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
 }
 
 /** An `INVALID_ARGUMENT` error: options or arguments given to the SDK are wrong. */

@@ -3,22 +3,20 @@
  * offsets. The consumer (consumer/) drives these; they make one call each (with the
  * transport's retries) and check the answers.
  */
-import { z } from "zod";
 import type { Transport } from "./http.ts";
+import { groupPath } from "./paths.ts";
 import {
+  groupOffsetsAnswerSchema,
   type HeartbeatAnswer,
   heartbeatAnswerSchema,
+  ignoredAnswerSchema,
   type JoinAnswer,
   joinAnswerSchema,
   type PartitionLag,
-  partitionLagSchema,
+  type TopicPartition,
 } from "./protocol/schemas.ts";
 
-/** A partition of a topic. */
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+export type { TopicPartition } from "./protocol/schemas.ts";
 
 /** A partition and an offset in it; for commits, the offset of the next record to read. */
 export interface TopicPartitionOffset extends TopicPartition {
@@ -29,13 +27,6 @@ export type { HeartbeatAnswer, JoinAnswer };
 
 /** The group's position in one partition. */
 export type CommittedOffset = PartitionLag;
-
-const offsetsAnswerSchema = z.object({ offsets: z.array(partitionLagSchema) });
-
-const leftSchema = z.looseObject({});
-const committedSchema = z.looseObject({});
-
-const groupPath = (group: string) => `v1/groups/${encodeURIComponent(group)}`;
 
 /** The calls of one group; the group id is checked by the caller. */
 export interface GroupApi {
@@ -68,19 +59,19 @@ export function groupApi(transport: Transport, group: string): GroupApi {
     async leave(memberId) {
       await transport.request(
         { method: "DELETE", path: `${path}/members/${encodeURIComponent(memberId)}` },
-        leftSchema,
+        ignoredAnswerSchema,
       );
     },
     async commit(memberId, generation, offsets) {
       await transport.request(
         { method: "POST", path: `${path}/offsets`, body: { memberId, generation, offsets } },
-        committedSchema,
+        ignoredAnswerSchema,
       );
     },
     async committed(topic, signal) {
       const answer = await transport.request(
         { method: "GET", path: `${path}/offsets`, query: { topic }, signal },
-        offsetsAnswerSchema,
+        groupOffsetsAnswerSchema,
       );
       return answer.offsets;
     },

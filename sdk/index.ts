@@ -51,7 +51,7 @@ export { OffsetOutOfRangeError, ProducerFencedError, TributaryError } from "./er
 export type { TopicPartition, TopicPartitionOffset } from "./group.ts";
 export { compoundKey, saltedKey, saltedKeys, splitCompoundKey, unsaltKey } from "./hot-keys.ts";
 export type { FetchFunction } from "./http.ts";
-export type { Message, Producer, ProducerRecord, ProducerSettings, RecordMetadata } from "./producer.ts";
+export type { Message, Producer, ProducerRecord, ProducerSettings, RecordMetadata } from "./producer/index.ts";
 export type { ErrorCode } from "./protocol/errors.ts";
 export type { Acks, TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
 export type { WebSocketConstructor, WebSocketLike } from "./push.ts";

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { invalidArgument } from "./errors.ts";
-import { isValidTopicName, MAX_PARTITIONS } from "./protocol/schemas.ts";
+import { GROUP_NAME, isValidTopicName, MAX_PARTITIONS } from "./protocol/schemas.ts";
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -47,6 +47,17 @@ export function intIn(min: number, max: number): z.ZodInt {
 export const topicOption = z.string({ error: "must be a topic name (a string)" }).refine(isValidTopicName, {
   message: "must be 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-', and not '.' or '..'",
 });
+
+/** A consumer group's id, as the API accepts it (it becomes part of a URL path too). */
+export const groupIdOption = z
+  .string({ error: "must be a group id (a string)" })
+  .regex(GROUP_NAME, "must be 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'");
+
+/** An AbortSignal (checked by what it has, so that any runtime's or polyfill's fits). */
+export const signalOption = z.custom<AbortSignal>(
+  (v) => typeof v === "object" && v !== null && "aborted" in v && "addEventListener" in v,
+  "must be an AbortSignal",
+);
 
 /** A partition number. */
 export const partitionOption = intIn(0, MAX_PARTITIONS - 1);

@@ -7,9 +7,10 @@
  * fetch makes progress and, when something is wrong (an offset out of range, a deleted topic,
  * a bad token), it fails with the server's error, which a failed WebSocket upgrade cannot say.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import type { Transport } from "./http.ts";
-import { fetchedRecordSchema } from "./protocol/schemas.ts";
+import { partitionPath } from "./paths.ts";
+import { subscribePageSchema } from "./protocol/schemas.ts";
 import { decodeRecord, type FetchPage, fetchRecords, type ReaderRecord } from "./reader.ts";
 
 /** What a source yields: the next records of the partition, in order (maybe none yet). */
@@ -105,12 +106,6 @@ export function fetchSource(transport: Transport, options: SourceOptions): Parti
     close() {},
   };
 }
-
-const pushPageSchema = z.object({
-  records: z.array(fetchedRecordSchema),
-  nextOffset: z.int(),
-  highWatermark: z.int(),
-});
 
 /** With no message for this long, the source sends "ping"; the worker answers "pong". */
 const PING_AFTER_MS = 15_000;
@@ -222,7 +217,7 @@ export class PushSource implements PartitionSource {
     if (this.#socket !== undefined || this.#closed) return;
     const { baseUrl, token, webSocket, headers } = this.#connection;
     const { topic, partition } = this.#options;
-    const url = new URL(`v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/subscribe`, baseUrl);
+    const url = new URL(`${partitionPath(topic, partition)}/subscribe`, baseUrl);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("offset", String(this.#received));
     let socket: WebSocketLike;
@@ -275,9 +270,9 @@ export class PushSource implements PartitionSource {
 
   /** Buffers the records of a page; false if `data` is not a page. */
   #receive(data: string): boolean {
-    let page: z.output<typeof pushPageSchema>;
+    let page: z.output<typeof subscribePageSchema>;
     try {
-      page = pushPageSchema.parse(JSON.parse(data));
+      page = subscribePageSchema.parse(JSON.parse(data));
     } catch {
       return false; // the worker sends nothing else but "pong"
     }

@@ -9,10 +9,20 @@
  * those it finished and nacks those it threw on (with the error's message as the reason).
  */
 import { z } from "zod";
-import { TributaryError } from "./errors.ts";
+import { reasonOf, TributaryError } from "./errors.ts";
 import type { Transport } from "./http.ts";
-import { intIn, parseOptions, topicOption } from "./options.ts";
-import { fetchedRecordSchema, GROUP_NAME, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import { groupIdOption, intIn, parseOptions, signalOption, topicOption } from "./options.ts";
+import { groupPath } from "./paths.ts";
+import {
+  ackAnswerSchema,
+  MAX_REASON_LENGTH,
+  MAX_VISIBILITY_MS,
+  MAX_WAIT_MS,
+  nackAnswerSchema,
+  type QueueConfig,
+  queueConfigAnswerSchema,
+  receiveAnswerSchema,
+} from "./protocol/schemas.ts";
 import { decodeRecord, type ReaderRecord } from "./reader.ts";
 import { isRetriable, type RetryOptions, type RetryPolicy, retryDelay, retryOptionsSchema, sleep } from "./retry.ts";
 
@@ -24,14 +34,7 @@ export interface QueueMessage extends ReaderRecord {
   deliveryCount: number;
 }
 
-/** How the group treats the topic's failed records (kept by the server, per group and topic). */
-export interface QueueConfig {
-  topic: string;
-  /** Deliveries before a record goes to the dead-letter topic. Server default 5. */
-  maxDeliveries: number;
-  /** Where records go after maxDeliveries. Server default `<topic>.dlq`. */
-  deadLetterTopic: string;
-}
+export type { QueueConfig } from "./protocol/schemas.ts";
 
 /** What `client.queue()` takes. Times are in milliseconds. */
 export interface QueueOptions {
@@ -115,9 +118,6 @@ export interface Queue {
   nack(receipts: Array<string | { receipt: string }>, options?: { delayMs?: number; reason?: string }): Promise<number>;
 }
 
-const MAX_VISIBILITY_MS = 43_200_000;
-const MAX_REASON = 1000;
-
 const nackDelayOption = z.union(
   [
     intIn(0, MAX_VISIBILITY_MS),
@@ -128,9 +128,7 @@ const nackDelayOption = z.union(
 
 /** The queue's options (schema). */
 export const queueOptionsSchema = z.strictObject({
-  groupId: z
-    .string({ error: "must be a group id (a string)" })
-    .regex(GROUP_NAME, "must be 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'"),
+  groupId: groupIdOption,
   topic: topicOption,
   maxRecords: intIn(1, 1000).default(10),
   visibilityTimeoutMs: intIn(100, MAX_VISIBILITY_MS).default(30_000),
@@ -147,7 +145,7 @@ const receiveOptionsSchema = z.strictObject({
   maxRecords: intIn(1, 1000).optional(),
   visibilityTimeoutMs: intIn(100, MAX_VISIBILITY_MS).optional(),
   waitMs: intIn(0, MAX_WAIT_MS).optional(),
-  signal: z.custom<AbortSignal>((v) => typeof v === "object" && v !== null && "aborted" in v).optional(),
+  signal: signalOption.optional(),
 });
 
 const configureSchema = z.strictObject({
@@ -170,22 +168,6 @@ const nackOptionsSchema = z.strictObject({
   reason: z.string({ error: "must be a string" }).optional(),
 });
 
-const receiveAnswerSchema = z.object({
-  records: z.array(fetchedRecordSchema.extend({ topic: z.string(), receipt: z.string(), deliveryCount: z.int() })),
-});
-
-const queueConfigAnswerSchema = z.looseObject({
-  topic: z.string(),
-  maxDeliveries: z.int(),
-  deadLetterTopic: z.string(),
-});
-
-/** A thrown value as a nack reason, cut to what the server keeps. */
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON - 1)}…` : text;
-}
-
 const receiptOf = (r: string | { receipt: string }) => (typeof r === "string" ? r : r.receipt);
 
 class GroupQueue implements Queue {
@@ -204,7 +186,7 @@ class GroupQueue implements Queue {
     this.#settings = settings;
     this.groupId = settings.groupId;
     this.topic = settings.topic;
-    this.#path = `v1/groups/${encodeURIComponent(settings.groupId)}`;
+    this.#path = groupPath(settings.groupId);
   }
 
   async configure(config: { maxDeliveries?: number; deadLetterTopic?: string }): Promise<QueueConfig> {
@@ -238,7 +220,7 @@ class GroupQueue implements Queue {
     const checked = parseOptions(receiptsSchema, receipts, "queue.ack").map(receiptOf);
     const answer = await this.#transport.request(
       { method: "POST", path: `${this.#path}/ack`, body: { receipts: checked } },
-      z.object({ acked: z.int() }),
+      ackAnswerSchema,
     );
     return answer.acked;
   }
@@ -253,9 +235,13 @@ class GroupQueue implements Queue {
       {
         method: "POST",
         path: `${this.#path}/nack`,
-        body: { receipts: checked, delayMs, reason: reason === undefined ? undefined : reason.slice(0, MAX_REASON) },
+        body: {
+          receipts: checked,
+          delayMs,
+          reason: reason === undefined ? undefined : reason.slice(0, MAX_REASON_LENGTH),
+        },
       },
-      z.object({ nacked: z.int() }),
+      nackAnswerSchema,
     );
     return answer.nacked;
   }

@@ -7,8 +7,15 @@ import { z } from "zod";
 import { lookupOffset } from "./admin.ts";
 import { base64ToBytes } from "./base64.ts";
 import type { Transport } from "./http.ts";
-import { intIn, parseOptions, partitionOption, topicOption } from "./options.ts";
-import { fetchedRecordSchema, MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./protocol/schemas.ts";
+import { intIn, parseOptions, partitionOption, signalOption, topicOption } from "./options.ts";
+import { partitionPath } from "./paths.ts";
+import {
+  type FetchedRecord,
+  fetchAnswerSchema,
+  MAX_FETCH_BYTES,
+  MAX_FETCH_RECORDS,
+  MAX_WAIT_MS,
+} from "./protocol/schemas.ts";
 
 /** A record as read: binary keys and values (sent as bytes) come back as Uint8Arrays. */
 export interface ReaderRecord {
@@ -67,11 +74,6 @@ export interface ReaderOptions {
   signal?: AbortSignal;
 }
 
-const signalOption = z.custom<AbortSignal>(
-  (v) => typeof v === "object" && v !== null && "aborted" in v && "addEventListener" in v,
-  "must be an AbortSignal",
-);
-
 const fetchOptionsSchema = z.strictObject({
   topic: topicOption,
   partition: partitionOption,
@@ -97,17 +99,8 @@ export const readerOptionsSchema = z.strictObject({
   signal: signalOption.optional(),
 });
 
-const fetchAnswerSchema = z.object({
-  records: z.array(fetchedRecordSchema),
-  nextOffset: z.int(),
-  highWatermark: z.int(),
-  logStartOffset: z.int(),
-});
-
-type WireRecord = z.output<typeof fetchedRecordSchema>;
-
 /** A fetched record in the SDK's form: base64 decoded to bytes, absent fields made explicit. */
-export function decodeRecord(topic: string, r: WireRecord): ReaderRecord {
+export function decodeRecord(topic: string, r: FetchedRecord): ReaderRecord {
   return {
     topic,
     partition: r.partition,
@@ -125,7 +118,7 @@ async function readPage(transport: Transport, options: z.output<typeof fetchOpti
   const answer = await transport.request(
     {
       method: "GET",
-      path: `v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records`,
+      path: `${partitionPath(topic, partition)}/records`,
       query: { offset, maxRecords, maxBytes, waitMs },
       signal,
       waitMs,

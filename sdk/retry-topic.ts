@@ -11,9 +11,9 @@
 import { z } from "zod";
 import type { Admin } from "./admin.ts";
 import type { Consumer, ConsumerMessage, ConsumerOptions } from "./consumer/index.ts";
-import { invalidArgument, TributaryError } from "./errors.ts";
+import { invalidArgument, reasonOf, TributaryError } from "./errors.ts";
 import { intIn, parseOptions, topicOption } from "./options.ts";
-import type { Producer } from "./producer.ts";
+import type { Producer } from "./producer/index.ts";
 import { sleep } from "./retry.ts";
 
 /** What `client.retryTopicConsumer()` takes: a consumer's options, plus where failures go. */
@@ -79,13 +79,6 @@ const retryOnlySchema = z.object({
 
 /** The helper's own options, checked. */
 export type RetryTopicSettings = z.output<typeof retryOnlySchema>;
-
-const MAX_REASON = 1000;
-
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON - 1)}…` : text;
-}
 
 /** Splits the options into the consumer's and the helper's (the helper's checked here). */
 export function splitRetryTopicOptions(options: RetryTopicOptions): {

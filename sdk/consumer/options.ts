@@ -3,8 +3,8 @@
  * defaults and checks them together when the consumer is created (errors name the field).
  */
 import { z } from "zod";
-import { intIn } from "../options.ts";
-import { GROUP_NAME, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "../protocol/schemas.ts";
+import { groupIdOption, intIn } from "../options.ts";
+import { MAX_FETCH_RECORDS, MAX_WAIT_MS } from "../protocol/schemas.ts";
 import { globalWebSocket, type WebSocketConstructor } from "../push.ts";
 import { type RetryOptions, retryOptionsSchema } from "../retry.ts";
 
@@ -66,9 +66,7 @@ const DEFAULTS = {
 /** The consumer's options (schema), resolved and checked together. */
 export const consumerOptionsSchema = z
   .strictObject({
-    groupId: z
-      .string({ error: "must be a group id (a string)" })
-      .regex(GROUP_NAME, "must be 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'"),
+    groupId: groupIdOption,
     sessionTimeoutMs: intIn(1_000, 300_000).default(DEFAULTS.sessionTimeoutMs),
     heartbeatIntervalMs: intIn(10, 299_999).optional(),
     autoCommit: z.boolean({ error: "must be true or false" }).default(true),

@@ -1,8 +1,18 @@
 /**
  * Zod schemas of the public HTTP contract (API.md), shared by the worker (which validates
- * requests with them) and the SDK (which validates configuration and answers).
+ * requests with them) and the SDK (which validates configuration and answers): the one home of
+ * the wire shapes. Their types derive from the schemas (`z.output`), never written twice.
  */
 import { z } from "zod";
+
+/**
+ * An answer's object that the SDK hands on to its caller: fields a newer server adds come
+ * through (a loose object), while its type names only the fields this version knows, as an
+ * interface would, instead of adding an index signature of unknowns to every public type.
+ */
+function answerObject<S extends z.core.$ZodShape>(shape: S): z.ZodObject<S> {
+  return z.looseObject(shape) as unknown as z.ZodObject<S>;
+}
 
 export const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 export const GROUP_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -16,6 +26,10 @@ export const MAX_FETCH_RECORDS = 10_000;
 export const DEFAULT_FETCH_RECORDS = 1_000;
 export const DEFAULT_FETCH_BYTES = 4 * 1024 * 1024;
 export const MAX_FETCH_BYTES = 32 * 1024 * 1024;
+/** The longest a queue delivery stays invisible, and a nacked record waits: 12 hours, as SQS. */
+export const MAX_VISIBILITY_MS = 43_200_000;
+/** The longest failure reason a nack keeps (and the SDK's retry topics put in their headers). */
+export const MAX_REASON_LENGTH = 1000;
 
 export const TOPIC_DEFAULTS = {
   retentionMs: 604_800_000,
@@ -52,20 +66,24 @@ export const topicConfigSchema = z.strictObject({
   /** How long a follower may lag before it leaves the in-sync replica set. */
   replicaLagTimeMs: z.int().min(100).max(600_000).optional(),
 });
-export type TopicConfigInput = z.infer<typeof topicConfigSchema>;
+/** The config a topic is created or changed with: every field optional, the rest keeps its value or default. */
+export type TopicConfigInput = z.output<typeof topicConfigSchema>;
 
-export interface TopicConfig {
-  retentionMs: number;
-  retentionBytes: number;
-  maxMessageBytes: number;
-  minInsyncReplicas: number;
-  cleanupPolicy: "delete";
+/** A topic's whole config, defaults filled in, as a description answers it and the controller keeps it. */
+export const describedTopicConfigSchema = answerObject({
+  retentionMs: z.number(),
+  retentionBytes: z.number(),
+  maxMessageBytes: z.number(),
+  minInsyncReplicas: z.number(),
+  cleanupPolicy: z.literal("delete"),
   /** Absent on topics created before quotas existed: no quota. */
-  produceRecordsPerSecond?: number;
-  produceBytesPerSecond?: number;
+  produceRecordsPerSecond: z.number().optional(),
+  produceBytesPerSecond: z.number().optional(),
   /** Absent on topics created before replication existed: the default (10 s). */
-  replicaLagTimeMs?: number;
-}
+  replicaLagTimeMs: z.number().optional(),
+});
+/** A topic's config with every default filled in (see TopicConfigInput for what may be set). */
+export type TopicConfig = z.output<typeof describedTopicConfigSchema>;
 
 export const createTopicSchema = z.strictObject({
   name: topicName,
@@ -73,13 +91,11 @@ export const createTopicSchema = z.strictObject({
   replicationFactor: z.int().min(1).max(MAX_REPLICATION_FACTOR).default(3),
   config: topicConfigSchema.default({}),
 });
-export type CreateTopicInput = z.input<typeof createTopicSchema>;
 
 export const patchTopicSchema = z.strictObject({
   partitions: z.int().min(1).max(MAX_PARTITIONS).optional(),
   config: topicConfigSchema.optional(),
 });
-export type PatchTopicInput = z.input<typeof patchTopicSchema>;
 
 const base64 = z.base64("expected standard base64");
 
@@ -109,10 +125,14 @@ export const produceRecordSchema = z
       ctx.issues.push({ code: "custom", input: r, path: ["key"], message: "give either key or keyBase64, not both" });
     }
   });
-export type ProduceRecord = z.infer<typeof produceRecordSchema>;
+export type ProduceRecord = z.output<typeof produceRecordSchema>;
 
 export const acksSchema = z.union([z.literal(0), z.literal(1), z.literal("all"), z.literal(-1)]).default(1);
-export type Acks = 0 | 1 | "all" | -1;
+/**
+ * When a produce answers: 0 at once (without results), 1 once the partition stored the records,
+ * `"all"` (or -1) once the topic's minInsyncReplicas did.
+ */
+export type Acks = z.output<typeof acksSchema>;
 
 /** An idempotent producer's id and epoch, as `POST /v1/producers` answers them. */
 export const producerIdSchema = z.object({ id: z.string().min(1).max(64), epoch: z.int().min(0) });
@@ -131,7 +151,6 @@ export const produceRequestSchema = z.strictObject({
   acks: acksSchema,
   producer: producerStampSchema.optional(),
 });
-export type ProduceRequest = z.input<typeof produceRequestSchema>;
 
 const intParam = (name: string, min: number, max: number) =>
   z
@@ -219,7 +238,7 @@ export const resetOffsetsSchema = z.strictObject({
 export const receiveSchema = z.strictObject({
   topic: topicName,
   maxRecords: z.int().min(1).max(1000).default(10),
-  visibilityTimeoutMs: z.int().min(100).max(43_200_000).default(30_000),
+  visibilityTimeoutMs: z.int().min(100).max(MAX_VISIBILITY_MS).default(30_000),
   waitMs: z.int().min(0).max(MAX_WAIT_MS).default(0),
 });
 
@@ -229,9 +248,9 @@ export const ackSchema = z.strictObject({ receipts });
 
 export const nackSchema = z.strictObject({
   receipts,
-  delayMs: z.int().min(0).max(43_200_000).default(0),
+  delayMs: z.int().min(0).max(MAX_VISIBILITY_MS).default(0),
   /** Why processing failed; kept with the record and put in its dead-letter headers. */
-  reason: z.string().max(1000).optional(),
+  reason: z.string().max(MAX_REASON_LENGTH).optional(),
 });
 
 export const queueConfigSchema = z.strictObject({
@@ -275,34 +294,76 @@ export type PartitionLag = z.output<typeof partitionLagSchema>;
 export const groupOffsetsQuerySchema = z.strictObject({ topic: topicName.optional() });
 
 // ---- Answers ----
+// The SDK checks every answer with these (in http.ts); the worker and the objects name the
+// same types.
 
-export interface PartitionDescription {
-  partition: number;
-  logStartOffset: number;
-  highWatermark: number;
-  /** Bytes of the partition's stored records. */
-  bytes?: number;
-  /** With replication: the leading replica, its epoch, all replicas and the in-sync ones. */
-  leader?: number;
-  leaderEpoch?: number;
-  replicas?: number[];
-  isr?: number[];
-}
+/** One partition of a topic as `describeTopic` reports it. */
+export const partitionInfoSchema = answerObject({
+  partition: z.int(),
+  /** The first offset the partition still holds (older records were removed by retention). */
+  logStartOffset: z.int(),
+  /** The offset the next record appended to the partition will get. */
+  highWatermark: z.int(),
+  /** Bytes the partition's records take, when the server reports it. */
+  bytes: z.number().optional(),
+  /** With a replication factor above 1: the leading replica and its leader epoch. */
+  leader: z.int().optional(),
+  leaderEpoch: z.int().optional(),
+  /** Every replica, and those in sync with the leader. */
+  replicas: z.array(z.int()).optional(),
+  isr: z.array(z.int()).optional(),
+});
+/** One partition of a topic as `describeTopic` reports it. */
+export type PartitionInfo = z.output<typeof partitionInfoSchema>;
 
-export interface TopicDescription {
-  name: string;
-  id: string;
-  partitions: PartitionDescription[];
-  replicationFactor: number;
-  config: TopicConfig;
-  createdAt: number;
-}
+/** A topic, its config and its partitions: what create, describe and change a topic answer. */
+export const topicDescriptionSchema = answerObject({
+  name: z.string(),
+  /** Unique per creation of the name: a deleted and re-created topic gets a new id. */
+  id: z.string(),
+  partitions: z.array(partitionInfoSchema),
+  replicationFactor: z.int(),
+  config: describedTopicConfigSchema,
+  createdAt: z.number(),
+});
+/** A topic, its config and its partitions. */
+export type TopicDescription = z.output<typeof topicDescriptionSchema>;
 
-export interface ProduceResult {
-  partition: number;
-  offset: number;
-  timestamp: number;
-}
+/**
+ * What the producer reads of a topic description: how many partitions there are (at least one,
+ * as it divides by the count). Only that is checked, so a description that grows in a newer
+ * server never stops produce, whatever it does to admin calls.
+ */
+export const topicPartitionCountSchema = z.looseObject({ partitions: z.array(z.unknown()).min(1) });
+
+/** A topic as `listTopics` reports it. */
+export const topicSummarySchema = answerObject({
+  name: z.string(),
+  partitions: z.int(),
+  replicationFactor: z.int().optional(),
+});
+/** A topic as `listTopics` reports it. */
+export type TopicSummary = z.output<typeof topicSummarySchema>;
+
+/** What `GET /v1/topics` answers. */
+export const topicListAnswerSchema = z.object({ topics: z.array(topicSummarySchema) });
+
+/** What deleting a topic answers: its name. */
+export const deleteTopicAnswerSchema = z.object({ deleted: z.string() });
+
+/** What an offset lookup answers; `timestamp` is the record's, when a time found one. */
+export const offsetAnswerSchema = z.object({ offset: z.int(), timestamp: z.number().optional() });
+/** The answer of `fetchOffset`; `timestamp` is the record's, when a time found one. */
+export type OffsetAnswer = z.output<typeof offsetAnswerSchema>;
+
+/** Where one produced record was stored. */
+export const produceResultSchema = z.object({ partition: z.int(), offset: z.int(), timestamp: z.number() });
+
+/** A produce's answer: a result per record, in request order; with acks 0, only how many were accepted. */
+export const produceAnswerSchema = z.union([
+  z.object({ results: z.array(produceResultSchema) }),
+  z.object({ accepted: z.int() }),
+]);
 
 /** A record as fetch, subscribe and receive answer it (the SDK checks answers with this). */
 export const fetchedRecordSchema = z.object({
@@ -315,22 +376,47 @@ export const fetchedRecordSchema = z.object({
   valueBase64: z.string().optional(),
   headers: z.record(z.string(), z.string()).nullable().optional(),
 });
-
 /** A record as a fetch answers it. */
-export interface FetchedRecord {
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key?: string | null;
-  keyBase64?: string;
-  value?: unknown;
-  valueBase64?: string;
-  headers?: Record<string, string>;
-}
+export type FetchedRecord = z.output<typeof fetchedRecordSchema>;
 
-export interface FetchResponse {
-  records: FetchedRecord[];
-  nextOffset: number;
-  highWatermark: number;
-  logStartOffset: number;
-}
+/** A page a subscription pushes: the next records, and where to resume after them. */
+export const subscribePageSchema = z.object({
+  records: z.array(fetchedRecordSchema),
+  nextOffset: z.int(),
+  highWatermark: z.int(),
+});
+
+/** A fetch's page: as a subscription's, plus the partition's log start offset. */
+export const fetchAnswerSchema = subscribePageSchema.extend({ logStartOffset: z.int() });
+
+/** The committed offsets of a group (per partition of a topic, or of every topic). */
+export const groupOffsetsAnswerSchema = z.object({ offsets: z.array(partitionLagSchema) });
+
+/** The answer of a call whose body the SDK ignores (leave, commit): any JSON object. */
+export const ignoredAnswerSchema = z.looseObject({});
+
+/** A record as queue mode delivers it: a fetched record, its topic and its delivery. */
+export const receivedRecordSchema = fetchedRecordSchema.extend({
+  topic: z.string(),
+  receipt: z.string(),
+  deliveryCount: z.int(),
+});
+
+/** What a queue receive answers: the records it leased, maybe none. */
+export const receiveAnswerSchema = z.object({ records: z.array(receivedRecordSchema) });
+
+/** How the group treats the topic's failed records (kept by the server, per group and topic). */
+export const queueConfigAnswerSchema = answerObject({
+  topic: z.string(),
+  /** Deliveries before a record goes to the dead-letter topic. Server default 5. */
+  maxDeliveries: z.int(),
+  /** Where records go after maxDeliveries. Server default `<topic>.dlq`. */
+  deadLetterTopic: z.string(),
+});
+/** How the group treats the topic's failed records (kept by the server, per group and topic). */
+export type QueueConfig = z.output<typeof queueConfigAnswerSchema>;
+
+/** How many of an ack's receipts were current (the others were of earlier deliveries). */
+export const ackAnswerSchema = z.object({ acked: z.int() });
+/** How many of a nack's receipts were current. */
+export const nackAnswerSchema = z.object({ nacked: z.int() });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { base64ToBytes, bytesToBase64 } from "../../sdk/base64.ts";
-import { toWireRecord } from "../../sdk/producer.ts";
+import { toWireRecord } from "../../sdk/producer/messages.ts";
 import { produceRecordSchema } from "../../sdk/protocol/schemas.ts";
 import { decodeRecord } from "../../sdk/reader.ts";
 

@@ -88,6 +88,30 @@ describe("requests", () => {
   });
 });
 
+describe("answers", () => {
+  const config = {
+    retentionMs: 1,
+    retentionBytes: 1,
+    maxMessageBytes: 1,
+    minInsyncReplicas: 1,
+    cleanupPolicy: "delete",
+  };
+
+  it("hands on the fields of a topic description a newer server adds, in the topic, its partitions and config", async () => {
+    const description = {
+      name: "clicks",
+      id: "t-1",
+      partitions: [{ partition: 0, logStartOffset: 0, highWatermark: 3, tier: "hot" }],
+      replicationFactor: 1,
+      config: { ...config, compressionType: "zstd" },
+      createdAt: 5,
+      owner: "team-a",
+    };
+    const { fetch } = fakeFetch(json(description));
+    expect(await clientWith(fetch).admin().describeTopic("clicks")).toEqual(description);
+  });
+});
+
 describe("error envelope", () => {
   it("becomes a TributaryError with the code, status, retriable flag and details", async () => {
     const { fetch } = fakeFetch(

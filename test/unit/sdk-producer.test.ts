@@ -1,7 +1,6 @@
 // The producer's batching, sequence numbers, retries and throttling, against a fake worker
 // passed as the client's fetch (no server: test/e2e/producer.test.ts runs against a worker).
 import { describe, expect, it } from "vitest";
-import { Batcher } from "../../sdk/batcher.ts";
 import { gunzip } from "../../sdk/compression.ts";
 import {
   createClient,
@@ -10,6 +9,7 @@ import {
   type ProducerOptions,
   TributaryError,
 } from "../../sdk/index.ts";
+import { Batcher } from "../../sdk/producer/batcher.ts";
 import { partitionForKey } from "../../sdk/protocol/partitioner.ts";
 
 interface Stamp {

@@ -6,7 +6,7 @@
  * destination are stored in the order their records were added; records added while a batch is
  * in flight gather in the next one.
  */
-import type { Acks, ProduceRecord } from "./protocol/schemas.ts";
+import type { Acks, ProduceRecord } from "../protocol/schemas.ts";
 
 /** Where a batch goes: one partition, or (partition undefined) the topic route. */
 export interface Destination {
