@@ -25,6 +25,7 @@ import { ensureTopic } from "../../cluster/topics.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { ProduceRecord } from "../../sdk/protocol/schemas.ts";
 import { migrate } from "../shared/migrations.ts";
+import { type Lease, makeReceipt, parseReceipt, type QueueConfig } from "./leases.ts";
 import {
   emptyGroup,
   expiredMembers,
@@ -45,7 +46,7 @@ import {
   subscribedTopics,
   toStored,
 } from "./membership.ts";
-import { type Lease, makeReceipt, parseReceipt, QUEUE_MIGRATION, type QueueConfig, QueueStore } from "./queue.ts";
+import { QUEUE_MIGRATION, QueueStore } from "./queue-store.ts";
 
 const MIGRATIONS = [
   (sql: SqlStorage) => {
