@@ -21,16 +21,31 @@ import { controllerStub } from "../../cluster/stubs.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import { migrate } from "../shared/migrations.ts";
+import {
+  commitWithoutMember,
+  modeClash,
+  nonEmptyGroup,
+  notOwner,
+  rebalanceInProgress,
+  unknownGroup,
+  unknownMember,
+  unknownMemberJoining,
+} from "./failures.ts";
 import type { QueueConfig } from "./leases.ts";
 import {
+  admit,
+  describeMembers,
   expiredMembers,
   type GroupState,
   handOut,
   keptPositions,
   type Member,
   mayCommit,
+  membersReading,
   nextExpiry,
+  notePartitions,
   positionOf,
+  pruneTopics,
   rebalance,
   removeMember,
   sameTopics,
@@ -39,7 +54,7 @@ import {
   subscribedTopics,
 } from "./membership.ts";
 import { lagOf, resetTargets } from "./offsets.ts";
-import { modeClash, QueueMode, type ReceiveRequest } from "./queue-mode.ts";
+import { QueueMode, type ReceiveRequest } from "./queue-mode.ts";
 import { GroupStore, MIGRATIONS, offsetKey } from "./store.ts";
 
 /** How often heartbeats re-read the subscribed topics' partition counts. */
@@ -58,7 +73,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     this.store = new GroupStore(ctx.storage);
     this.queue = new QueueMode(env, ctx.storage, this.store, {
       register: (group) => this.register(group),
-      consumesAsGroup: (topic) => [...this.group.members.values()].some((m) => m.topics.includes(topic)),
+      consumesAsGroup: (topic) => membersReading(this.group, topic).length > 0,
     });
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
@@ -81,54 +96,22 @@ export class GroupCoordinator extends DurableObject<Env> {
       !again || !sameTopics(again.topics, request.topics) || now - this.metadataCheckedAt > METADATA_REFRESH_MS;
     const partitions = recheck ? await this.partitionCounts(request.topics) : new Map<string, number>();
     if ("ok" in partitions) return partitions;
-    let changed = false;
-    for (const [topic, count] of partitions) {
-      if (g.partitions.get(topic) !== count) {
-        g.partitions.set(topic, count);
-        changed = true;
-      }
-    }
-    let memberId = request.memberId ?? request.instanceId;
-    const existing = memberId ? g.members.get(memberId) : undefined;
-    if (memberId && !existing && request.instanceId === undefined) {
-      return failure(
-        "UNKNOWN_MEMBER_ID",
-        `member '${memberId}' is not in group '${request.group}' (its session may have expired); join without a memberId`,
-        { group: request.group, memberId },
-      );
-    }
-    if (existing) {
-      // Before the member takes up its new assignment, which may hand its partitions on.
-      this.commitKept(existing);
-      if (!sameTopics(existing.topics, request.topics)) changed = true;
-      existing.topics = [...request.topics];
-      existing.sessionTimeoutMs = request.sessionTimeoutMs;
-      existing.autoCommit = request.autoCommit;
-      existing.lastSeen = now;
-    } else {
-      memberId = request.instanceId ?? `member-${crypto.randomUUID()}`;
-      g.members.set(memberId, {
-        memberId,
-        topics: [...request.topics],
-        sessionTimeoutMs: request.sessionTimeoutMs,
-        autoCommit: request.autoCommit,
-        lastSeen: now,
-      });
-      changed = true;
-    }
-    if (g.members.size === 1 && g.assignor !== request.assignor) {
-      g.assignor = request.assignor;
-      changed = true;
-    }
-    if (changed) {
-      this.pruneTopics();
+    const counted = notePartitions(g, partitions);
+    const known = request.memberId ?? request.instanceId;
+    const existing = known ? g.members.get(known) : undefined;
+    if (known && !existing && request.instanceId === undefined) return unknownMemberJoining(request.group, known);
+    // Before the member takes up its new assignment, which may hand its partitions on.
+    if (existing) this.commitKept(existing);
+    const { memberId, changed } = admit(g, request, now);
+    if (counted || changed) {
+      pruneTopics(g);
       rebalance(g);
     }
-    const owned = handOut(g, memberId!);
+    const owned = handOut(g, memberId);
     this.save();
     if (recheck) this.metadataCheckedAt = now;
     await this.scheduleExpiry();
-    return { ok: true, memberId: memberId!, generation: g.generation, assignments: owned.partitions };
+    return { ok: true, memberId, generation: g.generation, assignments: owned.partitions };
   }
 
   async heartbeat(group: string, memberId: string, generation: number): Promise<Result<HeartbeatAnswer>> {
@@ -140,19 +123,14 @@ export class GroupCoordinator extends DurableObject<Env> {
     if (now - this.metadataCheckedAt > METADATA_REFRESH_MS) {
       this.metadataCheckedAt = now;
       const partitions = await this.partitionCounts(subscribedTopics(g));
-      if (!("ok" in partitions) && [...partitions].some(([t, n]) => g.partitions.get(t) !== n)) {
-        for (const [t, n] of partitions) g.partitions.set(t, n);
+      if (!("ok" in partitions) && notePartitions(g, partitions)) {
         rebalance(g);
         this.save();
       }
     }
     const owned = g.owned.get(memberId);
     if (generation !== g.generation || !owned || owned.generation !== g.generation) {
-      return failure(
-        "REBALANCE_IN_PROGRESS",
-        `group '${group}' is rebalancing (generation ${g.generation}); join again with memberId '${memberId}'`,
-        { group, generation: g.generation, memberId },
-      );
+      return rebalanceInProgress(group, g.generation, memberId);
     }
     // Partitions pending revocation from other members may have been released since.
     const before = owned.partitions.length;
@@ -168,7 +146,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     if (!member) return unknownMember(group, memberId);
     this.commitKept(member);
     removeMember(g, memberId);
-    this.pruneTopics();
+    pruneTopics(g);
     rebalance(g);
     this.save();
     return { ok: true, left: memberId };
@@ -183,21 +161,12 @@ export class GroupCoordinator extends DurableObject<Env> {
         return failure("INVALID_REQUEST", "a member's commit needs both memberId and generation");
       }
       if (!g.members.has(memberId)) return unknownMember(request.group, memberId);
-      for (const o of request.offsets) {
-        if (!mayCommit(g, memberId, generation, o)) {
-          return failure(
-            "ILLEGAL_GENERATION",
-            `member '${memberId}' does not own ${o.topic}/${o.partition} at generation ${generation} (the group is at generation ${g.generation}); join again before committing`,
-            { group: request.group, generation: g.generation, topic: o.topic, partition: o.partition },
-          );
-        }
+      const refused = request.offsets.find((o) => !mayCommit(g, memberId, generation, o));
+      if (refused) {
+        return notOwner(request.group, memberId, refused, generation, g.generation, "join again before committing");
       }
     } else if (g.members.size > 0) {
-      return failure(
-        "ILLEGAL_GENERATION",
-        `group '${request.group}' has ${g.members.size} active members; commit as a member, with its memberId and generation`,
-        { group: request.group, generation: g.generation },
-      );
+      return commitWithoutMember(request.group, g.members.size, g.generation);
     }
     this.store.writeOffsets(request.offsets);
     return { ok: true, committed: request.offsets };
@@ -236,13 +205,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     const g = this.group;
     if (!g.members.has(memberId)) return unknownMember(group, memberId);
     const refused = setPositions(g, memberId, generation, offsets);
-    if (refused) {
-      return failure(
-        "ILLEGAL_GENERATION",
-        `member '${memberId}' does not own ${refused.topic}/${refused.partition} at generation ${generation} (the group is at generation ${g.generation}); join again`,
-        { group, generation: g.generation, topic: refused.topic, partition: refused.partition },
-      );
-    }
+    if (refused) return notOwner(group, memberId, refused, generation, g.generation, "join again");
     this.save();
     return { ok: true, kept: offsets.length };
   }
@@ -256,15 +219,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   }
 
   async resetOffsets(group: string, topic: string, to: ResetTarget): Promise<Result<{ offsets: PartitionLag[] }>> {
-    const g = this.group;
-    const busy = [...g.members.values()].filter((m) => m.topics.includes(topic));
-    if (busy.length > 0) {
-      return failure(
-        "NON_EMPTY_GROUP",
-        `group '${group}' has ${busy.length} active members reading '${topic}'; stop them (or wait for their sessions to expire) before resetting offsets`,
-        { group, members: busy.map((m) => m.memberId) },
-      );
-    }
+    const busy = membersReading(this.group, topic);
+    if (busy.length > 0) return nonEmptyGroup(group, topic, busy);
     const meta = await topicMeta(this.env, topic);
     if (!meta.ok) return meta;
     await this.register(group);
@@ -285,12 +241,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       state: stateName(g),
       generation: g.generation,
       assignor: g.assignor,
-      members: [...g.members.values()].map((m) => ({
-        memberId: m.memberId,
-        topics: m.topics,
-        sessionTimeoutMs: m.sessionTimeoutMs,
-        assignments: g.owned.get(m.memberId)?.partitions ?? [],
-      })),
+      members: describeMembers(g),
       lag,
       totalLag: lag.reduce((n, l) => n + l.lag, 0),
     };
@@ -332,7 +283,7 @@ export class GroupCoordinator extends DurableObject<Env> {
         this.commitKept(this.group.members.get(id)!);
         removeMember(this.group, id);
       }
-      this.pruneTopics();
+      pruneTopics(this.group);
       rebalance(this.group);
       this.save();
     }
@@ -356,12 +307,6 @@ export class GroupCoordinator extends DurableObject<Env> {
       (p) => committed.get(offsetKey(p.topic, p.partition)) !== p.offset,
     );
     if (due.length > 0) this.store.writeOffsets(due);
-  }
-
-  /** Forget partition counts of topics no member subscribes to any more. */
-  private pruneTopics(): void {
-    const topics = new Set(subscribedTopics(this.group));
-    for (const t of this.group.partitions.keys()) if (!topics.has(t)) this.group.partitions.delete(t);
   }
 
   /** Lag of every partition of the given topics (default: topics committed to or subscribed). */
@@ -390,22 +335,4 @@ export class GroupCoordinator extends DurableObject<Env> {
     this.name = group;
     this.store.setName(group);
   }
-}
-
-function unknownMember(group: string, memberId: string): Failure {
-  return failure(
-    "UNKNOWN_MEMBER_ID",
-    `member '${memberId}' is not in group '${group}' (it left, or its session expired); join again without a memberId`,
-    { group, memberId },
-  );
-}
-
-function unknownGroup(group: string): Failure {
-  return failure(
-    "GROUP_ID_NOT_FOUND",
-    `consumer group '${group}' does not exist (no member has joined it and it has no offsets)`,
-    {
-      group,
-    },
-  );
 }

@@ -12,6 +12,7 @@ import type { OffsetCommit } from "../../cluster/rpc/group-coordinator.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import { ensureTopic } from "../../cluster/topics.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import { modeClash } from "./failures.ts";
 import {
   deadLetterRecord,
   exhausted,
@@ -212,13 +213,4 @@ export class QueueMode {
     this.receiving = run.catch(() => {});
     return run;
   }
-}
-
-/** One group reads a topic either as a consumer group or as a queue: both would move its offsets. */
-export function modeClash(group: string, topic: string, how: string): Failure {
-  return failure(
-    "INVALID_REQUEST",
-    `group '${group}' already ${how} topic '${topic}'; use another group id for the other mode`,
-    { group, topic },
-  );
 }
