@@ -8,6 +8,7 @@
  * only after the old owner has taken its new assignment (by joining again) or has left. Until
  * then the partition is "pending" and the new owner picks it up on a later heartbeat.
  */
+import type { GroupDescription, JoinRequest } from "../../cluster/rpc/group-coordinator.ts";
 import type { AssignorName, GroupStateName, TopicPartition } from "../../sdk/protocol/schemas.ts";
 import { ASSIGNORS } from "./assignors.ts";
 
@@ -100,11 +101,76 @@ export function handOut(state: GroupState, memberId: string): Owned {
   return owned;
 }
 
+/** What a join asks of membership. */
+export type Joining = Omit<JoinRequest, "group">;
+
+type MemberDescription = GroupDescription["members"][number];
+
+/**
+ * Notes the subscribed topics' partition counts as just read; answers whether any changed (a
+ * partition increase starts a new generation).
+ */
+export function notePartitions(state: GroupState, counts: ReadonlyMap<string, number>): boolean {
+  let changed = false;
+  for (const [topic, count] of counts) {
+    if (state.partitions.get(topic) !== count) {
+      state.partitions.set(topic, count);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Takes a member in: one joining again (by member id or instance id) gets its topics and
+ * settings updated, a new one is added under its instance id or a fresh member id; the only
+ * member picks the assignor. Answers the member id and whether the group must rebalance. The
+ * caller refuses an unknown member id first.
+ */
+export function admit(state: GroupState, request: Joining, now: number): { memberId: string; changed: boolean } {
+  let changed = false;
+  let memberId = request.memberId ?? request.instanceId;
+  const existing = memberId ? state.members.get(memberId) : undefined;
+  if (existing) {
+    if (!sameTopics(existing.topics, request.topics)) changed = true;
+    existing.topics = [...request.topics];
+    existing.sessionTimeoutMs = request.sessionTimeoutMs;
+    existing.autoCommit = request.autoCommit;
+    existing.lastSeen = now;
+  } else {
+    memberId = request.instanceId ?? `member-${crypto.randomUUID()}`;
+    state.members.set(memberId, {
+      memberId,
+      topics: [...request.topics],
+      sessionTimeoutMs: request.sessionTimeoutMs,
+      autoCommit: request.autoCommit,
+      lastSeen: now,
+    });
+    changed = true;
+  }
+  if (state.members.size === 1 && state.assignor !== request.assignor) {
+    state.assignor = request.assignor;
+    changed = true;
+  }
+  return { memberId: memberId!, changed };
+}
+
 export function removeMember(state: GroupState, memberId: string): void {
   state.members.delete(memberId);
   state.owned.delete(memberId);
   state.target.delete(memberId);
   state.positions.delete(memberId);
+}
+
+/** Forgets partition counts of topics no member subscribes to any more. */
+export function pruneTopics(state: GroupState): void {
+  const topics = new Set(subscribedTopics(state));
+  for (const t of state.partitions.keys()) if (!topics.has(t)) state.partitions.delete(t);
+}
+
+/** The members subscribed to `topic`. */
+export function membersReading(state: GroupState, topic: string): Member[] {
+  return [...state.members.values()].filter((m) => m.topics.includes(topic));
 }
 
 /** Members silent for longer than their session timeout. */
@@ -130,6 +196,16 @@ export function stateName(state: GroupState): GroupStateName {
     if (owned.partitions.length !== (state.target.get(id)?.length ?? 0)) pending = true;
   }
   return pending ? "CompletingRebalance" : "Stable";
+}
+
+/** Each member as a group description lists it: its topics, session timeout and what it holds. */
+export function describeMembers(state: GroupState): MemberDescription[] {
+  return [...state.members.values()].map((m) => ({
+    memberId: m.memberId,
+    topics: m.topics,
+    sessionTimeoutMs: m.sessionTimeoutMs,
+    assignments: state.owned.get(m.memberId)?.partitions ?? [],
+  }));
 }
 
 /** Whether `memberId` may commit `tp` at `generation`: it must hold the partition at that generation. */

@@ -1,10 +1,10 @@
 /**
- * Queue mode's storage: per-message leases of a group over a topic. A received record gets a
- * lease (delivery count, visibility deadline, receipt); an ack deletes it; a nack or an expired
- * deadline makes it deliverable again; past maxDeliveries it goes to the dead-letter topic.
- * New records are taken from each partition in order, from a per-partition cursor.
+ * Queue mode's storage: per-message leases of a group over a topic (see leases.ts), each
+ * topic's queue config, and a per-partition cursor from which new records are taken in order.
+ * Everything is synchronous; callers wrap multi-statement steps in `transactionSync`.
  */
 import type { Migration } from "../shared/migrations.ts";
+import { defaultQueueConfig, type Lease, parseReceipt, type QueueConfig } from "./leases.ts";
 
 export const QUEUE_MIGRATION: Migration = (sql) => {
   sql.exec(`CREATE TABLE queue_config (
@@ -32,38 +32,6 @@ export const QUEUE_MIGRATION: Migration = (sql) => {
   sql.exec("CREATE INDEX leases_by_visibility ON leases (topic, visible_at)");
 };
 
-export const DEFAULT_MAX_DELIVERIES = 5;
-
-export interface QueueConfig {
-  topic: string;
-  maxDeliveries: number;
-  deadLetterTopic: string;
-}
-
-export interface Lease {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** The record as fetched (JSON text). */
-  record: string;
-  deliveryCount: number;
-  visibleAt: number;
-  receipt: string;
-  lastError: string | null;
-}
-
-/** A receipt names one delivery of one record: stale receipts (of earlier deliveries) do nothing. */
-export function makeReceipt(topic: string, partition: number, offset: number, deliveryCount: number): string {
-  const nonce = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
-  return `${topic}:${partition}:${offset}:${deliveryCount}:${nonce}`;
-}
-
-export function parseReceipt(receipt: string): { topic: string; partition: number; offset: number } | undefined {
-  const m = /^([a-zA-Z0-9._-]{1,249}):(\d+):(\d+):(\d+):([a-z0-9]+)$/.exec(receipt);
-  if (!m) return undefined;
-  return { topic: m[1]!, partition: Number(m[2]), offset: Number(m[3]) };
-}
-
 function toLease(row: (string | number | null | ArrayBuffer)[]): Lease {
   return {
     topic: row[0] as string,
@@ -89,11 +57,8 @@ export class QueueStore {
         topic,
       )
       .toArray()[0];
-    return {
-      topic,
-      maxDeliveries: row?.max_deliveries ?? DEFAULT_MAX_DELIVERIES,
-      deadLetterTopic: row?.dead_letter_topic ?? `${topic}.dlq`,
-    };
+    if (!row) return defaultQueueConfig(topic);
+    return { topic, maxDeliveries: row.max_deliveries, deadLetterTopic: row.dead_letter_topic };
   }
 
   setConfig(config: QueueConfig): void {
