@@ -23,7 +23,16 @@ export interface JoinRequest {
   assignor: AssignorName;
 }
 
-export type { JoinAnswer, PartitionLag } from "../../sdk/protocol/schemas.ts";
+export type {
+  ClassicHeartbeatInput as ClassicHeartbeat,
+  ClassicJoinAnswer,
+  ClassicJoinInput as ClassicJoin,
+  ClassicLeaveAnswer,
+  ClassicLeaveInput as ClassicLeave,
+  ClassicSyncInput as ClassicSync,
+  JoinAnswer,
+  PartitionLag,
+} from "../../sdk/protocol/schemas.ts";
 
 export interface HeartbeatAnswer extends WireHeartbeatAnswer {
   state: GroupStateName;
@@ -40,6 +49,8 @@ export interface CommitRequest {
   group: string;
   memberId?: string;
   generation?: number;
+  /** A classic member's static identity, if it has one. */
+  groupInstanceId?: string | null;
   offsets: OffsetCommit[];
 }
 
@@ -55,12 +66,31 @@ export interface MemberPosition {
 
 export type ResetTarget = "earliest" | "latest" | { timestamp: number } | { offset: number };
 
+export interface MemberDescription {
+  memberId: string;
+  /** Tributary's members: what they subscribe to and hold (a classic member's are in its bytes). */
+  topics: string[];
+  assignments: TopicPartition[];
+  sessionTimeoutMs: number;
+  /** Classic members: the client, and its subscription and assignment bytes (base64). */
+  groupInstanceId?: string | null;
+  clientId?: string;
+  clientHost?: string;
+  metadata?: string;
+  assignment?: string;
+}
+
 export interface GroupDescription {
   group: string;
   state: GroupStateName;
   generation: number;
-  assignor: AssignorName;
-  members: { memberId: string; topics: string[]; assignments: TopicPartition[]; sessionTimeoutMs: number }[];
+  /** Whose protocol the members speak: Tributary's (assignment here) or Kafka's classic one (assignment by the leader). */
+  membership: "tributary" | "classic";
+  /** Kafka's protocol type: "consumer" for Tributary's members; what the classic members sent. */
+  protocolType: string;
+  /** The assignor: Tributary's (range, roundrobin, sticky), or the protocol classic members chose. */
+  assignor: AssignorName | string;
+  members: MemberDescription[];
   lag: PartitionLag[];
   totalLag: number;
 }

@@ -110,6 +110,11 @@ export class Controller extends DurableObject<Env> {
     this.store.registerGroup(name, Date.now());
   }
 
+  /** Forgets a consumer group (its coordinator calls this when the group is deleted). */
+  unregisterGroup(name: string): void {
+    this.store.unregisterGroup(name);
+  }
+
   listGroups(): string[] {
     return this.store.groups();
   }

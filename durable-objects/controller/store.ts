@@ -167,6 +167,10 @@ export class ControllerStore {
     this.sql.exec("INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)", name, now);
   }
 
+  unregisterGroup(name: string): void {
+    this.sql.exec("DELETE FROM groups WHERE name = ?", name);
+  }
+
   groups(): string[] {
     return this.sql
       .exec<{ name: string }>("SELECT name FROM groups ORDER BY name")

@@ -85,3 +85,21 @@ export function modeClash(group: string, topic: string, how: string): Failure {
     { group, topic },
   );
 }
+
+/** A group that still has members cannot be deleted. */
+export function groupInUse(group: string, members: readonly { memberId: string }[]): Failure {
+  return failure(
+    "NON_EMPTY_GROUP",
+    `group '${group}' has ${members.length} active members; stop them (or wait for their sessions to expire) before deleting it`,
+    { group, members: members.map((m) => m.memberId) },
+  );
+}
+
+/** A group has Tributary's own members or Kafka clients (the classic protocol), not both. */
+export function membershipClash(group: string, members: string): Failure {
+  return failure(
+    "INCONSISTENT_GROUP_PROTOCOL",
+    `group '${group}' has members that are ${members}; one group cannot mix the two protocols: use another group id`,
+    { group },
+  );
+}

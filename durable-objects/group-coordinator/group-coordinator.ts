@@ -7,6 +7,12 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type {
+  ClassicHeartbeat,
+  ClassicJoin,
+  ClassicJoinAnswer,
+  ClassicLeave,
+  ClassicLeaveAnswer,
+  ClassicSync,
   CommitRequest,
   GroupDescription,
   HeartbeatAnswer,
@@ -21,8 +27,12 @@ import { controllerStub } from "../../cluster/stubs.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import { migrate } from "../shared/migrations.ts";
+import { describeClassicMembers, nextClassicDeadline } from "./classic.ts";
+import { ClassicGroups } from "./classic-group.ts";
 import {
   commitWithoutMember,
+  groupInUse,
+  membershipClash,
   modeClash,
   nonEmptyGroup,
   notOwner,
@@ -67,6 +77,8 @@ export class GroupCoordinator extends DurableObject<Env> {
   private metadataCheckedAt = 0;
   private readonly store: GroupStore;
   private readonly queue: QueueMode;
+  /** Members of Kafka's classic protocol (the Kafka gateway's clients); a group has these or Tributary's. */
+  private classic!: ClassicGroups;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,6 +91,10 @@ export class GroupCoordinator extends DurableObject<Env> {
       migrate(ctx.storage, MIGRATIONS);
       this.group = this.store.loadGroup(Date.now());
       this.name = this.store.name();
+      this.classic = new ClassicGroups(this.store.loadClassic(Date.now()), () => this.name ?? "", {
+        save: (group) => this.store.saveClassic(group),
+        schedule: () => this.scheduleExpiry(),
+      });
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -86,6 +102,7 @@ export class GroupCoordinator extends DurableObject<Env> {
   async join(request: JoinRequest): Promise<Result<JoinAnswer>> {
     const queued = request.topics.find((t) => this.queue.inUse(t));
     if (queued) return modeClash(request.group, queued, "reads it in queue mode");
+    if (!this.classic.empty) return membershipClash(request.group, "Kafka clients (the classic protocol)");
     await this.register(request.group);
     const g = this.group;
     const now = Date.now();
@@ -160,13 +177,24 @@ export class GroupCoordinator extends DurableObject<Env> {
       if (memberId === undefined || generation === undefined) {
         return failure("INVALID_REQUEST", "a member's commit needs both memberId and generation");
       }
-      if (!g.members.has(memberId)) return unknownMember(request.group, memberId);
+      if (!g.members.has(memberId)) {
+        if (this.classic.empty) return unknownMember(request.group, memberId);
+        // A classic member's assignment is the leader's bytes: Kafka's coordinator fences its
+        // commits by generation only, and so does this one.
+        const refused = this.classic.fenceCommit(memberId, generation, request.groupInstanceId);
+        if (refused) return refused;
+        this.store.writeOffsets(request.offsets);
+        return { ok: true, committed: request.offsets };
+      }
       const refused = request.offsets.find((o) => !mayCommit(g, memberId, generation, o));
       if (refused) {
         return notOwner(request.group, memberId, refused, generation, g.generation, "join again before committing");
       }
-    } else if (g.members.size > 0) {
-      return commitWithoutMember(request.group, g.members.size, g.generation);
+    } else if (g.members.size > 0 || !this.classic.empty) {
+      const classic = this.classic.group;
+      return g.members.size > 0
+        ? commitWithoutMember(request.group, g.members.size, g.generation)
+        : commitWithoutMember(request.group, classic.members.size, classic.generation);
     }
     this.store.writeOffsets(request.offsets);
     return { ok: true, committed: request.offsets };
@@ -232,24 +260,87 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   async describe(group: string): Promise<Result<GroupDescription>> {
     if (!this.name) return unknownGroup(group);
-    const g = this.group;
     const lag = await this.lag(undefined);
     if ("ok" in lag) return lag;
+    const totalLag = lag.reduce((n, l) => n + l.lag, 0);
+    const c = this.classic.group;
+    if (c.protocolType !== null && this.group.members.size === 0) {
+      return {
+        ok: true,
+        group,
+        state: c.state,
+        generation: c.generation,
+        membership: "classic",
+        protocolType: c.protocolType,
+        assignor: c.protocolName ?? "",
+        members: describeClassicMembers(c),
+        lag,
+        totalLag,
+      };
+    }
+    const g = this.group;
     return {
       ok: true,
       group,
       state: stateName(g),
       generation: g.generation,
+      membership: "tributary",
+      protocolType: "consumer",
       assignor: g.assignor,
       members: describeMembers(g),
       lag,
-      totalLag: lag.reduce((n, l) => n + l.lag, 0),
+      totalLag,
     };
   }
 
   /** For the group list: state and member count, without lag. */
-  summary(): { state: string; members: number; generation: number } {
-    return { state: stateName(this.group), members: this.group.members.size, generation: this.group.generation };
+  summary(): { state: string; members: number; generation: number; protocolType: string } {
+    const c = this.classic.group;
+    if (c.protocolType !== null && this.group.members.size === 0) {
+      return { state: c.state, members: c.members.size, generation: c.generation, protocolType: c.protocolType };
+    }
+    return {
+      state: stateName(this.group),
+      members: this.group.members.size,
+      generation: this.group.generation,
+      protocolType: "consumer",
+    };
+  }
+
+  /** Deletes the group's offsets and state (Kafka's DeleteGroups): only a group without members. */
+  async deleteGroup(group: string): Promise<Result<{ deleted: string }>> {
+    if (!this.name) return unknownGroup(group);
+    const members = this.group.members.size + this.classic.group.members.size;
+    if (members > 0) return groupInUse(group, [...this.group.members.values(), ...this.classic.group.members.values()]);
+    this.store.clear();
+    await controllerStub(this.env).unregisterGroup(group);
+    this.name = null;
+    this.group = this.store.loadGroup(Date.now());
+    this.classic = new ClassicGroups(this.store.loadClassic(Date.now()), () => this.name ?? "", {
+      save: (g) => this.store.saveClassic(g),
+      schedule: () => this.scheduleExpiry(),
+    });
+    return { ok: true, deleted: group };
+  }
+
+  // ---- Kafka's classic protocol ----
+
+  async classicJoin(group: string, request: ClassicJoin): Promise<Result<ClassicJoinAnswer>> {
+    if (this.group.members.size > 0) return membershipClash(group, "Tributary's own consumers");
+    await this.register(group);
+    return this.classic.join(request);
+  }
+
+  classicSync(_group: string, request: ClassicSync) {
+    return this.classic.sync(request);
+  }
+
+  classicHeartbeat(_group: string, request: ClassicHeartbeat): Result<object> {
+    return this.classic.heartbeat(request);
+  }
+
+  classicLeave(_group: string, request: ClassicLeave): Promise<Result<ClassicLeaveAnswer>> {
+    return this.classic.leave(request);
   }
 
   // ---- queue mode ----
@@ -287,13 +378,16 @@ export class GroupCoordinator extends DurableObject<Env> {
       rebalance(this.group);
       this.save();
     }
+    await this.classic.expire(Date.now());
     await this.scheduleExpiry();
   }
 
   // ---- internals ----
 
   private async scheduleExpiry(): Promise<void> {
-    const due = nextExpiry(this.group);
+    const native = nextExpiry(this.group);
+    const classic = nextClassicDeadline(this.classic.group);
+    const due = native === null ? classic : classic === null ? native : Math.min(native, classic);
     if (due === null || (this.alarmAt !== null && this.alarmAt <= due)) return;
     this.alarmAt = due;
     await this.ctx.storage.setAlarm(due);

@@ -5,6 +5,13 @@
  */
 import type { OffsetCommit } from "../../cluster/rpc/group-coordinator.ts";
 import type { Migration } from "../shared/migrations.ts";
+import {
+  type ClassicGroup,
+  classicFromStored,
+  classicToStored,
+  emptyClassicGroup,
+  type StoredClassicGroup,
+} from "./classic.ts";
 import { emptyGroup, fromStored, type GroupState, type StoredGroup, toStored } from "./membership.ts";
 import { QUEUE_MIGRATION } from "./queue-store.ts";
 
@@ -39,6 +46,25 @@ export class GroupStore {
 
   saveGroup(group: GroupState): void {
     this.setMeta("group", JSON.stringify(toStored(group)));
+  }
+
+  /** The members of Kafka's classic protocol, if any (classic.ts). */
+  loadClassic(now: number): ClassicGroup {
+    const stored = this.getMeta("classic");
+    return stored ? classicFromStored(JSON.parse(stored) as StoredClassicGroup, now) : emptyClassicGroup();
+  }
+
+  saveClassic(group: ClassicGroup): void {
+    this.setMeta("classic", JSON.stringify(classicToStored(group)));
+  }
+
+  /** Forgets the group: its membership, offsets, name and queue state (the schema stays). */
+  clear(): void {
+    this.storage.transactionSync(() => {
+      for (const table of ["meta", "offsets", "queue_config", "queue_cursor", "leases"]) {
+        this.storage.sql.exec(`DELETE FROM ${table}`);
+      }
+    });
   }
 
   /** The group's name, once it has been used (see GroupCoordinator.register). */

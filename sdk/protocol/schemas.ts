@@ -220,6 +220,8 @@ const topicPartitionOffset = z.strictObject({
 export const commitSchema = z.strictObject({
   memberId: z.string().min(1).optional(),
   generation: z.int().min(0).optional(),
+  /** A classic member's static identity (Kafka's group.instance.id), if it has one. */
+  groupInstanceId: z.string().min(1).max(249).nullable().optional(),
   offsets: z.array(topicPartitionOffset).min(1).max(10_000),
 });
 
@@ -292,6 +294,75 @@ export const partitionLagSchema = z.object({
 export type PartitionLag = z.output<typeof partitionLagSchema>;
 
 export const groupOffsetsQuerySchema = z.strictObject({ topic: topicName.optional() });
+
+// ---- Classic groups (Kafka's protocol, assignment by the members; the Kafka gateway's) ----
+
+const memberId = z.string().max(300);
+const groupInstanceId = z.string().min(1).max(249).nullable().optional();
+
+/** One assignment protocol a member supports, with its subscription (opaque bytes, base64). */
+export const classicProtocolSchema = z.strictObject({ name: z.string().min(1).max(249), metadata: base64 });
+
+export const classicJoinSchema = z.strictObject({
+  /** Empty on a member's first join: the coordinator names it (MEMBER_ID_REQUIRED, then join again). */
+  memberId: memberId.default(""),
+  groupInstanceId,
+  clientId: z.string().max(249).default(""),
+  clientHost: z.string().max(249).default(""),
+  protocolType: z.string().min(1).max(249),
+  protocols: z.array(classicProtocolSchema).min(1, "protocols must name at least one protocol").max(32),
+  sessionTimeoutMs: z.int().min(1_000).max(1_800_000),
+  rebalanceTimeoutMs: z.int().min(0).max(1_800_000),
+  /** JoinGroup v4 and later: a member without an id is given one and joins again with it. */
+  requireKnownMemberId: z.boolean().default(true),
+});
+export type ClassicJoinInput = z.output<typeof classicJoinSchema>;
+
+export const classicJoinAnswerSchema = z.object({
+  memberId: z.string(),
+  generation: z.int(),
+  protocolType: z.string().nullable(),
+  protocolName: z.string().nullable(),
+  leader: z.string(),
+  /** For the leader only: every member with its metadata for the chosen protocol. */
+  members: z.array(z.object({ memberId: z.string(), groupInstanceId: z.string().nullable(), metadata: z.string() })),
+});
+export type ClassicJoinAnswer = z.output<typeof classicJoinAnswerSchema>;
+
+export const classicSyncSchema = z.strictObject({
+  memberId,
+  generation: z.int().min(0),
+  groupInstanceId,
+  protocolType: z.string().nullable().optional(),
+  protocolName: z.string().nullable().optional(),
+  /** The leader's assignment of every member (base64); empty from the others. */
+  assignments: z
+    .array(z.strictObject({ memberId, assignment: base64 }))
+    .max(10_000)
+    .default([]),
+});
+export type ClassicSyncInput = z.output<typeof classicSyncSchema>;
+
+export const classicSyncAnswerSchema = z.object({
+  protocolType: z.string().nullable(),
+  protocolName: z.string().nullable(),
+  assignment: z.string(),
+});
+
+export const classicHeartbeatSchema = z.strictObject({ memberId, generation: z.int(), groupInstanceId });
+export type ClassicHeartbeatInput = z.output<typeof classicHeartbeatSchema>;
+
+export const classicLeaveSchema = z.strictObject({
+  members: z.array(z.strictObject({ memberId, groupInstanceId })).min(1).max(1_000),
+});
+export type ClassicLeaveInput = z.output<typeof classicLeaveSchema>;
+
+export const classicLeaveAnswerSchema = z.object({
+  members: z.array(
+    z.object({ memberId: z.string(), groupInstanceId: z.string().nullable(), error: z.string().optional() }),
+  ),
+});
+export type ClassicLeaveAnswer = z.output<typeof classicLeaveAnswerSchema>;
 
 // ---- Answers ----
 // The SDK checks every answer with these (in http.ts); the worker and the objects name the

@@ -4,6 +4,10 @@ import { controllerStub, groupStub } from "../../cluster/stubs.ts";
 import type { ErrorCode } from "../../sdk/protocol/errors.ts";
 import {
   ackSchema,
+  classicHeartbeatSchema,
+  classicJoinSchema,
+  classicLeaveSchema,
+  classicSyncSchema,
   commitSchema,
   groupName,
   groupOffsetsQuerySchema,
@@ -33,6 +37,33 @@ export const groupsRoutes = new Hono<{ Bindings: Env }>()
   .get("/:group", async (c) => {
     const group = groupParam(c.req.param("group"));
     return c.json(unwrap(await groupStub(c.env, group).describe(group)));
+  })
+  .delete("/:group", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    return c.json(unwrap(await groupStub(c.env, group).deleteGroup(group)));
+  })
+  // Kafka's classic protocol, for clients that assign partitions themselves (the Kafka gateway).
+  .post("/:group/classic/join", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const input = validate(classicJoinSchema, (await readJson(c)).json, "join request", (path) =>
+      path[0] === "sessionTimeoutMs" ? "INVALID_SESSION_TIMEOUT" : "INVALID_REQUEST",
+    );
+    return c.json(unwrap(await groupStub(c.env, group).classicJoin(group, input)));
+  })
+  .post("/:group/classic/sync", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const input = validate(classicSyncSchema, (await readJson(c)).json, "sync request");
+    return c.json(unwrap(await groupStub(c.env, group).classicSync(group, input)));
+  })
+  .post("/:group/classic/heartbeat", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const input = validate(classicHeartbeatSchema, (await readJson(c)).json, "heartbeat");
+    return c.json(unwrap(await groupStub(c.env, group).classicHeartbeat(group, input)));
+  })
+  .post("/:group/classic/leave", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    const input = validate(classicLeaveSchema, (await readJson(c)).json, "leave request");
+    return c.json(unwrap(await groupStub(c.env, group).classicLeave(group, input)));
   })
   .post("/:group/members", async (c) => {
     const group = groupParam(c.req.param("group"));
