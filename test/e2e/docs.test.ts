@@ -59,9 +59,14 @@ function run(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(command, args, { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -154,7 +159,9 @@ async function runTsBlock(file: string, block: FencedBlock): Promise<string[]> {
     ];
   }
   const sdk = JSON.stringify(join(ROOT, "sdk/index.ts"));
-  const { code, expectations } = instrumentTs(forTestWorkers(block.code).replaceAll('from "tributary/sdk"', `from ${sdk}`));
+  const { code, expectations } = instrumentTs(
+    forTestWorkers(block.code).replaceAll('from "tributary/sdk"', `from ${sdk}`),
+  );
   // Inside the project, so that Deno resolves zod and the other packages from node_modules.
   const dir = mkdtempSync(join(ROOT, "test/e2e/deno/.docs-"));
   const snippet = join(dir, "snippet.ts");
@@ -163,7 +170,9 @@ async function runTsBlock(file: string, block: FencedBlock): Promise<string[]> {
     const result = await runDeno(["run", "--no-lock", "--allow-net", "--allow-read", "--allow-env", snippet], {});
     const problems: string[] = [];
     if (result.code !== 0 || result.stderr !== "") {
-      problems.push(`${where} exited with ${result.code}, stderr: ${result.stderr.trim()}\n--- stdout:\n${result.stdout}`);
+      problems.push(
+        `${where} exited with ${result.code}, stderr: ${result.stderr.trim()}\n--- stdout:\n${result.stdout}`,
+      );
     }
     const values = reportedValues(result.stdout);
     for (const e of expectations) {

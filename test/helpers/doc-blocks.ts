@@ -115,7 +115,9 @@ export function parseExpectation(text: string): Expected {
   try {
     raw = JSON.parse(json);
   } catch (err) {
-    throw new Error(`the expectation ${JSON.stringify(text)} is not JSON (with … for "any"): ${(err as Error).message}`);
+    throw new Error(
+      `the expectation ${JSON.stringify(text)} is not JSON (with … for "any"): ${(err as Error).message}`,
+    );
   }
   return toExpected(raw);
 }
@@ -178,7 +180,8 @@ export function mismatches(expected: Expected, actual: unknown, path = "$"): str
       if (!expected.more) {
         const known = new Set(expected.entries.map(([k]) => k));
         const extra = Object.keys(record).filter((k) => !known.has(k));
-        if (extra.length > 0) out.push(`${path}: unexpected keys ${extra.join(", ")} (end the object with … to allow more)`);
+        if (extra.length > 0)
+          out.push(`${path}: unexpected keys ${extra.join(", ")} (end the object with … to allow more)`);
       }
       return out;
     }

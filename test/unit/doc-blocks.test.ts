@@ -62,7 +62,9 @@ describe("expectations", () => {
 
   it("leave … inside strings alone and accept JavaScript's unquoted keys", () => {
     expect(matches('{"message":"wait…"}', { message: "wait…" })).toEqual([]);
-    expect(matches('{ topic: "orders", partition: …, offset: 0, … }', { topic: "orders", partition: 1, offset: 0, x: 1 })).toEqual([]);
+    expect(
+      matches('{ topic: "orders", partition: …, offset: 0, … }', { topic: "orders", partition: 1, offset: 0, x: 1 }),
+    ).toEqual([]);
     expect(matches('{"a\\"…":true}', { 'a"…': true })).toEqual([]);
   });
 
@@ -95,7 +97,11 @@ describe("disallowedConsoleLines", () => {
 
   it("refuses curl, unknown npm scripts and anything else a test could run", () => {
     const block = ["curl -s localhost:8787/healthz", "npm run nope", "echo hi"].join("\n");
-    expect(disallowedConsoleLines(block, scripts)).toEqual(["curl -s localhost:8787/healthz", "npm run nope", "echo hi"]);
+    expect(disallowedConsoleLines(block, scripts)).toEqual([
+      "curl -s localhost:8787/healthz",
+      "npm run nope",
+      "echo hi",
+    ]);
   });
 });
 
@@ -104,8 +110,8 @@ describe("instrumentShell", () => {
     const script = [
       'T="x"',
       "curl -s a \\",
-      "  -d '{\"records\":[",
-      "  {\"value\":\"curl inside a body\"}]}'",
+      '  -d \'{"records":[',
+      '  {"value":"curl inside a body"}]}\'',
       '# → {"results":…}',
       "R=$(curl -s b | cut -d, -f1)",
       "for i in 1 2; do curl -s c; done",
@@ -133,7 +139,7 @@ describe("instrumentShell", () => {
 describe("instrumentTs", () => {
   it("reports what each console.log with an expectation logs, as JSON after a mark", () => {
     const { code, expectations } = instrumentTs(
-      ['const a = 1;', "console.log(a); // → 1", '  console.log("x", a); // → ["x", 1]'].join("\n"),
+      ["const a = 1;", "console.log(a); // → 1", '  console.log("x", a); // → ["x", 1]'].join("\n"),
     );
     expect(expectations).toEqual([
       { id: 1, expected: "1", line: 2 },
