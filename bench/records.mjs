@@ -1,5 +1,5 @@
 // The records every benchmark sends and stores: `{ value: { seq, data } }` produce records
-// (API.md form) whose JSON text is exactly the target size. Plain JavaScript so that both
+// (the form of docs/api.md) whose JSON text is exactly the target size. Plain JavaScript so that both
 // the scenarios (Node) and the bench worker (bundled by wrangler) build the very same records.
 
 /**

@@ -108,7 +108,7 @@ export interface FetchRequest {
   /**
    * "stored": records as stored, without partition and offset, each with its timestamp, for
    * consumers inside the platform (stream tasks); maxBytes then counts whole batches, as
-   * Kafka's fetches do, past the first. Default: the fetched form of API.md.
+   * Kafka's fetches do, past the first. Default: the fetched form of docs/api.md.
    */
   form?: "fetched" | "stored";
 }

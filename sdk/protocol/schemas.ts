@@ -1,5 +1,5 @@
 /**
- * Zod schemas of the public HTTP contract (API.md), shared by the worker (which validates
+ * Zod schemas of the public HTTP contract (docs/api.md), shared by the worker (which validates
  * requests with them) and the SDK (which validates configuration and answers): the one home of
  * the wire shapes. Their types derive from the schemas (`z.output`), never written twice.
  */

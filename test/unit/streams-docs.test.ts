@@ -1,4 +1,5 @@
-// The README's stream-processing snippet is real code: it is extracted, built and run here.
+// The stream-processing snippet of docs/streams.md is real code: it is extracted, built and run
+// here on records (test/e2e/docs.test.ts also runs it, as written, on Deno).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -8,19 +9,19 @@ import { MemoryStores, processBatch, type StreamsApp } from "../../sdk/streams/i
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 async function loadSnippet(): Promise<{ clicksApp: StreamsApp }> {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Stream processing"));
+  const doc = readFileSync(join(root, "docs/streams.md"), "utf8");
+  const section = doc.slice(doc.indexOf("## A first app"));
   const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!code) throw new Error("the README has no ts block under '## Stream processing'");
+  if (!code) throw new Error("docs/streams.md has no ts block under '## A first app'");
   // Beside node_modules, so that zod resolves; the package entry is the repository's sdk.
-  const dir = join(root, "node_modules", ".cache", "tributary-readme");
+  const dir = join(root, "node_modules", ".cache", "tributary-docs");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `streams-${process.pid}.ts`);
   writeFileSync(file, code.replace('from "tributary/sdk"', `from ${JSON.stringify(join(root, "sdk/index.ts"))}`));
   return import(pathToFileURL(file).href);
 }
 
-describe("the README's stream-processing snippet", () => {
+describe("the stream-processing snippet of docs/streams.md", () => {
   it("builds an app that counts each click once per minute and emits closed minutes", async () => {
     const { clicksApp } = await loadSnippet();
     const topology = clicksApp.topology();
