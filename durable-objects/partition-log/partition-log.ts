@@ -21,6 +21,7 @@ import {
 import { controllerStub, partitionStub } from "../../cluster/stubs.ts";
 import { ERROR_CODES, errorBody, type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
+import { faultInjectionOff, faultsEnabled, ReplicaFaults } from "../shared/faults.ts";
 import { migrate } from "../shared/migrations.ts";
 import { afterAppend, decide } from "./idempotence.ts";
 import { ProduceQuotas } from "./quotas.ts";
@@ -48,11 +49,13 @@ export class PartitionLog extends DurableObject<Env> {
   private replication: Replication | null = null;
   /** The high watermark: readers see records below it (all of them with one replica). */
   private visibleEnd = 0;
-  private faults: FaultSpec = {};
+  /** Faults injected by tests (TRIBUTARY_FAULTS=1 only). */
+  private readonly faults: ReplicaFaults;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PartitionStore(ctx.storage.sql);
+    this.faults = new ReplicaFaults(this.store);
     this.subscribers = new Subscribers(
       ctx,
       (offset, max) =>
@@ -71,8 +74,7 @@ export class PartitionLog extends DurableObject<Env> {
       this.deleted = this.store.getMeta("deleted") === "1";
       this.bounds = this.store.loadBounds();
       const role = this.store.getMeta("role");
-      const faults = this.store.getMeta("faults");
-      if (faults) this.faults = JSON.parse(faults) as FaultSpec;
+      this.faults.load();
       this.visibleEnd = Math.min(this.bounds.highWatermark, Number(this.store.getMeta("visible_end") ?? 0));
       if (role) this.applyRole(JSON.parse(role) as ReplicaRole);
       else this.visibleEnd = this.bounds.highWatermark;
@@ -82,7 +84,7 @@ export class PartitionLog extends DurableObject<Env> {
 
   /** Stores (or updates) which partition this is, its topic's config and its replica role. */
   async configure(settings: PartitionSettings): Promise<Result<object>> {
-    await this.gate();
+    await this.faults.gate();
     if (this.deleted) return unknownPartition(settings.ref);
     if (this.settings && this.settings.ref.topicId !== settings.ref.topicId) {
       return failure("UNKNOWN_TOPIC_OR_PARTITION", "this partition belongs to another incarnation of the topic");
@@ -101,7 +103,7 @@ export class PartitionLog extends DurableObject<Env> {
    * is where a new leader's epoch starts.
    */
   async setRole(role: ReplicaRole): Promise<Result<{ logEndOffset: number }>> {
-    await this.gate();
+    await this.faults.gate();
     if (this.deleted) return failure("UNKNOWN_TOPIC_OR_PARTITION", "the topic was deleted");
     if (this.role && role.epoch < this.role.epoch) {
       return notLeader(`epoch ${role.epoch} is older than this replica's epoch ${this.role.epoch}`, this.role);
@@ -112,7 +114,7 @@ export class PartitionLog extends DurableObject<Env> {
 
   /** The Controller's health check of a leader. */
   async ping(): Promise<{ epoch: number; leader: number; logEndOffset: number }> {
-    await this.gate();
+    await this.faults.gate();
     return { epoch: this.role?.epoch ?? 0, leader: this.role?.leader ?? 0, logEndOffset: this.bounds.highWatermark };
   }
 
@@ -122,7 +124,7 @@ export class PartitionLog extends DurableObject<Env> {
    * began. The answer is this replica's log end, which tells the leader where to go on from.
    */
   async replicate(request: ReplicateRequest): Promise<Result<ReplicateSuccess>> {
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
     const role = this.role;
@@ -154,22 +156,18 @@ export class PartitionLog extends DurableObject<Env> {
 
   /** Test-only faults, enabled by the TRIBUTARY_FAULTS variable (never set in production config). */
   async injectFault(spec: FaultSpec): Promise<Result<{ faults: FaultSpec }>> {
-    if (this.env.TRIBUTARY_FAULTS !== "1") {
-      return failure("INVALID_REQUEST", "fault injection is off: it needs TRIBUTARY_FAULTS=1 (tests only)");
-    }
-    const { restart, ...faults } = spec;
-    this.faults = faults;
-    this.store.setMeta("faults", JSON.stringify(faults));
+    if (!faultsEnabled(this.env)) return faultInjectionOff();
+    const faults = this.faults.set(spec);
     // An unavailable replica does nothing on its own either: a leader stops copying.
     this.replication?.stop();
     this.replication = null;
     if (this.role && !faults.unavailable) this.applyRole(this.role);
-    if (restart) this.ctx.abort("restart injected by a test");
+    if (spec.restart) this.ctx.abort("restart injected by a test");
     return { ok: true, faults };
   }
 
   async append(request: AppendRequest): Promise<Result<AppendSuccess>> {
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
     const role = await this.confirmedRole();
@@ -238,7 +236,7 @@ export class PartitionLog extends DurableObject<Env> {
   async read(request: FetchRequest): Promise<Result<FetchSuccess>> {
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
-    await this.gate();
+    await this.faults.gate();
     const outOfRange = this.checkOffset(request.offset);
     if (outOfRange) return outOfRange;
     if (request.offset >= this.visibleEnd && request.waitMs > 0) {
@@ -269,7 +267,7 @@ export class PartitionLog extends DurableObject<Env> {
     ref: PartitionRef,
     at: "earliest" | "latest" | number,
   ): Promise<Result<{ offset: number; timestamp?: number }>> {
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(ref);
     if ("ok" in config) return config;
     if (at === "earliest") return { ok: true, offset: this.bounds.logStartOffset };
@@ -279,7 +277,7 @@ export class PartitionLog extends DurableObject<Env> {
   }
 
   async status(ref: PartitionRef): Promise<Result<PartitionStatus>> {
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(ref);
     if ("ok" in config) return config;
     return {
@@ -320,7 +318,7 @@ export class PartitionLog extends DurableObject<Env> {
     if (!ref || !Number.isSafeInteger(offset)) {
       return errorResponse(failure("INVALID_REQUEST", "subscribe through /v1/topics/:topic/partitions/:p/subscribe"));
     }
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(ref);
     if ("ok" in config) return errorResponse(config);
     const outOfRange = this.checkOffset(offset);
@@ -467,12 +465,6 @@ export class PartitionLog extends DurableObject<Env> {
     if (this.role) this.store.setMeta("visible_end", String(end));
     this.waiters.wakeAll();
     this.subscribers.wake();
-  }
-
-  /** Injected faults (tests only): an unavailable replica fails every call, a slow one waits. */
-  private async gate(): Promise<void> {
-    if (this.faults.delayMs) await new Promise((r) => setTimeout(r, this.faults.delayMs));
-    if (this.faults.unavailable) throw new Error("this replica is unavailable (fault injected by a test)");
   }
 
   private checkOffset(offset: number): Failure | null {
