@@ -19,10 +19,11 @@ import {
   SUBSCRIBE_REF_HEADER,
 } from "../../cluster/rpc/partition-log.ts";
 import { controllerStub, partitionStub } from "../../cluster/stubs.ts";
-import { ERROR_CODES, errorBody, type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { faultInjectionOff, faultsEnabled, ReplicaFaults } from "../shared/faults.ts";
 import { migrate } from "../shared/migrations.ts";
+import { checkOffset, errorResponse, notEnoughReplicas, notLeader, overQuota, unknownPartition } from "./failures.ts";
 import { afterAppend, decide } from "./idempotence.ts";
 import { ProduceQuotas } from "./quotas.ts";
 import { truncationPoint } from "./replica-state.ts";
@@ -191,13 +192,7 @@ export class PartitionLog extends DurableObject<Env> {
     }
     const appendTime = Date.now();
     const wait = this.quotas.take(config, count, bytes, appendTime);
-    if (wait > 0) {
-      return failure(
-        "THROTTLING_QUOTA_EXCEEDED",
-        `partition ${request.ref.partition} of '${request.ref.topic}' is over its produce quota; retry in ${wait} ms`,
-        { retryAfterMs: wait },
-      );
-    }
+    if (wait > 0) return overQuota(request.ref, wait);
     const baseOffset = this.bounds.highWatermark;
     const maxTimestamp = Math.max(request.maxTimestamp ?? -1, request.usesAppendTime ? appendTime : -1);
     this.ctx.storage.transactionSync(() => {
@@ -237,13 +232,13 @@ export class PartitionLog extends DurableObject<Env> {
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
     await this.faults.gate();
-    const outOfRange = this.checkOffset(request.offset);
+    const outOfRange = checkOffset(request.offset, this.bounds);
     if (outOfRange) return outOfRange;
     if (request.offset >= this.visibleEnd && request.waitMs > 0) {
       await this.waiters.wait(request.waitMs);
       if (this.deleted) return unknownPartition(request.ref);
       // Retention may have moved the start past the offset while we waited.
-      const moved = this.checkOffset(request.offset);
+      const moved = checkOffset(request.offset, this.bounds);
       if (moved) return moved;
     }
     const visible = Math.min(request.maxRecords, this.visibleEnd - request.offset);
@@ -321,7 +316,7 @@ export class PartitionLog extends DurableObject<Env> {
     await this.faults.gate();
     const config = await this.configFor(ref);
     if ("ok" in config) return errorResponse(config);
-    const outOfRange = this.checkOffset(offset);
+    const outOfRange = checkOffset(offset, this.bounds);
     if (outOfRange) return errorResponse(outOfRange);
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return this.subscribers.acceptWebSocket(offset);
     return this.subscribers.openSse(offset);
@@ -467,18 +462,6 @@ export class PartitionLog extends DurableObject<Env> {
     this.subscribers.wake();
   }
 
-  private checkOffset(offset: number): Failure | null {
-    const { logStartOffset, highWatermark } = this.bounds;
-    if (offset >= logStartOffset && offset <= highWatermark) return null;
-    return failure(
-      "OFFSET_OUT_OF_RANGE",
-      offset < logStartOffset
-        ? `offset ${offset} is below the log start offset ${logStartOffset} (older records were removed by retention); fetch from ${logStartOffset}`
-        : `offset ${offset} is above the high watermark ${highWatermark}; the next record will get offset ${highWatermark}`,
-      { logStartOffset, highWatermark },
-    );
-  }
-
   /** This partition's config, pulling it from the Controller the first time it is needed. */
   private async configFor(ref: PartitionRef): Promise<TopicConfig | Failure> {
     if (this.deleted) return unknownPartition(ref);
@@ -497,33 +480,5 @@ export class PartitionLog extends DurableObject<Env> {
   }
 }
 
-function errorResponse(f: Failure): Response {
-  return Response.json(errorBody(f.code, f.message, f.details), { status: ERROR_CODES[f.code].status });
-}
-
 /** How long a follower may stay behind before it leaves the in-sync set (Kafka's replica.lag.time.max.ms). */
 export const DEFAULT_REPLICA_LAG_MS = 10_000;
-
-function notLeader(why: string, role: ReplicaRole | null): Failure {
-  return failure("NOT_LEADER_OR_FOLLOWER", `this replica does not lead the partition: ${why}`, {
-    ...(role ? { leader: role.leader, leaderEpoch: role.epoch } : {}),
-  });
-}
-
-function notEnoughReplicas(role: ReplicaRole, min: number, appended: boolean): Failure {
-  return failure(
-    "NOT_ENOUGH_REPLICAS",
-    appended
-      ? `the records were stored by the leader but only ${role.isr.length} replica(s) are in sync where minInsyncReplicas is ${min}: they are not acknowledged`
-      : `only ${role.isr.length} replica(s) are in sync where acks "all" needs minInsyncReplicas ${min}; nothing was stored`,
-    { isr: role.isr, minInsyncReplicas: min, appended },
-  );
-}
-
-function unknownPartition(ref: PartitionRef): Failure {
-  return failure(
-    "UNKNOWN_TOPIC_OR_PARTITION",
-    `partition ${ref.partition} of topic '${ref.topic}' does not exist (the topic was deleted)`,
-    { topic: ref.topic, partition: ref.partition },
-  );
-}
