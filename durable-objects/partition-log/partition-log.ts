@@ -28,7 +28,7 @@ import { afterAppend, decide } from "./idempotence.ts";
 import { ProduceQuotas } from "./quotas.ts";
 import { truncationPoint } from "./replica-state.ts";
 import { Replication } from "./replication.ts";
-import { nextExpiry, planRetention } from "./retention.ts";
+import { RetentionAlarm } from "./retention-alarm.ts";
 import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
 import { Waiters } from "./waiters.ts";
@@ -40,8 +40,9 @@ export class PartitionLog extends DurableObject<Env> {
   private readonly subscribers: Subscribers;
   private settings: PartitionSettings | null = null;
   private deleted = false;
-  private bounds: LogBounds = { logStartOffset: 0, highWatermark: 0, totalBytes: 0 };
-  private alarmAt: number | null = null;
+  /** Updated in place: the retention alarm holds the same object. */
+  private readonly bounds: LogBounds = { logStartOffset: 0, highWatermark: 0, totalBytes: 0 };
+  private readonly retention: RetentionAlarm;
   /** Leader, follower and in-sync set of a replicated partition; null with one replica. */
   private role: ReplicaRole | null = null;
   /** Whether the role was checked with the Controller since this object (re)started. */
@@ -57,6 +58,9 @@ export class PartitionLog extends DurableObject<Env> {
     super(ctx, env);
     this.store = new PartitionStore(ctx.storage.sql);
     this.faults = new ReplicaFaults(this.store);
+    this.retention = new RetentionAlarm(ctx.storage, this.store, this.bounds, () =>
+      this.deleted ? undefined : this.settings?.config,
+    );
     this.subscribers = new Subscribers(
       ctx,
       (offset, max) =>
@@ -73,13 +77,13 @@ export class PartitionLog extends DurableObject<Env> {
       const settings = this.store.getMeta("settings");
       this.settings = settings ? (JSON.parse(settings) as PartitionSettings) : null;
       this.deleted = this.store.getMeta("deleted") === "1";
-      this.bounds = this.store.loadBounds();
+      Object.assign(this.bounds, this.store.loadBounds());
       const role = this.store.getMeta("role");
       this.faults.load();
       this.visibleEnd = Math.min(this.bounds.highWatermark, Number(this.store.getMeta("visible_end") ?? 0));
       if (role) this.applyRole(JSON.parse(role) as ReplicaRole);
       else this.visibleEnd = this.bounds.highWatermark;
-      this.alarmAt = await ctx.storage.getAlarm();
+      await this.retention.load();
     });
   }
 
@@ -94,7 +98,7 @@ export class PartitionLog extends DurableObject<Env> {
     this.settings = rest;
     this.store.setMeta("settings", JSON.stringify(rest));
     if (role) this.takeRole(role);
-    await this.scheduleRetention(true);
+    await this.retention.schedule(true);
     return { ok: true };
   }
 
@@ -149,7 +153,7 @@ export class PartitionLog extends DurableObject<Env> {
       end = batches.at(-1)!.lastOffset + 1;
       this.bounds.highWatermark = end;
       for (const b of batches) this.bounds.totalBytes += b.bytes;
-      await this.scheduleRetention();
+      await this.retention.schedule();
     }
     this.advance(Math.min(request.highWatermark, end));
     return { ok: true, logEndOffset: end };
@@ -206,7 +210,7 @@ export class PartitionLog extends DurableObject<Env> {
     this.bounds.totalBytes += bytes;
     if (this.replication) this.replication.kick();
     else this.advance(this.bounds.highWatermark);
-    await this.scheduleRetention();
+    await this.retention.schedule();
     const stored = await this.replicated(request, baseOffset + count, config);
     return stored ?? { ok: true, baseOffset, appendTime };
   }
@@ -298,8 +302,7 @@ export class PartitionLog extends DurableObject<Env> {
     this.bounds.totalBytes = 0;
     this.waiters.wakeAll();
     this.subscribers.closeAll(4404, "the topic was deleted");
-    await this.ctx.storage.deleteAlarm();
-    this.alarmAt = null;
+    await this.retention.cancel();
     return { ok: true };
   }
 
@@ -336,45 +339,12 @@ export class PartitionLog extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.alarmAt = null;
-    if (this.deleted || !this.settings) return;
-    this.enforceRetention(Date.now());
-    await this.scheduleRetention();
+    await this.retention.fired(Date.now());
   }
 
   /** Removes expired or excess batches from the start of the log. Exposed for tests. */
   enforceRetention(now: number): { logStartOffset: number } {
-    if (!this.settings) return { logStartOffset: this.bounds.logStartOffset };
-    const plan = planRetention(this.store.batchesInOrder(), this.bounds.totalBytes, this.settings.config, now);
-    if (plan.deleteBefore !== null) {
-      const start = plan.deleteBefore;
-      this.ctx.storage.transactionSync(() => this.store.truncateBefore(start, this.bounds.highWatermark));
-      this.bounds.logStartOffset = start;
-      this.bounds.totalBytes -= plan.removedBytes;
-    }
-    return { logStartOffset: this.bounds.logStartOffset };
-  }
-
-  /**
-   * Sets the alarm for the next retention step: now when the log is over its size limit, else
-   * when the oldest batch expires. Cheap on the append path: no SQL once an alarm is set.
-   */
-  private async scheduleRetention(recompute = false): Promise<void> {
-    if (!this.settings || this.deleted) return;
-    const config = this.settings.config;
-    const overSize = config.retentionBytes !== -1 && this.bounds.totalBytes > config.retentionBytes;
-    if (this.alarmAt !== null && !overSize && !recompute) return;
-    const due = overSize ? Date.now() : nextExpiry(this.store.oldestBatch(), config);
-    if (due === null) {
-      if (recompute && this.alarmAt !== null) {
-        this.alarmAt = null;
-        await this.ctx.storage.deleteAlarm();
-      }
-      return;
-    }
-    if (this.alarmAt !== null && this.alarmAt <= due && !recompute) return;
-    this.alarmAt = due;
-    await this.ctx.storage.setAlarm(due);
+    return this.retention.enforce(now);
   }
 
   /**
@@ -449,7 +419,7 @@ export class PartitionLog extends DurableObject<Env> {
   /** Cuts the log at `offset`; readers never saw what is cut (it was above the high watermark). */
   private truncate(offset: number): void {
     this.ctx.storage.transactionSync(() => this.store.truncateFrom(offset));
-    this.bounds = this.store.loadBounds();
+    Object.assign(this.bounds, this.store.loadBounds());
     if (this.visibleEnd > offset) this.visibleEnd = offset;
   }
 
