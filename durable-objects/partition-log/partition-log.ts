@@ -1,7 +1,10 @@
 /**
  * PartitionLog: one partition of one topic, an ordered append-only log in the object's SQLite.
- * A thin class: RPC methods and the retention alarm; SQL lives in store.ts, policy in
- * retention.ts. Expected failures are returned as results, never thrown.
+ * A thin class: RPC methods and the retention alarm. SQL lives in store.ts; the replica's role
+ * and a leader's copying to its followers in leadership.ts and replication.ts; retention in
+ * retention.ts (policy) and retention-alarm.ts; producer ids in idempotence.ts, quotas in
+ * quotas.ts, push delivery in subscribers.ts, long polls in waiters.ts; test-only faults in
+ * ../shared/faults.ts. Expected failures (failures.ts) are returned as results, never thrown.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -18,16 +21,15 @@ import {
   type ReplicateSuccess,
   SUBSCRIBE_REF_HEADER,
 } from "../../cluster/rpc/partition-log.ts";
-import { controllerStub, partitionStub } from "../../cluster/stubs.ts";
+import { controllerStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { faultInjectionOff, faultsEnabled, ReplicaFaults } from "../shared/faults.ts";
 import { migrate } from "../shared/migrations.ts";
-import { checkOffset, errorResponse, notEnoughReplicas, notLeader, overQuota, unknownPartition } from "./failures.ts";
+import { checkOffset, errorResponse, overQuota, unknownPartition } from "./failures.ts";
 import { afterAppend, decide } from "./idempotence.ts";
+import { Leadership } from "./leadership.ts";
 import { ProduceQuotas } from "./quotas.ts";
-import { truncationPoint } from "./replica-state.ts";
-import { Replication } from "./replication.ts";
 import { RetentionAlarm } from "./retention-alarm.ts";
 import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
@@ -43,12 +45,8 @@ export class PartitionLog extends DurableObject<Env> {
   /** Updated in place: the retention alarm holds the same object. */
   private readonly bounds: LogBounds = { logStartOffset: 0, highWatermark: 0, totalBytes: 0 };
   private readonly retention: RetentionAlarm;
-  /** Leader, follower and in-sync set of a replicated partition; null with one replica. */
-  private role: ReplicaRole | null = null;
-  /** Whether the role was checked with the Controller since this object (re)started. */
-  private roleConfirmed = false;
-  /** The leader's copy loops to its followers. */
-  private replication: Replication | null = null;
+  /** This replica's role in a replicated partition, and the leader's copying to its followers. */
+  private readonly leadership: Leadership;
   /** The high watermark: readers see records below it (all of them with one replica). */
   private visibleEnd = 0;
   /** Faults injected by tests (TRIBUTARY_FAULTS=1 only). */
@@ -58,6 +56,13 @@ export class PartitionLog extends DurableObject<Env> {
     super(ctx, env);
     this.store = new PartitionStore(ctx.storage.sql);
     this.faults = new ReplicaFaults(this.store);
+    this.leadership = new Leadership(env, this.store, {
+      settings: () => this.settings,
+      logEnd: () => this.bounds.highWatermark,
+      visibleEnd: () => this.visibleEnd,
+      truncate: (offset) => this.truncate(offset),
+      advance: (end) => this.advance(end),
+    });
     this.retention = new RetentionAlarm(ctx.storage, this.store, this.bounds, () =>
       this.deleted ? undefined : this.settings?.config,
     );
@@ -81,7 +86,7 @@ export class PartitionLog extends DurableObject<Env> {
       const role = this.store.getMeta("role");
       this.faults.load();
       this.visibleEnd = Math.min(this.bounds.highWatermark, Number(this.store.getMeta("visible_end") ?? 0));
-      if (role) this.applyRole(JSON.parse(role) as ReplicaRole);
+      if (role) this.leadership.load(JSON.parse(role) as ReplicaRole);
       else this.visibleEnd = this.bounds.highWatermark;
       await this.retention.load();
     });
@@ -94,10 +99,7 @@ export class PartitionLog extends DurableObject<Env> {
     if (this.settings && this.settings.ref.topicId !== settings.ref.topicId) {
       return failure("UNKNOWN_TOPIC_OR_PARTITION", "this partition belongs to another incarnation of the topic");
     }
-    const { role, ...rest } = settings;
-    this.settings = rest;
-    this.store.setMeta("settings", JSON.stringify(rest));
-    if (role) this.takeRole(role);
+    this.adopt(settings);
     await this.retention.schedule(true);
     return { ok: true };
   }
@@ -110,17 +112,15 @@ export class PartitionLog extends DurableObject<Env> {
   async setRole(role: ReplicaRole): Promise<Result<{ logEndOffset: number }>> {
     await this.faults.gate();
     if (this.deleted) return failure("UNKNOWN_TOPIC_OR_PARTITION", "the topic was deleted");
-    if (this.role && role.epoch < this.role.epoch) {
-      return notLeader(`epoch ${role.epoch} is older than this replica's epoch ${this.role.epoch}`, this.role);
-    }
-    this.takeRole(role);
-    return { ok: true, logEndOffset: this.bounds.highWatermark };
+    const refused = this.leadership.assign(role);
+    return refused ?? { ok: true, logEndOffset: this.bounds.highWatermark };
   }
 
   /** The Controller's health check of a leader. */
   async ping(): Promise<{ epoch: number; leader: number; logEndOffset: number }> {
     await this.faults.gate();
-    return { epoch: this.role?.epoch ?? 0, leader: this.role?.leader ?? 0, logEndOffset: this.bounds.highWatermark };
+    const role = this.leadership.role;
+    return { epoch: role?.epoch ?? 0, leader: role?.leader ?? 0, logEndOffset: this.bounds.highWatermark };
   }
 
   /**
@@ -132,14 +132,8 @@ export class PartitionLog extends DurableObject<Env> {
     await this.faults.gate();
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
-    const role = this.role;
-    if (!role) return notLeader("this replica has no replication role", null);
-    if (request.epoch < role.epoch) {
-      return notLeader(`leader epoch ${request.epoch} was replaced by epoch ${role.epoch}`, role);
-    }
-    if (request.epoch > role.epoch || role.leader !== request.leader) {
-      this.takeRole({ ...role, leader: request.leader, epoch: request.epoch, history: request.history });
-    }
+    const refused = this.leadership.follow(request);
+    if (refused) return refused;
     let end = this.bounds.highWatermark;
     // The leader is the authority on its epoch's log: whatever this replica holds past the
     // leader's idea of it is not in the leader's log.
@@ -164,9 +158,8 @@ export class PartitionLog extends DurableObject<Env> {
     if (!faultsEnabled(this.env)) return faultInjectionOff();
     const faults = this.faults.set(spec);
     // An unavailable replica does nothing on its own either: a leader stops copying.
-    this.replication?.stop();
-    this.replication = null;
-    if (this.role && !faults.unavailable) this.applyRole(this.role);
+    this.leadership.stop();
+    if (!faults.unavailable) this.leadership.resume();
     if (spec.restart) this.ctx.abort("restart injected by a test");
     return { ok: true, faults };
   }
@@ -175,13 +168,8 @@ export class PartitionLog extends DurableObject<Env> {
     await this.faults.gate();
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
-    const role = await this.confirmedRole();
-    if (role) {
-      if (role.leader !== role.replica) return notLeader(`replica ${role.replica} is a follower`, role);
-      if (request.acks === "all" && role.isr.length < config.minInsyncReplicas) {
-        return notEnoughReplicas(role, config.minInsyncReplicas, false);
-      }
-    }
+    const refused = await this.leadership.admit(request.acks, config.minInsyncReplicas);
+    if (refused) return refused;
     const { chunks, count, bytes, producer } = request;
     if (count === 0) return failure("INVALID_REQUEST", "an append needs at least one record");
     const known = producer ? this.store.getProducer(producer.id) : undefined;
@@ -190,7 +178,7 @@ export class PartitionLog extends DurableObject<Env> {
       if ("ok" in decision) return decision;
       if (decision.kind === "duplicate") {
         const { baseOffset, appendTime } = decision.batch;
-        const stored = await this.replicated(request, baseOffset + count, config);
+        const stored = await this.leadership.replicated(request.acks, baseOffset + count, config);
         return stored ?? { ok: true, baseOffset, appendTime, duplicate: true };
       }
     }
@@ -208,28 +196,12 @@ export class PartitionLog extends DurableObject<Env> {
     });
     this.bounds.highWatermark = baseOffset + count;
     this.bounds.totalBytes += bytes;
-    if (this.replication) this.replication.kick();
+    const replication = this.leadership.replication;
+    if (replication) replication.kick();
     else this.advance(this.bounds.highWatermark);
     await this.retention.schedule();
-    const stored = await this.replicated(request, baseOffset + count, config);
+    const stored = await this.leadership.replicated(request.acks, baseOffset + count, config);
     return stored ?? { ok: true, baseOffset, appendTime };
-  }
-
-  /**
-   * For `acks: "all"` on a replicated partition: waits until every in-sync replica holds the
-   * records below `end`. Undefined when they do (or nothing needs waiting), else the failure.
-   */
-  private async replicated(request: AppendRequest, end: number, config: TopicConfig): Promise<Failure | undefined> {
-    const replication = this.replication;
-    if (request.acks !== "all" || !replication) return undefined;
-    const lagMs = config.replicaLagTimeMs ?? DEFAULT_REPLICA_LAG_MS;
-    const reached = await replication.waitFor(end, lagMs + 500);
-    const role = this.role;
-    if (!role || role.leader !== role.replica) {
-      return notLeader("this replica stopped leading before the records were replicated", role);
-    }
-    if (reached && role.isr.length >= config.minInsyncReplicas) return undefined;
-    return notEnoughReplicas(role, config.minInsyncReplicas, true);
   }
 
   async read(request: FetchRequest): Promise<Result<FetchSuccess>> {
@@ -286,7 +258,7 @@ export class PartitionLog extends DurableObject<Env> {
       highWatermark: this.visibleEnd,
       logEndOffset: this.bounds.highWatermark,
       bytes: this.bounds.totalBytes,
-      ...(this.role ? { role: this.role } : {}),
+      ...(this.leadership.role ? { role: this.leadership.role } : {}),
     };
   }
 
@@ -297,8 +269,7 @@ export class PartitionLog extends DurableObject<Env> {
       this.store.setMeta("deleted", "1");
     });
     this.deleted = true;
-    this.replication?.stop();
-    this.replication = null;
+    this.leadership.stop();
     this.bounds.totalBytes = 0;
     this.waiters.wakeAll();
     this.subscribers.closeAll(4404, "the topic was deleted");
@@ -347,75 +318,6 @@ export class PartitionLog extends DurableObject<Env> {
     return this.retention.enforce(now);
   }
 
-  /**
-   * Applies a role: a new epoch in which this replica follows first cuts its log where that
-   * epoch began; leading starts the copy loops to the followers.
-   */
-  private takeRole(role: ReplicaRole): void {
-    const previous = this.role;
-    if (previous && role.epoch > previous.epoch && role.leader !== role.replica) {
-      const cut = truncationPoint(role.history, previous.epoch, this.bounds.highWatermark);
-      if (cut < this.bounds.highWatermark) this.truncate(cut);
-    }
-    this.store.setMeta("role", JSON.stringify(role));
-    this.roleConfirmed = true;
-    this.applyRole(role);
-  }
-
-  private applyRole(role: ReplicaRole): void {
-    const wasLeading = this.replication !== null && this.role?.epoch === role.epoch;
-    this.role = role;
-    if (role.leader !== role.replica || role.replicas < 2) {
-      this.replication?.stop();
-      this.replication = null;
-      return;
-    }
-    if (!wasLeading) {
-      this.replication?.stop();
-      this.replication = new Replication(this.replicationHost(), this.visibleEnd);
-    }
-    this.replication!.kick();
-  }
-
-  private replicationHost() {
-    const ref = { ...this.settings!.ref };
-    delete ref.replica;
-    return {
-      ref,
-      role: () => this.role!,
-      logEnd: () => this.bounds.highWatermark,
-      lagMs: () => this.settings?.config.replicaLagTimeMs ?? DEFAULT_REPLICA_LAG_MS,
-      follower: (replica: number) => partitionStub(this.env, { ...ref, replica }),
-      readForReplica: (from: number, end: number, maxBytes: number) => this.store.readForReplica(from, end, maxBytes),
-      advance: (hw: number) => this.advance(hw),
-      alterIsr: async (isr: number[]) => {
-        const role = this.role!;
-        const answer = (await controllerStub(this.env)
-          .alterIsr({ ...ref, replica: role.replica }, role.epoch, isr)
-          .catch(() => null)) as Result<{ role: ReplicaRole }> | null;
-        if (!answer) return;
-        if (answer.ok) this.takeRole(answer.role);
-        else await this.refreshRole();
-      },
-      deposed: () => this.refreshRole(),
-    };
-  }
-
-  /** Asks the Controller for this replica's current role (after a restart, or when deposed). */
-  private async refreshRole(): Promise<void> {
-    const ref = this.settings?.ref;
-    if (!ref) return;
-    const found = (await controllerStub(this.env).partitionSettings(ref)) as Result<{ settings: PartitionSettings }>;
-    if (found.ok && found.settings.role) this.takeRole(found.settings.role);
-    this.roleConfirmed = true;
-  }
-
-  /** The role, checked with the Controller once per start of this object before it leads. */
-  private async confirmedRole(): Promise<ReplicaRole | null> {
-    if (this.role && !this.roleConfirmed) await this.refreshRole();
-    return this.role;
-  }
-
   /** Cuts the log at `offset`; readers never saw what is cut (it was above the high watermark). */
   private truncate(offset: number): void {
     this.ctx.storage.transactionSync(() => this.store.truncateFrom(offset));
@@ -427,28 +329,30 @@ export class PartitionLog extends DurableObject<Env> {
   private advance(end: number): void {
     if (end <= this.visibleEnd) return;
     this.visibleEnd = end;
-    if (this.role) this.store.setMeta("visible_end", String(end));
+    if (this.leadership.role) this.store.setMeta("visible_end", String(end));
     this.waiters.wakeAll();
     this.subscribers.wake();
+  }
+
+  /** Keeps which partition this is and its topic's config, and takes the role sent with them. */
+  private adopt({ role, ...settings }: PartitionSettings): PartitionSettings {
+    this.settings = settings;
+    this.store.setMeta("settings", JSON.stringify(settings));
+    if (role) this.leadership.take(role);
+    return settings;
   }
 
   /** This partition's config, pulling it from the Controller the first time it is needed. */
   private async configFor(ref: PartitionRef): Promise<TopicConfig | Failure> {
     if (this.deleted) return unknownPartition(ref);
-    if (!this.settings) {
+    let settings = this.settings;
+    if (!settings) {
       const found = (await controllerStub(this.env).partitionSettings(ref)) as Result<{ settings: PartitionSettings }>;
       if (!found.ok) return found;
-      if (!this.settings) {
-        const { role, ...settings } = found.settings;
-        this.settings = settings;
-        this.store.setMeta("settings", JSON.stringify(settings));
-        if (role) this.takeRole(role);
-      }
+      // Another call may have configured this partition while this one waited.
+      settings = this.settings ?? this.adopt(found.settings);
     }
-    if (this.settings.ref.topicId !== ref.topicId) return unknownPartition(ref);
-    return this.settings.config;
+    if (settings.ref.topicId !== ref.topicId) return unknownPartition(ref);
+    return settings.config;
   }
 }
-
-/** How long a follower may stay behind before it leaves the in-sync set (Kafka's replica.lag.time.max.ms). */
-export const DEFAULT_REPLICA_LAG_MS = 10_000;
