@@ -297,16 +297,11 @@ export class PartitionLog extends DurableObject<Env> {
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    // Subscribers only listen; a ping gets a pong so clients can check the connection.
-    if (message === "ping") ws.send("pong");
+    this.subscribers.message(ws, message);
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // already closed
-    }
+    this.subscribers.closed(ws, code, reason);
   }
 
   override async alarm(): Promise<void> {
