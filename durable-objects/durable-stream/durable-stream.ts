@@ -9,15 +9,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Appended, appendToTopic } from "../../cluster/append.ts";
-import {
-  bytesBody,
-  isJsonStream,
-  mediaType as normalize,
-  STREAM_MAX_MESSAGE_BYTES,
-  type StreamRecord,
-} from "../../cluster/durable-streams/bodies.ts";
+import { STREAM_MAX_MESSAGE_BYTES } from "../../cluster/durable-streams/bodies.ts";
 import { topicNameFor } from "../../cluster/durable-streams/topic-name.ts";
-import { partitionStatus, readPartition } from "../../cluster/reads.ts";
+import { partitionStatus } from "../../cluster/reads.ts";
 import type { TopicMeta } from "../../cluster/rpc/controller.ts";
 import type {
   AppendInput,
@@ -29,14 +23,12 @@ import type {
   InvalidBody,
   Lookup,
   StreamSettings,
-  StreamView,
   WaitOutcome,
 } from "../../cluster/rpc/durable-stream.ts";
-import { encodeRecords } from "../../cluster/stored-records.ts";
 import { controllerStub, durableStreamStub } from "../../cluster/stubs.ts";
-import { bytesToBase64 } from "../../sdk/base64.ts";
-import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import type { Failure, Result } from "../../sdk/protocol/errors.ts";
 import { migrate } from "../shared/migrations.ts";
+import { askSource, copySource, type ForkPoint, forkPoint, forkPrefix } from "./fork.ts";
 import {
   admit,
   expiryTime,
@@ -52,9 +44,6 @@ import { MIGRATIONS, StreamStore } from "./store.ts";
 
 /** Stored bytes of the appends written to the partition in one call, at most (but one append may be larger). */
 const GROUP_MAX_BYTES = 8 * 1024 * 1024;
-/** A fork copies its source in pages of this size. */
-const COPY_PAGE_RECORDS = 1_000;
-const COPY_PAGE_BYTES = 4 * 1024 * 1024;
 
 export class DurableStream extends DurableObject<Env> {
   private readonly store: StreamStore;
@@ -95,26 +84,11 @@ export class DurableStream extends DurableObject<Env> {
       if (body && "invalid" in body) return { kind: "invalid", message: body.invalid };
       // A stream that does not exist yet cannot be its own source (and waiting on itself would hang).
       if (fork?.from === path) return { kind: "source_not_found" };
-      let source: Extract<ForkSource, { kind: "ok" }> | undefined;
+      let source: ForkPoint | undefined;
       if (fork) {
-        const given = (await durableStreamStub(this.env, fork.from).forkFrom({
-          offset: fork.offset,
-          subOffset: fork.subOffset,
-          contentType: asked.contentType,
-        })) as ForkSource;
-        switch (given.kind) {
-          case "ok":
-            source = given;
-            break;
-          case "not_found":
-            return { kind: "source_not_found" };
-          case "gone":
-            return { kind: "source_gone" };
-          case "content_type_mismatch":
-            return { kind: "source_content_type_mismatch" };
-          case "invalid":
-            return { kind: "invalid", message: given.message };
-        }
+        const given = await askSource(this.env, fork, asked.contentType);
+        if (given.kind !== "ok") return given;
+        source = given;
       }
       const inherited = source?.view;
       const expiry =
@@ -152,33 +126,12 @@ export class DurableStream extends DurableObject<Env> {
       const meta = await this.current(Date.now());
       if (!meta) return { kind: "not_found" };
       if (meta.softDeleted) return { kind: "gone" };
-      if (request.contentType !== undefined && normalize(request.contentType) !== normalize(meta.contentType)) {
-        return { kind: "content_type_mismatch" };
+      const point = await forkPoint(this.env, this.store, meta, request);
+      if (point.kind === "ok") {
+        meta.refCount = (meta.refCount ?? 0) + 1;
+        this.store.saveMeta(meta);
       }
-      const at = request.offset ?? meta.tail;
-      if (at > meta.tail) return { kind: "invalid", message: "Fork offset beyond source stream length" };
-      let position = at;
-      let prefixBase64: string | undefined;
-      const boundaries = this.store.boundariesUpTo(at);
-      const sub = request.subOffset ?? 0;
-      if (sub > 0) {
-        const end = this.store.nextBoundary(at);
-        if (end === undefined)
-          return { kind: "invalid", message: "Invalid fork sub-offset: no data past the fork offset" };
-        if (isJsonStream(meta.contentType)) {
-          if (sub > end - at) return { kind: "invalid", message: "Invalid fork sub-offset: past the message's values" };
-          position = at + sub;
-          boundaries.push(position);
-        } else {
-          const bytes = await this.readBytes(meta, at, end);
-          if (sub > bytes.byteLength)
-            return { kind: "invalid", message: "Invalid fork sub-offset: past the message's bytes" };
-          prefixBase64 = bytesToBase64(bytes.subarray(0, sub));
-        }
-      }
-      meta.refCount = (meta.refCount ?? 0) + 1;
-      this.store.saveMeta(meta);
-      return { kind: "ok", view: viewOf(meta), position, prefixBase64, boundaries };
+      return point;
     });
   }
 
@@ -443,7 +396,7 @@ export class DurableStream extends DurableObject<Env> {
   private async build(
     meta: StreamMeta,
     body: EncodedBody | undefined,
-    source: Extract<ForkSource, { kind: "ok" }> | undefined,
+    source: ForkPoint | undefined,
   ): Promise<Failure | undefined> {
     const topic = await this.freshTopic(meta.path);
     if ("ok" in topic) return topic;
@@ -457,13 +410,11 @@ export class DurableStream extends DurableObject<Env> {
     };
     const steps: (() => Promise<Failure | undefined>)[] = [];
     if (source) {
-      steps.push(() => this.copy(source.view, source.position, add));
+      steps.push(() => copySource(this.env, source, add));
       ends.push(...source.boundaries);
-      if (source.prefixBase64 !== undefined) {
-        const prefix = encodeRecords([{ valueBase64: source.prefixBase64 }], STREAM_MAX_MESSAGE_BYTES);
-        if ("ok" in prefix) return prefix;
-        steps.push(async () => (await add(prefix)) ?? void ends.push(meta.tail));
-      }
+      const prefix = forkPrefix(source);
+      if (prefix && "ok" in prefix) return prefix;
+      if (prefix) steps.push(async () => (await add(prefix)) ?? void ends.push(meta.tail));
     }
     if (body && body.count > 0) steps.push(async () => (await add(body)) ?? void ends.push(meta.tail));
     for (const step of steps) {
@@ -480,45 +431,6 @@ export class DurableStream extends DurableObject<Env> {
       this.store.addBoundaries(ends);
     });
     return undefined;
-  }
-
-  /** Copies a source's records below `position` into this stream's topic, page by page. */
-  private async copy(
-    source: StreamView,
-    position: number,
-    add: (encoded: EncodedBody) => Promise<Failure | undefined>,
-  ): Promise<Failure | undefined> {
-    for (let offset = 0; offset < position; ) {
-      const page = await readPartition(this.env, source.topic, 0, {
-        offset,
-        maxRecords: Math.min(COPY_PAGE_RECORDS, position - offset),
-        maxBytes: COPY_PAGE_BYTES,
-        waitMs: 0,
-      });
-      if (!page.ok) return page;
-      const records = (JSON.parse(page.records) as StreamRecord[]).map((r) =>
-        r.valueBase64 === undefined ? { value: r.value ?? null } : { valueBase64: r.valueBase64 },
-      );
-      if (records.length === 0)
-        return failure("UNKNOWN_SERVER_ERROR", "the fork's source ended before the fork offset");
-      const encoded = encodeRecords(records, STREAM_MAX_MESSAGE_BYTES);
-      if ("ok" in encoded) return encoded;
-      const failed = await add(encoded);
-      if (failed) return failed;
-      offset += records.length;
-    }
-    return undefined;
-  }
-
-  /** The bytes of this stream's records in [from, to). */
-  private async readBytes(meta: StreamMeta, from: number, to: number): Promise<Uint8Array> {
-    const page = await readPartition(this.env, meta.topic, 0, {
-      offset: from,
-      maxRecords: to - from,
-      maxBytes: COPY_PAGE_BYTES,
-      waitMs: 0,
-    });
-    return page.ok ? bytesBody(JSON.parse(page.records) as StreamRecord[]) : new Uint8Array(0);
   }
 
   private async scheduleExpiry(): Promise<void> {
