@@ -8,10 +8,8 @@
  * a starting point and copies the source's records; the source counts its live forks.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Appended, appendToTopic } from "../../cluster/append.ts";
 import { STREAM_MAX_MESSAGE_BYTES } from "../../cluster/durable-streams/bodies.ts";
 import { topicNameFor } from "../../cluster/durable-streams/topic-name.ts";
-import { partitionStatus } from "../../cluster/reads.ts";
 import type { TopicMeta } from "../../cluster/rpc/controller.ts";
 import type {
   AppendInput,
@@ -28,22 +26,10 @@ import type {
 import { controllerStub, durableStreamStub } from "../../cluster/stubs.ts";
 import type { Failure, Result } from "../../sdk/protocol/errors.ts";
 import { migrate } from "../shared/migrations.ts";
+import { appendToPartition, StreamAppends } from "./appends.ts";
 import { askSource, copySource, type ForkPoint, forkPoint, forkPrefix } from "./fork.ts";
-import {
-  admit,
-  expiryTime,
-  isExpired,
-  type PendingAppend,
-  type ProducerState,
-  type StreamMeta,
-  sameSettings,
-  viewOf,
-  type Working,
-} from "./state.ts";
+import { expiryTime, isExpired, type StreamMeta, sameSettings, viewOf } from "./state.ts";
 import { MIGRATIONS, StreamStore } from "./store.ts";
-
-/** Stored bytes of the appends written to the partition in one call, at most (but one append may be larger). */
-const GROUP_MAX_BYTES = 8 * 1024 * 1024;
 
 export class DurableStream extends DurableObject<Env> {
   private readonly store: StreamStore;
@@ -51,12 +37,17 @@ export class DurableStream extends DurableObject<Env> {
   /** Writes (create, append, close, delete, expiry) run one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
-  /** Appends waiting for the group being written (see append). */
-  private readonly appends: Queued[] = [];
+  /** The group commit of appends. */
+  private readonly appends: StreamAppends;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new StreamStore(ctx.storage.sql);
+    this.appends = new StreamAppends(env, ctx.storage, this.store, {
+      serially: (work) => this.serially(work),
+      current: (now) => this.current(now),
+      wake: () => this.wake(),
+    });
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
       this.meta = this.store.loadMeta();
@@ -146,85 +137,9 @@ export class DurableStream extends DurableObject<Env> {
     });
   }
 
-  /**
-   * Appends (and closes) are checked one by one, in arrival order, against the stream as the
-   * earlier ones leave it, and those accepted while an earlier group was being written go to
-   * the partition together, as one append (a group commit): one call and one commit for many
-   * requests, in order, all stored or none.
-   */
+  /** An append (or close): checked in arrival order and written with the others queued meanwhile (appends.ts). */
   async append(input: AppendInput): Promise<AppendOutcome> {
-    return new Promise<AppendOutcome>((resolve, reject) => {
-      this.appends.push({ input, resolve, reject });
-      if (this.appends.length === 1) this.serially(() => this.writeAppends()).catch(() => undefined);
-    });
-  }
-
-  private async writeAppends(): Promise<void> {
-    const group = this.takeGroup();
-    // What did not fit goes next, behind this group.
-    if (this.appends.length > 0) this.serially(() => this.writeAppends()).catch(() => undefined);
-    try {
-      const now = Date.now();
-      const meta = await this.current(now);
-      if (!meta || meta.softDeleted) {
-        for (const item of group) item.resolve({ kind: meta ? "gone" : "not_found" });
-        return;
-      }
-      const work: Working = { tail: meta.tail, closed: meta.closed, closedBy: meta.closedBy, lastSeq: meta.lastSeq };
-      const producers = new Map<string, ProducerState | undefined>();
-      const known = (id: string) => (producers.has(id) ? producers.get(id) : this.store.getProducer(id));
-      const pending: PendingAppend = { base: meta.tail, count: 0, producers: [] };
-      const chunks: string[] = [];
-      let bytes = 0;
-      const accepted: { item: Queued; end: number; closed: boolean }[] = [];
-      for (const item of group) {
-        const verdict = admit(work, meta.contentType, item.input, known, now);
-        if ("kind" in verdict) {
-          item.resolve(verdict);
-          continue;
-        }
-        const { input } = item;
-        const body = input.body && !("invalid" in input.body) ? input.body : undefined;
-        if (body) {
-          chunks.push(...body.chunks);
-          pending.count += body.count;
-          bytes += body.bytes;
-          work.tail += body.count;
-        }
-        if (verdict.producer) {
-          producers.set(verdict.producer.id, verdict.producer.state);
-          pending.producers.push(verdict.producer);
-        }
-        if (body && input.seq !== undefined) work.lastSeq = pending.seq = input.seq;
-        if (input.close) {
-          work.closed = true;
-          work.closedBy = input.producer;
-          pending.close = input.producer ?? true;
-        }
-        accepted.push({ item, end: work.tail, closed: input.close });
-      }
-      if (accepted.length === 0) return;
-      if (pending.count > 0) {
-        meta.pending = pending;
-        this.store.saveMeta(meta);
-        const answer = await this.appendToPartition(meta, { chunks, count: pending.count, bytes });
-        if (!answer.ok) {
-          meta.pending = undefined;
-          this.store.saveMeta(meta);
-          for (const { item } of accepted) item.resolve({ kind: "failed", failure: answer });
-          return;
-        }
-        pending.base = answer.batches[0]!.baseOffset;
-      }
-      // Where the group really landed (the partition's offset), against where it was checked.
-      const shift = pending.base - meta.tail;
-      meta.lastAccessedAt = now;
-      const ends = accepted.filter(({ item }) => item.input.body).map(({ end }) => end + shift);
-      this.apply(meta, pending, ends);
-      for (const { item, end, closed } of accepted) item.resolve({ kind: "appended", tail: end + shift, closed });
-    } catch (err) {
-      for (const item of group) item.reject(err);
-    }
+    return this.appends.append(input);
   }
 
   /** The stream's state, without counting as an access (HEAD). */
@@ -292,19 +207,6 @@ export class DurableStream extends DurableObject<Env> {
     });
   }
 
-  /** The queued appends up to GROUP_MAX_BYTES (at least one), so a group stays one modest call. */
-  private takeGroup(): Queued[] {
-    let bytes = 0;
-    let n = 0;
-    for (const { input } of this.appends) {
-      const size = input.body && !("invalid" in input.body) ? input.body.bytes : 0;
-      if (n > 0 && bytes + size > GROUP_MAX_BYTES) break;
-      bytes += size;
-      n++;
-    }
-    return this.appends.splice(0, n);
-  }
-
   private serially<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
@@ -322,7 +224,7 @@ export class DurableStream extends DurableObject<Env> {
       await this.end(meta);
       return this.meta;
     }
-    if (meta.pending) await this.settle(meta, meta.pending);
+    if (meta.pending) await this.appends.settle(meta, meta.pending);
     return meta;
   }
 
@@ -352,34 +254,6 @@ export class DurableStream extends DurableObject<Env> {
     if (meta.ttlSeconds !== undefined) this.store.saveMeta(meta);
   }
 
-  /** Applies an append (or close) that the partition has stored, with its producer and Stream-Seq state. */
-  private apply(meta: StreamMeta, done: PendingAppend, ends: readonly number[] = []): void {
-    meta.pending = undefined;
-    meta.tail = done.base + done.count;
-    if (done.seq !== undefined) meta.lastSeq = done.seq;
-    if (done.close) {
-      meta.closed = true;
-      if (done.close !== true) meta.closedBy = done.close;
-    }
-    this.ctx.storage.transactionSync(() => {
-      for (const { id, state } of done.producers) this.store.putProducer(id, state);
-      this.store.addBoundaries(ends);
-      this.store.saveMeta(meta);
-    });
-    this.wake();
-  }
-
-  /** An append whose answer was lost: the partition's high watermark says whether it landed. */
-  private async settle(meta: StreamMeta, pending: PendingAppend): Promise<void> {
-    const status = await partitionStatus(this.env, meta.topic, 0);
-    if (status.ok && status.highWatermark >= pending.base + pending.count) {
-      this.apply(meta, { ...pending, base: status.highWatermark - pending.count });
-    } else {
-      meta.pending = undefined;
-      this.store.saveMeta(meta);
-    }
-  }
-
   private async purge(meta: StreamMeta): Promise<void> {
     await this.dropTopic(meta.topic.name);
     this.store.clear();
@@ -403,7 +277,7 @@ export class DurableStream extends DurableObject<Env> {
     meta.topic = { name: topic.name, id: topic.id };
     const ends: number[] = [];
     const add = async (encoded: EncodedBody): Promise<Failure | undefined> => {
-      const answer = await this.appendToPartition(meta, encoded);
+      const answer = await appendToPartition(this.env, meta, encoded);
       if (!answer.ok) return answer;
       meta.tail = answer.batches[0]!.baseOffset + encoded.count;
       return undefined;
@@ -443,11 +317,6 @@ export class DurableStream extends DurableObject<Env> {
     for (const waiter of [...this.waiters]) waiter();
   }
 
-  /** Appends records encoded by the worker (one request's body, or a group of them) to the stream's partition. */
-  private appendToPartition(meta: StreamMeta, body: EncodedBody): Promise<Result<Appended>> {
-    return appendToTopic(this.env, meta.topic, { ...body, preEncoded: true }, { partition: 0 });
-  }
-
   /** A new, empty topic for the path; one left behind by an interrupted create or delete is replaced. */
   private async freshTopic(path: string): Promise<TopicMeta | Failure> {
     const name = await topicNameFor(path);
@@ -471,10 +340,4 @@ export class DurableStream extends DurableObject<Env> {
   private async dropTopic(name: string): Promise<void> {
     await controllerStub(this.env).deleteTopic(name);
   }
-}
-
-interface Queued {
-  input: AppendInput;
-  resolve: (outcome: AppendOutcome) => void;
-  reject: (err: unknown) => void;
 }
