@@ -6,11 +6,12 @@
  * Readers read the partition directly; they come here for the stream's state and to wait at
  * the tail (woken by the next append, close or delete). A fork's object asks its source's for
  * a starting point and copies the source's records; the source counts its live forks.
+ *
+ * The class keeps the RPC methods, the write queue and expiry. The group commit of appends is
+ * appends.ts, forking fork.ts, making and dropping the stream's topic topic.ts, readers waiting
+ * at the tail waiters.ts; the protocol's rules are state.ts and the SQL store.ts.
  */
 import { DurableObject } from "cloudflare:workers";
-import { STREAM_MAX_MESSAGE_BYTES } from "../../cluster/durable-streams/bodies.ts";
-import { topicNameFor } from "../../cluster/durable-streams/topic-name.ts";
-import type { TopicMeta } from "../../cluster/rpc/controller.ts";
 import type {
   AppendInput,
   AppendOutcome,
@@ -23,20 +24,23 @@ import type {
   StreamSettings,
   WaitOutcome,
 } from "../../cluster/rpc/durable-stream.ts";
-import { controllerStub, durableStreamStub } from "../../cluster/stubs.ts";
-import type { Failure, Result } from "../../sdk/protocol/errors.ts";
+import { durableStreamStub } from "../../cluster/stubs.ts";
+import type { Failure } from "../../sdk/protocol/errors.ts";
 import { migrate } from "../shared/migrations.ts";
-import { appendToPartition, StreamAppends } from "./appends.ts";
-import { askSource, copySource, type ForkPoint, forkPoint, forkPrefix } from "./fork.ts";
+import { StreamAppends } from "./appends.ts";
+import { askSource, type ForkPoint, forkPoint } from "./fork.ts";
 import { expiryTime, isExpired, type StreamMeta, sameSettings, viewOf } from "./state.ts";
 import { MIGRATIONS, StreamStore } from "./store.ts";
+import { buildTopic, dropTopic } from "./topic.ts";
+import { TailWaiters } from "./waiters.ts";
 
 export class DurableStream extends DurableObject<Env> {
   private readonly store: StreamStore;
   private meta: StreamMeta | undefined;
   /** Writes (create, append, close, delete, expiry) run one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly waiters = new Set<() => void>();
+  /** Readers waiting at the tail. */
+  private readonly waiters = new TailWaiters();
   /** The group commit of appends. */
   private readonly appends: StreamAppends;
 
@@ -168,19 +172,7 @@ export class DurableStream extends DurableObject<Env> {
     if (before.softDeleted) return { kind: "gone" };
     this.touch(before);
     if (position < before.tail || before.closed) return { kind: "found", view: viewOf(before), timedOut: false };
-    let timedOut = false;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        done();
-      }, timeoutMs);
-      this.waiters.add(done);
-    });
+    const timedOut = await this.waiters.wait(timeoutMs);
     const after = this.meta;
     if (!after) return { kind: "not_found" };
     if (after.softDeleted) return { kind: "gone" };
@@ -255,7 +247,7 @@ export class DurableStream extends DurableObject<Env> {
   }
 
   private async purge(meta: StreamMeta): Promise<void> {
-    await this.dropTopic(meta.topic.name);
+    await dropTopic(this.env, meta.topic.name);
     this.store.clear();
     this.meta = undefined;
     await this.ctx.storage.deleteAlarm();
@@ -264,45 +256,20 @@ export class DurableStream extends DurableObject<Env> {
   }
 
   /**
-   * Makes the stream's topic and its first records: a fork's copy of its source (and the
-   * sub-offset's prefix), then the initial body; saves the stream. A failure leaves nothing.
+   * Makes the stream's topic and its first records (topic.ts) and saves the stream. A failure
+   * leaves nothing.
    */
   private async build(
     meta: StreamMeta,
     body: EncodedBody | undefined,
     source: ForkPoint | undefined,
   ): Promise<Failure | undefined> {
-    const topic = await this.freshTopic(meta.path);
-    if ("ok" in topic) return topic;
-    meta.topic = { name: topic.name, id: topic.id };
-    const ends: number[] = [];
-    const add = async (encoded: EncodedBody): Promise<Failure | undefined> => {
-      const answer = await appendToPartition(this.env, meta, encoded);
-      if (!answer.ok) return answer;
-      meta.tail = answer.batches[0]!.baseOffset + encoded.count;
-      return undefined;
-    };
-    const steps: (() => Promise<Failure | undefined>)[] = [];
-    if (source) {
-      steps.push(() => copySource(this.env, source, add));
-      ends.push(...source.boundaries);
-      const prefix = forkPrefix(source);
-      if (prefix && "ok" in prefix) return prefix;
-      if (prefix) steps.push(async () => (await add(prefix)) ?? void ends.push(meta.tail));
-    }
-    if (body && body.count > 0) steps.push(async () => (await add(body)) ?? void ends.push(meta.tail));
-    for (const step of steps) {
-      const failed = await step();
-      if (failed) {
-        // Not yet visible to anyone: the topic goes, and the next create starts afresh.
-        await this.dropTopic(meta.topic.name);
-        return failed;
-      }
-    }
+    const built = await buildTopic(this.env, meta, body, source);
+    if ("ok" in built) return built;
     this.meta = meta;
     this.ctx.storage.transactionSync(() => {
       this.store.saveMeta(meta);
-      this.store.addBoundaries(ends);
+      this.store.addBoundaries(built.ends);
     });
     return undefined;
   }
@@ -314,30 +281,6 @@ export class DurableStream extends DurableObject<Env> {
   }
 
   private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
-
-  /** A new, empty topic for the path; one left behind by an interrupted create or delete is replaced. */
-  private async freshTopic(path: string): Promise<TopicMeta | Failure> {
-    const name = await topicNameFor(path);
-    const create = () =>
-      controllerStub(this.env).createTopic({
-        name,
-        partitions: 1,
-        // One replica: the protocol promises that an acknowledged append is read back at once,
-        // and a replicated partition serves reads only up to what its followers hold.
-        replicationFactor: 1,
-        config: { retentionMs: -1, retentionBytes: -1, maxMessageBytes: STREAM_MAX_MESSAGE_BYTES },
-      }) as Promise<Result<{ topic: TopicMeta }>>;
-    let created = await create();
-    if (!created.ok && created.code === "TOPIC_ALREADY_EXISTS") {
-      await this.dropTopic(name);
-      created = await create();
-    }
-    return created.ok ? created.topic : created;
-  }
-
-  private async dropTopic(name: string): Promise<void> {
-    await controllerStub(this.env).deleteTopic(name);
+    this.waiters.wakeAll();
   }
 }
