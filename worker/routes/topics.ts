@@ -44,7 +44,13 @@ export const topicsRoutes = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => {
     const topics = await controllerStub(c.env).listTopics();
     return c.json({
-      topics: topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor })),
+      topics: topics.map((t) => ({
+        name: t.name,
+        id: t.id,
+        partitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+        config: t.config,
+      })),
     });
   })
   .get("/:topic", async (c) => {
