@@ -60,5 +60,8 @@ for (let i = 0; !stopping; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 if (!stopping) {
-  run([join(root, "bin/tributary.mjs"), "gateway", "--listen", "127.0.0.1:9092", "--url", URL, "--token", "dev-token"], "the gateway");
+  run(
+    [join(root, "bin/tributary.mjs"), "gateway", "--listen", "127.0.0.1:9092", "--url", URL, "--token", "dev-token"],
+    "the gateway",
+  );
 }
