@@ -2,19 +2,23 @@
  * Fetch: each partition is a Tributary fetch from the asked offset, its records written as one
  * record batch (v2, uncompressed; offsets keep their gaps). When nothing is there, the request
  * waits up to MaxWaitMs on every partition at once (Tributary's long poll) and answers as soon
- * as one has records (so MinBytes is met by a single record). Fetch sessions (KIP-227) are answered with session 0, which tells the
+ * as one has records (so MinBytes is met by a single record). Versions 13 and later name topics
+ * by id (topic-ids.ts finds their names). Fetch sessions (KIP-227) are answered with session 0, which tells the
  * client to send full requests: a gateway keeps no session state.
  */
 import { partitionPath } from "../../sdk/paths.ts";
 import { type FetchedRecord, fetchAnswerSchema, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "../../sdk/protocol/schemas.ts";
 import { TributaryError } from "../api.ts";
-import { errorCode, type Handler, type RequestContext } from "../context.ts";
+import { code, errorCode, type Handler, type RequestContext } from "../context.ts";
 import type { Struct } from "../protocol/codec.ts";
 import { writeBatch } from "../protocol/records.ts";
 import { toBatchRecord } from "../record-mapping.ts";
+import { topicNames } from "../topic-ids.ts";
 
 interface Wanted {
   topic: string;
+  /** Fetch v13 and later name topics by id (answered by id too). */
+  topicId?: string;
   partition: number;
   offset: number;
   maxBytes: number;
@@ -77,15 +81,28 @@ function firstWithRecords(reads: Promise<Got>[], before: Got[]): Promise<Got[]> 
 }
 
 export const fetchRecords: Handler = async (ctx, request) => {
+  const topics = request.topics as Struct[];
+  const names =
+    ctx.version >= 13
+      ? await topicNames(
+          ctx,
+          topics.map((t) => t.topicId as string),
+        )
+      : undefined;
   const wanted: Wanted[] = [];
-  for (const t of request.topics as Struct[]) {
+  const unknown: Wanted[] = [];
+  for (const t of topics) {
+    const topicId = ctx.version >= 13 ? (t.topicId as string) : undefined;
+    const topic = topicId ? names!.get(topicId) : (t.topic as string);
     for (const p of t.partitions as Struct[]) {
-      wanted.push({
-        topic: t.topic as string,
+      const w = {
+        topic: topic ?? "",
+        topicId,
         partition: p.partition as number,
         offset: Number(p.fetchOffset as bigint),
         maxBytes: p.partitionMaxBytes as number,
-      });
+      };
+      (topic === undefined ? unknown : wanted).push(w);
     }
   }
   let got = await Promise.all(wanted.map((w) => read(ctx, w, 0)));
@@ -103,6 +120,24 @@ export const fetchRecords: Handler = async (ctx, request) => {
   // The whole answer stays near MaxBytes, but always carries the first partition with records.
   let budget = (request.maxBytes as number | undefined) ?? Number.MAX_SAFE_INTEGER;
   const byTopic = new Map<string, Struct[]>();
+  const entry = (w: Wanted) => {
+    const key = w.topicId ?? w.topic;
+    const list = byTopic.get(key) ?? [];
+    byTopic.set(key, list);
+    return list;
+  };
+  for (const w of unknown) {
+    entry(w).push({
+      partitionIndex: w.partition,
+      errorCode: code("UNKNOWN_TOPIC_ID"),
+      highWatermark: -1n,
+      lastStableOffset: -1n,
+      logStartOffset: -1n,
+      abortedTransactions: [],
+      preferredReadReplica: -1,
+      records: Buffer.alloc(0),
+    });
+  }
   wanted.forEach((w, i) => {
     const g = got[i]!;
     // An empty partition answers empty bytes, not null: clients (librdkafka) read null as corrupt.
@@ -111,9 +146,7 @@ export const fetchRecords: Handler = async (ctx, request) => {
       records = writeBatch(g.records.map(toBatchRecord));
       budget -= records.length;
     }
-    const list = byTopic.get(w.topic) ?? [];
-    byTopic.set(w.topic, list);
-    list.push({
+    entry(w).push({
       partitionIndex: w.partition,
       errorCode: g.errorCode,
       highWatermark: BigInt(g.highWatermark),
@@ -128,6 +161,8 @@ export const fetchRecords: Handler = async (ctx, request) => {
     throttleTimeMs: 0,
     errorCode: 0,
     sessionId: 0,
-    responses: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    responses: [...byTopic].map(([key, partitions]) =>
+      ctx.version >= 13 ? { topicId: key, partitions } : { topic: key, partitions },
+    ),
   };
 };

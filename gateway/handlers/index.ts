@@ -1,8 +1,7 @@
 /**
  * The APIs the gateway serves and the versions of each: ApiVersions answers exactly these (an
  * API that is absent here is absent there, so clients do not try it). Versions go up to what
- * current clients negotiate, flexible ones included; Fetch stops at 12, since 13 and later name
- * topics by id only (a gateway would have to look names up for every fetch).
+ * current clients negotiate, flexible ones included.
  */
 import type { Handler } from "../context.ts";
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from "./configs.ts";
@@ -55,7 +54,7 @@ const K = API_KEYS;
 export const SERVED = new Map<number, Served>([
   // Record batches (message format v2) need Produce 3 and Fetch 4 at least.
   [K.Produce, { min: 3, max: 11, handler: produce }],
-  [K.Fetch, { min: 4, max: 12, handler: fetchRecords }],
+  [K.Fetch, { min: 4, max: 17, handler: fetchRecords }],
   [K.ListOffsets, { min: 1, max: 8, handler: listOffsets }],
   [K.Metadata, { min: 0, max: 12, handler: metadata }],
   [K.OffsetCommit, { min: 0, max: 8, handler: offsetCommit }],

@@ -66,8 +66,10 @@ export function readHeader(defs: Definitions, frame: Buffer): { header: RequestH
   const apiVersion = frame.readInt16BE(2);
   const api = defs.apis.get(apiKey);
   // An unknown API, or a version past what the definitions know: read the v1 header, which every
-  // version shares up to the client id, so that ApiVersions can still be answered.
-  const flexible = api !== undefined && inRange(api.request.flexibleVersions, apiVersion);
+  // version shares up to the client id (a v2 header's tagged fields stay unread in the body), so
+  // that ApiVersions can still be answered.
+  const flexible =
+    api !== undefined && knowsVersion(api, apiVersion) && inRange(api.request.flexibleVersions, apiVersion);
   const h = decode(defs.requestHeader, flexible ? 2 : 1, reader);
   const header: RequestHeader = {
     apiKey,

@@ -13,6 +13,8 @@ export interface WireConnection {
   request(apiKey: number, version: number, body: Struct): Promise<Struct>;
   /** Sends bytes as they are. */
   raw(bytes: Buffer): void;
+  /** Resolves with the next response frame for a correlation id (after the size prefix). */
+  frame(correlationId: number): Promise<Buffer>;
   /** Resolves when the server closes the connection. */
   closed: Promise<void>;
   close(): void;
@@ -58,6 +60,12 @@ export async function connectWire(broker: string): Promise<WireConnection> {
     },
     raw(bytes) {
       socket.write(bytes);
+    },
+    frame(correlationId) {
+      return new Promise((resolve, reject) => {
+        closed.then(() => reject(new Error("the server closed the connection")));
+        waiting.set(correlationId, resolve);
+      });
     },
     closed,
     close() {
