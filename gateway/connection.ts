@@ -38,7 +38,12 @@ export class Connection {
   private serving = false;
   private closed = false;
   private api: Api | undefined;
-  private handshake = false;
+  /**
+   * The SaslHandshake this connection made: v1 is followed by SaslAuthenticate requests; v0
+   * (clients before Kafka 1.0, and what librdkafka checks a broker has) by the SASL token alone,
+   * in a frame of its own with no request header.
+   */
+  private handshake: "none" | "v0" | "v1" = "none";
   private readonly peer: string;
 
   constructor(
@@ -99,6 +104,7 @@ export class Connection {
 
   /** The response frame for one request, or undefined for none. */
   private async answer(frame: Buffer): Promise<Buffer | undefined> {
+    if (this.handshake === "v0") return this.rawAuthentication(frame);
     const { header, body, api } = readHeader(this.core.defs, frame);
     const served = SERVED.get(header.apiKey);
     if (!api || !served) throw new Refused(`API key ${header.apiKey} is not served`);
@@ -117,34 +123,59 @@ export class Connection {
     const request = decode(api.request, version, body);
     if (header.apiKey === API_KEYS.SaslHandshake) {
       const answer = saslHandshake(request);
-      this.handshake = answer.errorCode === 0;
+      if (answer.errorCode === 0) this.handshake = version === 0 ? "v0" : "v1";
       return respond(answer);
     }
-    const ctx = (token?: string): RequestContext => ({
-      api: token ? createApi({ url: this.core.url, requestTimeoutMs: this.core.requestTimeoutMs }, token) : this.api!,
+    if (header.apiKey === API_KEYS.SaslAuthenticate) {
+      if (this.handshake !== "v1") throw new Refused("SaslAuthenticate without a SaslHandshake v1 before it");
+      const api = await this.authenticate(request.authBytes as Buffer);
+      if (!api) {
+        this.failedAuthentication(respond(authenticateAnswer(false)));
+        return undefined;
+      }
+      this.api = api;
+      this.handshake = "none";
+      return respond(authenticateAnswer(true));
+    }
+    if (!this.api)
+      throw new Refused(`${api.name} before authenticating: use SASL/PLAIN with a Tributary token as the password`);
+    const ctx: RequestContext = {
+      api: this.api,
       header,
       version,
       advertised: this.core.advertised,
       limits: this.core.limits,
       clientHost: this.socket.remoteAddress ?? "",
-    });
-    if (header.apiKey === API_KEYS.SaslAuthenticate) {
-      if (!this.handshake) throw new Refused("SaslAuthenticate before a SaslHandshake");
-      const password = plainPassword(request.authBytes as Buffer);
-      const ok = password !== undefined && password !== "" && (await tokenAccepted(ctx(password)));
-      if (!ok) {
-        this.socket.end(respond(authenticateAnswer(false)));
-        this.closed = true;
-        this.core.log(`${this.peer}: SASL authentication failed`);
-        return undefined;
-      }
-      this.api = ctx(password).api;
-      return respond(authenticateAnswer(true));
-    }
-    if (!this.api)
-      throw new Refused(`${api.name} before authenticating: use SASL/PLAIN with a Tributary token as the password`);
-    const answer = await served.handler!(ctx(), request);
+    };
+    const answer = await served.handler!(ctx, request);
     return answer === undefined ? undefined : respond(answer);
+  }
+
+  /** The API of a PLAIN token's password, or undefined when Tributary does not know it. */
+  private async authenticate(plain: Buffer): Promise<Api | undefined> {
+    const password = plainPassword(plain);
+    if (password === undefined || password === "") return undefined;
+    const api = createApi({ url: this.core.url, requestTimeoutMs: this.core.requestTimeoutMs }, password);
+    return (await tokenAccepted(api)) ? api : undefined;
+  }
+
+  /** After SaslHandshake v0: the frame is the PLAIN token; success is an empty frame, failure a close. */
+  private async rawAuthentication(token: Buffer): Promise<Buffer | undefined> {
+    const api = await this.authenticate(token);
+    if (!api) {
+      this.failedAuthentication();
+      return undefined;
+    }
+    this.api = api;
+    this.handshake = "none";
+    return Buffer.alloc(4);
+  }
+
+  private failedAuthentication(last?: Buffer): void {
+    this.core.log(`${this.peer}: SASL authentication failed`);
+    this.closed = true;
+    if (last) this.socket.end(last);
+    else this.socket.destroy();
   }
 
   private refuse(why: string): void {

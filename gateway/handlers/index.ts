@@ -66,7 +66,8 @@ export const SERVED = new Map<number, Served>([
   [K.SyncGroup, { min: 0, max: 5, handler: syncGroup }],
   [K.DescribeGroups, { min: 0, max: 5, handler: describeGroups }],
   [K.ListGroups, { min: 0, max: 4, handler: listGroups }],
-  [K.SaslHandshake, { min: 1, max: 1 }],
+  // v0 too: librdkafka takes a broker without it for one that has no SASL at all.
+  [K.SaslHandshake, { min: 0, max: 1 }],
   [K.ApiVersions, { min: 0, max: 4 }],
   [K.CreateTopics, { min: 0, max: 7, handler: createTopics }],
   [K.DeleteTopics, { min: 0, max: 6, handler: deleteTopics }],

@@ -5,8 +5,9 @@
  * SASL_AUTHENTICATION_FAILED and the connection closed, as a Kafka broker does.
  */
 import { z } from "zod";
+import type { Api } from "../api.ts";
 import { TributaryError } from "../api.ts";
-import { code, type RequestContext } from "../context.ts";
+import { code } from "../context.ts";
 import type { Struct } from "../protocol/codec.ts";
 
 export const MECHANISMS = ["PLAIN"];
@@ -23,9 +24,9 @@ export function plainPassword(bytes: Buffer): string | undefined {
 }
 
 /** Whether Tributary accepts `token`: anything but UNAUTHENTICATED means it knows it. */
-export async function tokenAccepted(ctx: RequestContext): Promise<boolean> {
+export async function tokenAccepted(api: Api): Promise<boolean> {
   try {
-    await ctx.api.request({ method: "GET", path: "v1/topics" }, z.unknown());
+    await api.request({ method: "GET", path: "v1/topics" }, z.unknown());
     return true;
   } catch (err) {
     if (err instanceof TributaryError && err.code === "UNAUTHENTICATED") return false;

@@ -82,6 +82,30 @@ describe("authentication", () => {
   });
 });
 
+describe("SaslHandshake v0 (the SASL token in a frame of its own)", () => {
+  const plain = (password: string) => Buffer.from(`\u0000anyone\u0000${password}`);
+
+  it("answers the token with an empty frame, then serves the connection", async () => {
+    const wire = await connectWire(strict.broker);
+    const handshake = await wire.request(17, 0, { mechanism: "PLAIN" });
+    expect(handshake).toMatchObject({ errorCode: 0, mechanisms: ["PLAIN"] });
+    const answer = new Promise<Buffer>((resolve) => wire.onRaw(resolve));
+    wire.raw(Buffer.concat([sized(plain(token).length), plain(token)]));
+    expect((await answer).equals(Buffer.alloc(4))).toBe(true);
+    const metadata = await wire.request(3, 1, { topics: null });
+    expect(metadata.brokers).toHaveLength(1);
+    wire.close();
+  });
+
+  it("closes the connection on a wrong token", async () => {
+    const wire = await connectWire(strict.broker);
+    await wire.request(17, 0, { mechanism: "PLAIN" });
+    wire.raw(Buffer.concat([sized(plain("wrong").length), plain("wrong")]));
+    await wire.closed;
+    await stillServing(strict.broker);
+  });
+});
+
 describe("bad frames", () => {
   it("closes a connection whose frame is over the size limit, before reading it", async () => {
     await closedAfter(sized(0x7fffffff));

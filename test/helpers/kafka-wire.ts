@@ -13,6 +13,8 @@ export interface WireConnection {
   request(apiKey: number, version: number, body: Struct): Promise<Struct>;
   /** Sends bytes as they are. */
   raw(bytes: Buffer): void;
+  /** Calls `listener` with the next bytes received, as they are (a frame with no header). */
+  onRaw(listener: (bytes: Buffer) => void): void;
   /** Resolves with the next response frame for a correlation id (after the size prefix). */
   frame(correlationId: number): Promise<Buffer>;
   /** Resolves when the server closes the connection. */
@@ -29,7 +31,13 @@ export async function connectWire(broker: string): Promise<WireConnection> {
   });
   const splitter = new FrameSplitter(64 * 1024 * 1024);
   const waiting = new Map<number, (frame: Buffer) => void>();
+  let rawListener: ((bytes: Buffer) => void) | undefined;
   socket.on("data", (chunk) => {
+    if (rawListener) {
+      const listener = rawListener;
+      rawListener = undefined;
+      return listener(chunk);
+    }
     for (const frame of splitter.push(chunk)) waiting.get(frame.readInt32BE(0))?.(frame);
   });
   const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
@@ -60,6 +68,9 @@ export async function connectWire(broker: string): Promise<WireConnection> {
     },
     raw(bytes) {
       socket.write(bytes);
+    },
+    onRaw(listener) {
+      rawListener = listener;
     },
     frame(correlationId) {
       return new Promise((resolve, reject) => {
