@@ -1,0 +1,197 @@
+/**
+ * Decompressing the batches producers send (gateway/protocol/compression.ts), against data that
+ * other implementations compressed: node:zlib for gzip; snappy blocks and snappy-java's framing
+ * written out by hand from the snappy format description, and @platformatic/kafka's own snappy;
+ * lz4 frames and zstd frames written by the reference command line tools (lz4 1.9.4, zstd 1.5.4,
+ * kept here as base64). Decompression is bounded: data that would expand past `maxBytes` must be
+ * refused with MESSAGE_TOO_LARGE, and must not be expanded in memory first. The bombs are built
+ * here by the formats' specifications (the lz4 frame format, RFC 8878 for zstd), and were
+ * checked once with `lz4 -d` and `zstd -d`.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import zlib from "node:zlib";
+import { snappyCompress } from "@platformatic/wasm-utils";
+import { describe, expect, it } from "vitest";
+import { type Codec, decompress } from "../../gateway/protocol/compression.ts";
+import { InvalidBatch } from "../../gateway/protocol/errors.ts";
+
+const MiB = 1 << 20;
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
+const base64 = (s: string) => Buffer.from(s, "base64");
+
+/** What the lz4 and zstd fixtures hold: 432 bytes that compress. */
+const TEXT = Buffer.from("Kafka's wire protocol, spoken by Tributary's gateway. ".repeat(8));
+
+function refusal(codec: Codec, data: Buffer, maxBytes: number): { kafkaError: string; message: string } {
+  try {
+    decompress(codec, data, maxBytes);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidBatch);
+    return { kafkaError: (err as InvalidBatch).kafkaError, message: (err as Error).message };
+  }
+  throw new Error(`the ${codec} data was not refused`);
+}
+
+const tooLarge = (maxBytes: number) => ({
+  kafkaError: "MESSAGE_TOO_LARGE",
+  message: `a record batch expands to more than ${maxBytes} bytes`,
+});
+
+/**
+ * How much the process's peak resident memory grew while `run` ran, in MiB. Linux lets a process
+ * reset its peak (clear_refs 5), so that each measure starts from the memory in use now.
+ */
+function peakGrowthMiB(run: () => void): number {
+  if (existsSync("/proc/self/clear_refs")) writeFileSync("/proc/self/clear_refs", "5");
+  const before = process.resourceUsage().maxRSS;
+  run();
+  return (process.resourceUsage().maxRSS - before) / 1024;
+}
+
+describe("gzip", () => {
+  it("decompresses what node:zlib compresses", () => {
+    expect(decompress("gzip", zlib.gzipSync(TEXT), MiB)).toEqual(TEXT);
+  });
+
+  it("decompresses concatenated gzip members, as Java's GZIPInputStream reads them", () => {
+    const data = Buffer.concat([zlib.gzipSync(Buffer.from("one, ")), zlib.gzipSync(Buffer.from("two"))]);
+    expect(decompress("gzip", data, MiB).toString()).toBe("one, two");
+  });
+
+  it("refuses what is not gzip with CORRUPT_MESSAGE", () => {
+    expect(refusal("gzip", TEXT, MiB).kafkaError).toBe("CORRUPT_MESSAGE");
+  });
+
+  it("refuses a bomb with MESSAGE_TOO_LARGE without expanding it", () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(64 * MiB), { level: 1 });
+    expect(bomb.length).toBeLessThan(MiB);
+    let result: unknown;
+    expect(peakGrowthMiB(() => (result = refusal("gzip", bomb, MiB)))).toBeLessThan(16);
+    expect(result).toEqual(tooLarge(MiB));
+  });
+});
+
+describe("snappy", () => {
+  // "Tributary, " three times and "!": a literal of 11 bytes, a copy of 22 bytes from 11 back
+  // (a 2-byte offset), a literal of 1.
+  const block1 = hex("22 28 5472696275746172792c20 56 0b00 00 21");
+  const text1 = "Tributary, Tributary, Tributary, !";
+  // "abababab": a literal "ab", then a copy of 6 bytes from 2 back (a 1-byte offset) that overlaps itself.
+  const block2 = hex("08 04 6162 09 02");
+  const xerial = (...blocks: Buffer[]) =>
+    Buffer.concat([
+      hex("82534e4150505900 00000001 00000001"),
+      ...blocks.flatMap((block) => {
+        const length = Buffer.alloc(4);
+        length.writeInt32BE(block.length);
+        return [length, block];
+      }),
+    ]);
+
+  it("decompresses a raw snappy block written by hand", () => {
+    expect(decompress("snappy", block1, MiB).toString()).toBe(text1);
+  });
+
+  it("decompresses snappy-java's framing (what the Java client writes), chunk after chunk", () => {
+    expect(decompress("snappy", xerial(block1, block2), MiB).toString()).toBe(text1 + "abababab");
+  });
+
+  it("decompresses what @platformatic/kafka's producer sends, raw or framed", () => {
+    const data = Buffer.from("platformatic ".repeat(100));
+    expect(decompress("snappy", snappyCompress(data), MiB)).toEqual(data);
+    expect(decompress("snappy", xerial(snappyCompress(data), snappyCompress(TEXT)), MiB)).toEqual(
+      Buffer.concat([data, TEXT]),
+    );
+  });
+
+  it("refuses a block that says it is larger than maxBytes, before decoding it", () => {
+    // 64 MiB said, nothing that decodes after it.
+    expect(refusal("snappy", hex("80808020 ffffffff"), MiB)).toEqual(tooLarge(MiB));
+  });
+
+  it("refuses framed chunks that add up to more than maxBytes", () => {
+    const chunk = snappyCompress(Buffer.alloc(600_000));
+    expect(chunk.length).toBeLessThan(50_000);
+    let result: unknown;
+    expect(peakGrowthMiB(() => (result = refusal("snappy", xerial(chunk, chunk), MiB)))).toBeLessThan(16);
+    expect(result).toEqual(tooLarge(MiB));
+    expect(decompress("snappy", xerial(chunk, chunk), 2 * MiB).length).toBe(1_200_000);
+  });
+
+  it("refuses a block that expands past the length it says (the length it is bounded by)", () => {
+    // Says 4 bytes, holds a literal of 8.
+    expect(refusal("snappy", hex("04 1c 6161616161616161"), MiB).kafkaError).toBe("CORRUPT_MESSAGE");
+  });
+
+  it("refuses a truncated framed chunk and a length that never ends", () => {
+    expect(refusal("snappy", xerial(block1).subarray(0, -1), MiB)).toEqual({
+      kafkaError: "CORRUPT_MESSAGE",
+      message: "a snappy chunk is truncated",
+    });
+    expect(refusal("snappy", hex("8080808080 00"), MiB)).toEqual({
+      kafkaError: "CORRUPT_MESSAGE",
+      message: "a snappy block has no valid length",
+    });
+  });
+});
+
+describe("lz4", () => {
+  // lz4 -q TEXT: 64 KiB blocks, a content checksum.
+  const plain = base64(
+    "BCJNGGRAp0IAAAD/J0thZmthJ3Mgd2lyZSBwcm90b2NvbCwgc3Bva2VuIGJ5IFRyaWJ1dGFyeSdzIGdhdGV3YXkuIDYA/2NQd2F5LiAAAAAA3egltQ==",
+  );
+  // lz4 -q -BX --content-size TEXT: block checksums and the content size in the header.
+  const checked = base64(
+    "BCJNGHxAsAEAAAAAAAAoQgAAAP8nS2Fma2EncyB3aXJlIHByb3RvY29sLCBzcG9rZW4gYnkgVHJpYnV0YXJ5J3MgZ2F0ZXdheS4gNgD/Y1B3YXkuIEvR7NkAAAAA3egltQ==",
+  );
+  // lz4 -q -BD --no-frame-crc TEXT: linked blocks, no content checksum.
+  const linked = base64(
+    "BCJNGGBAgkIAAAD/J0thZmthJ3Mgd2lyZSBwcm90b2NvbCwgc3Bva2VuIGJ5IFRyaWJ1dGFyeSdzIGdhdGV3YXkuIDYA/2NQd2F5LiAAAAAA",
+  );
+
+  it.each([
+    ["the defaults", plain],
+    ["block checksums and a content size", checked],
+    ["linked blocks and no content checksum", linked],
+  ])("decompresses the lz4 tool's frame with %s", (_, frame) => {
+    expect(decompress("lz4", frame, MiB)).toEqual(TEXT);
+  });
+
+  it("refuses a frame whose content checksum does not match with CORRUPT_MESSAGE", () => {
+    const bad = Buffer.from(plain);
+    bad[bad.length - 1]! ^= 0xff;
+    expect(refusal("lz4", bad, MiB).kafkaError).toBe("CORRUPT_MESSAGE");
+  });
+
+  it("refuses a frame that expands past maxBytes with MESSAGE_TOO_LARGE", () => {
+    expect(refusal("lz4", plain, 100)).toEqual(tooLarge(100));
+  });
+});
+
+describe("zstd", () => {
+  // zstd -q TEXT: the content size in the header, a checksum.
+  const sized = base64(
+    "KLUv/WSwAP0BAGQDS2Fma2EncyB3aXJlIHByb3RvY29sLCBzcG9rZW4gYnkgVHJpYnV0YXJ5J3MgZ2F0ZXdheS4gAQB2l1UFBZsPKkE=",
+  );
+  // zstd -q of the 12 bytes "second frame".
+  const second = base64("KLUv/SQMYQAAc2Vjb25kIGZyYW1lF2QHtg==");
+
+  it("decompresses the zstd tool's frame that declares its size", () => {
+    expect(decompress("zstd", sized, MiB)).toEqual(TEXT);
+  });
+
+  it("decompresses two frames one after the other", () => {
+    expect(decompress("zstd", Buffer.concat([sized, second]), MiB)).toEqual(
+      Buffer.concat([TEXT, Buffer.from("second frame")]),
+    );
+  });
+
+  it("refuses a frame that declares more than maxBytes, from its header", () => {
+    expect(refusal("zstd", sized, 431)).toEqual(tooLarge(431));
+    expect(decompress("zstd", sized, 432)).toEqual(TEXT);
+  });
+
+  it("refuses what is not zstd with CORRUPT_MESSAGE", () => {
+    expect(refusal("zstd", TEXT, MiB).kafkaError).toBe("CORRUPT_MESSAGE");
+  });
+});
