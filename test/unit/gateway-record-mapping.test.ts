@@ -215,3 +215,28 @@ describe("a Kafka record through Tributary and back", () => {
     expect(throughTributary(kafkaRecord({ headers: [[b("h"), null]] })).headers).toEqual([[b("h"), b("")]]);
   });
 });
+
+describe("a UTF-8 byte order mark", () => {
+  const bom = bytes(0xef, 0xbb, 0xbf);
+
+  it("is kept at the start of a key, value or header, so that the record reads back byte for byte", () => {
+    const record = kafkaRecord({
+      key: Buffer.concat([bom, b("k")]),
+      value: Buffer.concat([bom, b('{"a":1}')]),
+      headers: [[b("h"), Buffer.concat([bom, b("v")])]],
+    });
+    const produced = toProduceRecord(record, 0);
+    expect(produced.key).toBe("\ufeffk");
+    expect(produced.headers).toEqual({ h: "\ufeffv" });
+    // With its mark the value is not JSON text (JSON.parse takes no U+FEFF), so it stays bytes.
+    expect(produced).not.toHaveProperty("value");
+    expect(produced.valueBase64).toBe(record.value!.toString("base64"));
+    expect(throughTributary(record)).toEqual({
+      offset: 42,
+      timestamp: record.timestamp,
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+    });
+  });
+});
