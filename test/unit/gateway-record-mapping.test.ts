@@ -240,3 +240,20 @@ describe("a UTF-8 byte order mark", () => {
     });
   });
 });
+
+describe("a header named __proto__", () => {
+  it("is refused with INVALID_RECORD rather than dropped (Tributary's JSON headers cannot keep it)", () => {
+    const record = kafkaRecord({
+      headers: [
+        [b("a"), b("1")],
+        [b("__proto__"), b("x")],
+      ],
+    });
+    expect(() => toProduceRecord(record, 2)).toThrow(
+      expect.objectContaining({
+        kafkaError: "INVALID_RECORD",
+        message: expect.stringMatching(/^record 2: .*__proto__/),
+      }),
+    );
+  });
+});
