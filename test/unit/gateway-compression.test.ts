@@ -48,6 +48,27 @@ function peakGrowthMiB(run: () => void): number {
   return (process.resourceUsage().maxRSS - before) / 1024;
 }
 
+/**
+ * A zstd frame (RFC 8878) of `size` zero bytes in RLE blocks of 128 KiB, with an 8 MiB window;
+ * with its content size in the header, or without (as a streaming compressor writes it).
+ */
+function zstdZeros(size: number, declareSize: boolean): Buffer {
+  const header = [hex("28b52ffd"), Buffer.from([declareSize ? 0xc0 : 0x00, 0x68])];
+  if (declareSize) {
+    const contentSize = Buffer.alloc(8);
+    contentSize.writeBigUInt64LE(BigInt(size));
+    header.push(contentSize);
+  }
+  const blocks: Buffer[] = [];
+  for (let left = size; left > 0; left -= 128 * 1024) {
+    const n = Math.min(128 * 1024, left);
+    // Block_Size, Block_Type 1 (RLE), Last_Block; then the byte to repeat.
+    const block = (n << 3) | (1 << 1) | (left === n ? 1 : 0);
+    blocks.push(Buffer.from([block & 0xff, (block >> 8) & 0xff, block >> 16, 0x00]));
+  }
+  return Buffer.concat([...header, ...blocks]);
+}
+
 describe("gzip", () => {
   it("decompresses what node:zlib compresses", () => {
     expect(decompress("gzip", zlib.gzipSync(TEXT), MiB)).toEqual(TEXT);
@@ -193,5 +214,29 @@ describe("zstd", () => {
 
   it("refuses what is not zstd with CORRUPT_MESSAGE", () => {
     expect(refusal("zstd", TEXT, MiB).kafkaError).toBe("CORRUPT_MESSAGE");
+  });
+});
+
+describe("zstd frames that declare no content size (as a streaming compressor writes them)", () => {
+  // zstd -q --no-content-size --no-check TEXT
+  const unsized = base64(
+    "KLUv/QAA/QEAZANLYWZrYSdzIHdpcmUgcHJvdG9jb2wsIHNwb2tlbiBieSBUcmlidXRhcnkncyBnYXRld2F5LiABAHaXVQUF",
+  );
+
+  it("decompresses one to exactly its content", () => {
+    expect(unsized[4]).toBe(0x00); // the frame header descriptor: no content size
+    const out = decompress("zstd", unsized, MiB);
+    expect(out.length).toBe(TEXT.length);
+    expect(out).toEqual(TEXT);
+  });
+
+  it("decompresses one that fills maxBytes exactly", () => {
+    const out = decompress("zstd", zstdZeros(300_000, false), 300_000);
+    expect(out.length).toBe(300_000);
+    expect(out.equals(Buffer.alloc(300_000))).toBe(true);
+  });
+
+  it("refuses one that expands past maxBytes with MESSAGE_TOO_LARGE", () => {
+    expect(refusal("zstd", zstdZeros(300_000, false), 100_000)).toEqual(tooLarge(100_000));
   });
 });
