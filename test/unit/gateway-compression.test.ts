@@ -240,3 +240,19 @@ describe("zstd frames that declare no content size (as a streaming compressor wr
     expect(refusal("zstd", zstdZeros(300_000, false), 100_000)).toEqual(tooLarge(100_000));
   });
 });
+
+describe("zstd frames after the first", () => {
+  // zstd -q TEXT: declares its 432 bytes.
+  const sized = base64(
+    "KLUv/WSwAP0BAGQDS2Fma2EncyB3aXJlIHByb3RvY29sLCBzcG9rZW4gYnkgVHJpYnV0YXJ5J3MgZ2F0ZXdheS4gAQB2l1UFBZsPKkE=",
+  );
+
+  it("refuses a later frame that expands past maxBytes with MESSAGE_TOO_LARGE, without expanding it", () => {
+    // A small first frame, then 64 MiB in 2 KiB.
+    const data = Buffer.concat([sized, zstdZeros(64 * MiB, true)]);
+    expect(data.length).toBeLessThan(4096);
+    let result: unknown;
+    expect(peakGrowthMiB(() => (result = refusal("zstd", data, MiB)))).toBeLessThan(16);
+    expect(result).toEqual(tooLarge(MiB));
+  });
+});
