@@ -69,6 +69,29 @@ function zstdZeros(size: number, declareSize: boolean): Buffer {
   return Buffer.concat([...header, ...blocks]);
 }
 
+/**
+ * An lz4 frame of `blocks` independent blocks of 4 MiB of zeros each, ~16 KiB apiece: a literal
+ * zero, a match one back extended by 255-byte steps to fill the block, the 5 literals the
+ * format ends a block with. The header's check byte (0x73, for FLG 0x60 and BD 0x70) is the one
+ * the lz4 tool writes.
+ */
+function lz4Zeros(blocks: number): Buffer {
+  const extension = 4 * MiB - 1 - 5 - 4 - 15;
+  const block = Buffer.concat([
+    hex("1f 00 0100"), // 1 literal and a long match; the literal 0; offset 1
+    Buffer.alloc(Math.floor(extension / 255), 0xff),
+    Buffer.from([extension % 255]),
+    hex("50 0000000000"), // 5 final literals
+  ]);
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(block.length);
+  return Buffer.concat([
+    hex("04224d18 60 70 73"),
+    ...Array.from({ length: blocks }, () => [size, block]).flat(),
+    hex("00000000"),
+  ]);
+}
+
 describe("gzip", () => {
   it("decompresses what node:zlib compresses", () => {
     expect(decompress("gzip", zlib.gzipSync(TEXT), MiB)).toEqual(TEXT);
@@ -253,6 +276,22 @@ describe("zstd frames after the first", () => {
     expect(data.length).toBeLessThan(4096);
     let result: unknown;
     expect(peakGrowthMiB(() => (result = refusal("zstd", data, MiB)))).toBeLessThan(16);
+    expect(result).toEqual(tooLarge(MiB));
+  });
+});
+
+describe("lz4 bombs", () => {
+  it("expands a frame built here as the lz4 tool does", () => {
+    const out = decompress("lz4", lz4Zeros(1), 4 * MiB);
+    expect(out.length).toBe(4 * MiB);
+    expect(out.equals(Buffer.alloc(4 * MiB))).toBe(true);
+  });
+
+  it("refuses a frame that expands past maxBytes with MESSAGE_TOO_LARGE, without expanding it", () => {
+    const bomb = lz4Zeros(16); // 64 MiB from 263 KB
+    expect(bomb.length).toBeLessThan(300_000);
+    let result: unknown;
+    expect(peakGrowthMiB(() => (result = refusal("lz4", bomb, MiB)))).toBeLessThan(16);
     expect(result).toEqual(tooLarge(MiB));
   });
 });
