@@ -612,3 +612,29 @@ describe("frames that lie", () => {
     expect(refused).toBeGreaterThan(decoded);
   });
 });
+
+describe("null where the version does not allow it", () => {
+  // Kafka's generated code refuses these ("non-nullable field … was serialized as null"); read
+  // as null, a Produce to a topic named null goes to the topic "null".
+  const metadata = api("Metadata").request;
+  const produce = api("Produce").request;
+
+  it.each([
+    ["a Metadata v1 topic name (nullable from v10)", metadata, 1, "00000001 ffff"],
+    ["a Produce v3 topic name", produce, 3, "ffff 0001 000003e8 00000001 ffff 00000000"],
+    ["a Produce v9 topic name (compact)", produce, 9, "00 ffff 000003e8 02 00 01 00 00"],
+    ["a Produce v3 topic array", produce, 3, "ffff 0001 000003e8 ffffffff"],
+  ])("refuses %s of null with MalformedRequest", (_, spec, version, bytes) => {
+    expect(() => decode(spec, version, Reader.from(hex(bytes)))).toThrow(MalformedRequest);
+  });
+
+  it("still reads null where the version allows it", () => {
+    expect(decodeBody(metadata, 1, hex("ffffffff"))).toEqual({ topics: null });
+    expect(decodeBody(produce, 3, hex("ffff 0001 000003e8 00000001 0001 74 00000001 00000000 ffffffff"))).toEqual({
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 1000,
+      topicData: [{ name: "t", partitionData: [{ index: 0, records: null }] }],
+    });
+  });
+});
