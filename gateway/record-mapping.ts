@@ -15,7 +15,8 @@ import type { FetchedRecord, ProduceRecord } from "../sdk/protocol/schemas.ts";
 import { InvalidBatch } from "./protocol/errors.ts";
 import type { BatchRecord, FetchedBatchRecord } from "./protocol/records.ts";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading byte order mark is part of the bytes, kept as U+FEFF, not dropped.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function text(bytes: Buffer): string | undefined {
   try {
@@ -59,6 +60,10 @@ export function toProduceRecord(r: BatchRecord, index: number): ProduceRecord {
           "INVALID_RECORD",
           `record ${index}: a header that is not UTF-8 text (Tributary keeps headers as text)`,
         );
+      }
+      if (key === "__proto__") {
+        // A JSON object would carry it, but not the objects that read it (it sets their prototype).
+        throw new InvalidBatch("INVALID_RECORD", `record ${index}: a header named '__proto__' cannot be kept`);
       }
       if (Object.hasOwn(headers, key)) {
         throw new InvalidBatch(

@@ -54,7 +54,12 @@ function readLength(reader: Reader, compact: boolean, int32: boolean, what: stri
   return n;
 }
 
-function readPrimitive(type: string, reader: Reader, compact: boolean, name: string): Value {
+/** A null where the field's version does not allow one: Kafka refuses it as malformed, and so does this. */
+function notNullable(name: string): MalformedRequest {
+  return new MalformedRequest(`${name} is null, which this version does not allow`);
+}
+
+function readPrimitive(type: string, reader: Reader, compact: boolean, name: string, nullable: boolean): Value {
   switch (type) {
     case "bool":
       need(reader, 1, name);
@@ -82,7 +87,10 @@ function readPrimitive(type: string, reader: Reader, compact: boolean, name: str
       return reader.readUUID();
     case "string": {
       const n = readLength(reader, compact, false, name);
-      if (n === null) return null;
+      if (n === null) {
+        if (!nullable) throw notNullable(name);
+        return null;
+      }
       const text = reader.buffer.slice(reader.position, reader.position + n).toString("utf8");
       reader.skip(n);
       return text;
@@ -90,7 +98,10 @@ function readPrimitive(type: string, reader: Reader, compact: boolean, name: str
     case "bytes":
     case "records": {
       const n = readLength(reader, compact, true, name);
-      if (n === null) return null;
+      if (n === null) {
+        if (!nullable) throw notNullable(name);
+        return null;
+      }
       const bytes = reader.buffer.slice(reader.position, reader.position + n);
       reader.skip(n);
       return bytes;
@@ -109,9 +120,14 @@ function readValue(
   element = false,
 ): Value {
   const compact = isFlexible(field, version, flexible);
+  // The nullability of an array is the array's, not its elements'.
+  const nullable = !element && inRange(field.nullableVersions, version);
   if (type.startsWith("[]")) {
     const n = compact ? reader.readUnsignedVarInt() - 1 : reader.readInt32();
-    if (n < 0) return null;
+    if (n < 0) {
+      if (!nullable) throw notNullable(field.name);
+      return null;
+    }
     // Every element takes at least one byte: a count beyond the frame is garbage.
     need(reader, n, `${field.name} (a count of ${n})`);
     const itemType = type.slice(2);
@@ -119,10 +135,10 @@ function readValue(
     for (let i = 0; i < n; i++) out[i] = readValue(field, itemType, reader, version, flexible, true);
     return out;
   }
-  if (PRIMITIVES.has(type)) return readPrimitive(type, reader, compact, field.name);
+  if (PRIMITIVES.has(type)) return readPrimitive(type, reader, compact, field.name, nullable);
   if (!field.fields) throw new Error(`${field.name}: struct type ${type} has no fields`);
-  // A nullable struct has a marker byte; the nullability of an array is the array's, not its elements'.
-  if (!element && inRange(field.nullableVersions, version) && reader.readInt8() < 0) return null;
+  // A nullable struct has a marker byte.
+  if (nullable && reader.readInt8() < 0) return null;
   return readStruct(field.fields, reader, version, flexible);
 }
 

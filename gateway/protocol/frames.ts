@@ -17,7 +17,11 @@ export interface RequestHeader {
   clientId: string | null;
 }
 
-/** Splits a byte stream into frames, refusing any over `maxFrameBytes` before buffering it. */
+/**
+ * Splits a byte stream into frames, refusing any over `maxFrameBytes` before buffering it. A frame
+ * inside one received chunk is a view of it (no copy); only a frame that spans chunks is copied,
+ * once, so the work is linear in the bytes received however many frames a chunk holds.
+ */
 export class FrameSplitter {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -26,22 +30,16 @@ export class FrameSplitter {
 
   /** Adds received bytes; answers the frames now complete (their bodies, without the size). */
   push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
+    if (chunk.length > 0) this.chunks.push(chunk);
     this.buffered += chunk.length;
     const frames: Buffer[] = [];
-    for (;;) {
-      if (this.buffered < 4) break;
-      const head = this.peek(4);
-      const size = head.readInt32BE(0);
+    while (this.buffered >= 4) {
+      const size = this.peekSize();
       if (size < 0 || size > this.maxFrameBytes) {
         throw new MalformedRequest(`a request of ${size} bytes is over the gateway's limit of ${this.maxFrameBytes}`);
       }
       if (this.buffered < 4 + size) break;
-      const all = Buffer.concat(this.chunks, this.buffered);
-      frames.push(all.subarray(4, 4 + size));
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
+      frames.push(this.take(4 + size).subarray(4));
     }
     return frames;
   }
@@ -51,10 +49,37 @@ export class FrameSplitter {
     return this.buffered;
   }
 
-  private peek(n: number): Buffer {
+  private peekSize(): number {
     const first = this.chunks[0]!;
-    if (first.length >= n) return first;
-    return Buffer.concat(this.chunks, this.buffered).subarray(0, n);
+    if (first.length >= 4) return first.readInt32BE(0);
+    const head = Buffer.alloc(4);
+    let at = 0;
+    for (const c of this.chunks) {
+      at += c.copy(head, at, 0, Math.min(c.length, 4 - at));
+      if (at === 4) break;
+    }
+    return head.readInt32BE(0);
+  }
+
+  /** The next `n` bytes: a view when the first chunk holds them, else one copy. */
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    for (let at = 0; at < n; ) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
   }
 }
 

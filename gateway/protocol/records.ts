@@ -92,7 +92,14 @@ function readBatch(batch: Buffer, maxBytes: number): RecordBatch {
   const records: BatchRecord[] = new Array(count);
   try {
     for (let i = 0; i < count; i++) {
+      const start = reader.position;
       const r = readRecord(reader);
+      // A record says its length: it must be what its fields took, as a broker checks.
+      if (reader.position - start - varintBytes(r.length) !== r.length) {
+        throw new Error(
+          `record ${i} says it is ${r.length} bytes but its fields take ${reader.position - start - varintBytes(r.length)}`,
+        );
+      }
       records[i] = {
         offsetDelta: r.offsetDelta,
         timestamp: Number(firstTimestamp + r.timestampDelta),
@@ -100,6 +107,9 @@ function readBatch(batch: Buffer, maxBytes: number): RecordBatch {
         value: r.value,
         headers: r.headers.map(([k, v]) => [k ?? Buffer.alloc(0), v]),
       };
+    }
+    if (reader.position !== body.length) {
+      throw new Error(`${body.length - reader.position} bytes follow the batch's ${count} records`);
     }
   } catch (err) {
     throw new InvalidBatch("CORRUPT_MESSAGE", `a record does not decode: ${(err as Error).message}`);
@@ -112,6 +122,17 @@ function readBatch(batch: Buffer, maxBytes: number): RecordBatch {
     baseSequence: batch.readInt32BE(53),
     records,
   };
+}
+
+/** The bytes of a zigzag varint (a record's length is one). */
+function varintBytes(n: number): number {
+  let z = ((n << 1) ^ (n >> 31)) >>> 0;
+  let bytes = 1;
+  while (z >= 0x80) {
+    z >>>= 7;
+    bytes++;
+  }
+  return bytes;
 }
 
 /** A record to fetch: its offset, timestamp, key, value and headers as bytes. */

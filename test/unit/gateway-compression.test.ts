@@ -264,6 +264,21 @@ describe("zstd frames that declare no content size (as a streaming compressor wr
   });
 });
 
+describe("zstd windows", () => {
+  it("refuses a frame whose window (allocated before decoding) is over the limit, from its header", () => {
+    // Window descriptor 0xa8: exponent 21, so 2^31 bytes; no content size, one empty raw block.
+    const frame = hex("28b52ffd 00 a8 010000");
+    expect(refusal("zstd", frame, MiB)).toEqual({
+      kafkaError: "MESSAGE_TOO_LARGE",
+      message: `a zstd frame's window of ${2 ** 31} bytes is over ${8 * MiB}`,
+    });
+  });
+
+  it("takes an 8 MiB window (what zstd's levels up to 19 use) under a smaller limit", () => {
+    expect(decompress("zstd", zstdZeros(1000, false), 1000).equals(Buffer.alloc(1000))).toBe(true);
+  });
+});
+
 describe("zstd frames after the first", () => {
   // zstd -q TEXT: declares its 432 bytes.
   const sized = base64(

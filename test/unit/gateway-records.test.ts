@@ -325,6 +325,31 @@ describe("readBatches", () => {
     expect(message).toMatch(/^a record does not decode: /);
   });
 
+  it("refuses a record whose length is not what its fields take, and bytes after the last record", () => {
+    const batch = platformaticBatch([{ value: b("v"), timestamp: 1n }]);
+    // The record's length, a one-byte zigzag varint at 61: one more than its fields take.
+    const longer = resigned(batch, (c) => {
+      c[61] = c[61]! + 2;
+    });
+    expect(invalid(() => readBatches(longer, MiB))).toEqual({
+      kafkaError: "CORRUPT_MESSAGE",
+      message: `a record does not decode: record 0 says it is ${(batch[61]! >> 1) + 1} bytes but its fields take ${batch[61]! >> 1}`,
+    });
+    const trailing = Buffer.concat([batch, Buffer.from([0, 0, 0])]);
+    trailing.writeInt32BE(trailing.length - 12, 8); // the batch length covers them
+    expect(
+      invalid(() =>
+        readBatches(
+          resigned(trailing, () => {}),
+          MiB,
+        ),
+      ),
+    ).toEqual({
+      kafkaError: "CORRUPT_MESSAGE",
+      message: "a record does not decode: 3 bytes follow the batch's 1 records",
+    });
+  });
+
   it("refuses a batch over maxBytes with MESSAGE_TOO_LARGE, compressed or not", () => {
     const messages = [{ value: Buffer.alloc(2000, 0x61), timestamp: 1n }];
     expect(invalid(() => readBatches(platformaticBatch(messages), 1000))).toEqual({
