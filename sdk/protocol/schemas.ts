@@ -99,6 +99,21 @@ export const patchTopicSchema = z.strictObject({
 
 const base64 = z.base64("expected standard base64");
 
+/**
+ * A record's headers, text to text. `__proto__` is refused: JSON carries it as a key, but an
+ * object built from it would take it as its prototype and lose the header.
+ */
+const recordHeaders = z.preprocess(
+  (v, ctx) => {
+    // zod's record skips the key silently, so it is looked for here.
+    if (typeof v === "object" && v !== null && Object.hasOwn(v, "__proto__")) {
+      ctx.addIssue({ code: "custom", message: "a header may not be named __proto__", input: v });
+    }
+    return v;
+  },
+  z.record(z.string(), z.string()),
+);
+
 /** A record as a producer sends it. */
 export const produceRecordSchema = z
   .strictObject({
@@ -106,7 +121,7 @@ export const produceRecordSchema = z
     keyBase64: base64.optional(),
     value: z.unknown().optional(),
     valueBase64: base64.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: recordHeaders.optional(),
     timestamp: z.int().min(0).optional(),
     partition: z.int().min(0).optional(),
   })

@@ -35,6 +35,12 @@ const records: unknown[] = [
 ];
 
 describe("parseProduceRequest", () => {
+  it("refuses a header named __proto__ (an object built from it would lose it) on both paths", () => {
+    const body = JSON.parse('{"records":[{"value":1,"headers":{"__proto__":"x","a":"b"}}]}');
+    expect(produceRequestSchema.safeParse(body).success).toBe(false);
+    expect(() => parseProduceRequest(body)).toThrow(/a header may not be named __proto__/);
+  });
+
   it.each(records.map((r) => [JSON.stringify(r), r]))("agrees with the zod schema on the record %s", (_, record) => {
     const zod = produceRequestSchema.safeParse({ records: [record] });
     if (isPlainRecord(record)) {
