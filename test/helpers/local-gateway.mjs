@@ -6,19 +6,34 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childStopper, freePort, ROOT } from "./local-worker.mjs";
 
+/** How each runtime runs the command: Node through the package's bin, Bun and Deno the TypeScript itself. */
+const RUNTIMES = {
+  node: () => [process.execPath, join(ROOT, "bin/tributary.mjs")],
+  bun: () => [join(ROOT, "node_modules/.bin/bun"), join(ROOT, "cli/main.ts")],
+  deno: () => [
+    join(ROOT, "node_modules/.bin/deno"),
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-env",
+    join(ROOT, "cli/main.ts"),
+  ],
+};
+
 /**
- * @param {{ url: string, token?: string, args?: string[], timeoutMs?: number }} options
+ * @param {{ url: string, token?: string, args?: string[], timeoutMs?: number, runtime?: "node" | "bun" | "deno" }} options
  * @returns {Promise<{ broker: string, host: string, port: number, stop: () => Promise<void>, output: () => string }>}
  */
 export async function startLocalGateway(options) {
   const port = await freePort();
-  const args = [join(ROOT, "bin/tributary.mjs"), "gateway", "--listen", `127.0.0.1:${port}`, "--url", options.url];
+  const [command, ...runtimeArgs] = RUNTIMES[options.runtime ?? "node"]();
+  const args = [...runtimeArgs, "gateway", "--listen", `127.0.0.1:${port}`, "--url", options.url];
   if (options.token) args.push("--token", options.token);
   args.push(...(options.args ?? []));
   // TRIBUTARY_TOKEN from the environment must not stand in for a token the test left out.
   const env = { ...process.env };
   delete env.TRIBUTARY_TOKEN;
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env });
+  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env });
   let output = "";
   const collect = (/** @type {Buffer} */ chunk) => {
     output += chunk.toString();
