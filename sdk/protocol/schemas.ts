@@ -571,8 +571,10 @@ export const createTokenSchema = z.strictObject({
   expiresAt: z.int().min(0).optional(),
   quota: tokenQuotaSchema.optional(),
 });
-/** What `POST /v1/tokens` takes. */
+/** What `POST /v1/tokens` takes, checked (cluster patterns filled in). */
 export type CreateToken = z.output<typeof createTokenSchema>;
+/** What `POST /v1/tokens` takes, as a client writes it: a name, ACLs, and an expiry or quota if any. */
+export type CreateTokenOptions = z.input<typeof createTokenSchema>;
 
 /** A scoped token as the API lists it: never its secret. */
 export const tokenInfoSchema = answerObject({

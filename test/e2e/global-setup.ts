@@ -2,7 +2,7 @@
 // the root wrangler.toml deploys it, and the ad-click example's own worker.
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { ROOT, startLocalWorker } from "../helpers/local-worker.mjs";
+import { freePort, ROOT, startLocalWorker } from "../helpers/local-worker.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -10,18 +10,25 @@ declare module "vitest" {
     token: string;
     /** The ad-click example's worker (examples/ad-click-aggregator/wrangler.toml). */
     adClicksUrl: string;
+    /** A free port for the browser test's page, whose origin (http://127.0.0.1:<port>) the worker allows (CORS). */
+    pagePort: number;
   }
 }
 
 export default async function setup(project: TestProject) {
+  const pagePort = await freePort();
   const [worker, adClicks] = await Promise.all([
     // Test-only fault injection (never in wrangler.toml): how the replication tests kill leaders.
-    startLocalWorker({ vars: { TRIBUTARY_FAULTS: "1" } }),
+    // CORS: the browser test's page, and the origin the docs' examples use.
+    startLocalWorker({
+      vars: { TRIBUTARY_FAULTS: "1", CORS_ORIGINS: `http://127.0.0.1:${pagePort},http://127.0.0.1:5173` },
+    }),
     startLocalWorker({ config: join(ROOT, "examples/ad-click-aggregator/wrangler.toml") }),
   ]);
   project.provide("baseUrl", worker.url);
   project.provide("token", worker.token);
   project.provide("adClicksUrl", adClicks.url);
+  project.provide("pagePort", pagePort);
   return async () => {
     await Promise.all([worker.stop(), adClicks.stop()]);
   };
