@@ -62,11 +62,18 @@ function matches(given: Uint8Array, tokens: Uint8Array[]): boolean {
 
 const SUPERUSER: Principal = { superuser: true, name: "bootstrap", acls: [] };
 
+/** How a layer carries its token: the WWW-Authenticate header of its 401, and what its messages call the token. */
+export interface Credentials {
+  challenge: Record<string, string>;
+  /** "the bearer token", or "the password" (Upstash's Basic auth). */
+  called: string;
+}
+
 /**
  * The principal a token stands for, or UNAUTHENTICATED (thrown) with why: unknown, revoked or
- * expired. `challenge` is the WWW-Authenticate header the 401 carries.
+ * expired.
  */
-export async function authenticate(env: Env, token: string, challenge: Record<string, string>): Promise<Principal> {
+export async function authenticate(env: Env, token: string, { challenge, called }: Credentials): Promise<Principal> {
   if (matches(encoder.encode(token), tokensOf(env))) return SUPERUSER;
   const refused = (message: string) => new ApiError("UNAUTHENTICATED", message, undefined, challenge);
   if (!token.startsWith(SCOPED_TOKEN_PREFIX)) {
@@ -75,12 +82,12 @@ export async function authenticate(env: Env, token: string, challenge: Record<st
         "no API tokens are configured: set the TRIBUTARY_TOKENS secret (wrangler secret put TRIBUTARY_TOKENS)",
       );
     }
-    throw refused("the bearer token is not valid");
+    throw refused(`${called} is not a valid Tributary API token (one of TRIBUTARY_TOKENS, or a scoped token)`);
   }
   const hash = await hashSecret(token);
   const record = await tokenByHash(env, hash);
   if (!record || !crypto.subtle.timingSafeEqual(encoder.encode(record.hash), encoder.encode(hash))) {
-    throw refused("the bearer token is not valid: it is unknown or was revoked");
+    throw refused(`${called} is not a valid Tributary API token: it is unknown or was revoked`);
   }
   if (record.expiresAt !== undefined && record.expiresAt <= Date.now()) {
     throw refused(`the token '${record.name}' expired at ${new Date(record.expiresAt).toISOString()}`);
@@ -89,7 +96,10 @@ export async function authenticate(env: Env, token: string, challenge: Record<st
   return { superuser: false, id, name, acls, ...(quota ? { quota } : {}), ...(expiresAt ? { expiresAt } : {}) };
 }
 
-const BEARER_CHALLENGE = { "WWW-Authenticate": 'Bearer realm="tributary"' };
+const BEARER: Credentials = {
+  challenge: { "WWW-Authenticate": 'Bearer realm="tributary"' },
+  called: "the bearer token",
+};
 
 /**
  * The bearer token of a request. Browsers' WebSocket and EventSource cannot send headers, so
@@ -105,7 +115,7 @@ function bearerOf(c: Context): string {
       "UNAUTHENTICATED",
       "missing bearer token: send 'Authorization: Bearer <token>'",
       undefined,
-      BEARER_CHALLENGE,
+      BEARER.challenge,
     );
   }
   return match[1]!.trim();
@@ -113,7 +123,7 @@ function bearerOf(c: Context): string {
 
 /** Authenticates the request's bearer token and keeps its principal in the context (`c.get("principal")`). */
 export async function authenticateRequest(c: Context<{ Bindings: Env }>): Promise<Principal> {
-  const principal = await authenticate(c.env, bearerOf(c), BEARER_CHALLENGE);
+  const principal = await authenticate(c.env, bearerOf(c), BEARER);
   c.set("principal", principal);
   return principal;
 }

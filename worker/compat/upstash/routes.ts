@@ -39,12 +39,12 @@ type Ctx = Context<{ Bindings: Env }>;
 /** Upstash's documented default wait of a fetch or consume that finds nothing. */
 const DEFAULT_TIMEOUT_MS = 1_000;
 
-const BASIC_CHALLENGE = { "WWW-Authenticate": 'Basic realm="tributary"' };
+const BASIC = { challenge: { "WWW-Authenticate": 'Basic realm="tributary"' }, called: "the password" };
 
 const basicAuth = createMiddleware<{ Bindings: Env }>(async (c, next) => {
   const credentials = tokenFromAuthorization(c.req.header("authorization"));
-  if ("problem" in credentials) throw new ApiError("UNAUTHENTICATED", credentials.problem, undefined, BASIC_CHALLENGE);
-  c.set("principal", await authenticate(c.env, credentials.token, BASIC_CHALLENGE));
+  if ("problem" in credentials) throw new ApiError("UNAUTHENTICATED", credentials.problem, undefined, BASIC.challenge);
+  c.set("principal", await authenticate(c.env, credentials.token, BASIC));
   await next();
 });
 
