@@ -8,25 +8,52 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { ApiError } from "../errors.ts";
 
-let parsed: { raw: string | undefined; any: boolean; origins: ReadonlySet<string> } | undefined;
+/** CORS_ORIGINS, parsed: any origin, or these; or the entries that are not origins. */
+export type CorsOrigins = { any: boolean; origins: ReadonlySet<string> } | { invalid: string[] };
 
-function originsOf(env: Env): { any: boolean; origins: ReadonlySet<string> } {
-  const raw = (env as { CORS_ORIGINS?: string }).CORS_ORIGINS;
-  if (parsed && parsed.raw === raw) return parsed;
+/**
+ * Parses CORS_ORIGINS: comma-separated origins (`scheme://host[:port]`, a trailing `/` allowed)
+ * or `*`; empty or unset allows none.
+ */
+export function parseCorsOrigins(raw: string | undefined): CorsOrigins {
   const list = (raw ?? "")
     .split(",")
     .map((o) => o.trim().replace(/\/+$/, ""))
     .filter(Boolean);
-  parsed = { raw, any: list.includes("*"), origins: new Set(list) };
-  return parsed;
+  const invalid = list.filter((o) => o !== "*" && !isOrigin(o));
+  if (invalid.length > 0) return { invalid };
+  return { any: list.includes("*"), origins: new Set(list) };
 }
 
-/** The request's Origin if CORS_ORIGINS allows it, else undefined. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
+let parsed: { raw: string | undefined; origins: CorsOrigins } | undefined;
+
+/**
+ * The request's Origin if CORS_ORIGINS allows it, else undefined. A CORS_ORIGINS with an entry
+ * that is not an origin fails every browser request (500, naming it), not only that origin's.
+ */
 export function allowedOrigin(env: Env, origin: string | undefined): string | undefined {
   if (!origin) return undefined;
-  const { any, origins } = originsOf(env);
-  return any || origins.has(origin) ? origin : undefined;
+  const raw = (env as { CORS_ORIGINS?: string }).CORS_ORIGINS;
+  if (!parsed || parsed.raw !== raw) parsed = { raw, origins: parseCorsOrigins(raw) };
+  const allowed = parsed.origins;
+  if ("invalid" in allowed) {
+    throw new ApiError(
+      "UNKNOWN_SERVER_ERROR",
+      `the CORS_ORIGINS variable lists what is not an origin: ${allowed.invalid.map((o) => `'${o}'`).join(", ")}; write each as scheme://host[:port] (as https://shop.example), or * for any`,
+    );
+  }
+  return allowed.any || allowed.origins.has(origin) ? origin : undefined;
 }
 
 /** Whether a request is a CORS preflight. */

@@ -30,11 +30,11 @@ function headersFor(c: Ctx): Record<string, string> {
 }
 
 durableStreamsRoutes.use("*", async (c, next) => {
+  const headers = headersFor(c);
   // CORS preflights carry no credentials, so they are answered before auth.
-  if (isPreflight(c.req.raw)) return new Response(null, { status: 204, headers: headersFor(c) });
+  if (isPreflight(c.req.raw)) return new Response(null, { status: 204, headers });
   await next();
-  const missing = Object.entries(headersFor(c)).filter(([name]) => !c.res.headers.has(name));
-  addHeaders(c, Object.fromEntries(missing));
+  addHeaders(c, Object.fromEntries(Object.entries(headers).filter(([name]) => !c.res.headers.has(name))));
 });
 durableStreamsRoutes.options("*", (c) => new Response(null, { status: 204, headers: headersFor(c) }));
 durableStreamsRoutes.use("*", bearerAuth);
