@@ -6,9 +6,25 @@ import { GROUP_TARGET, LATENCY_TARGET } from "./targets.mjs";
 /** Keep-alive connections of the HTTP scenarios. */
 export const CONNECTIONS = 16;
 
-const USAGE = `usage: npm run bench [-- --runs N] [-- --quick] [-- --push websocket|sse]
+/** The scenario groups, in the order a round runs them. */
+export const GROUPS = [
+  "raw",
+  "produce",
+  "guarantees",
+  "fetch",
+  "redis",
+  "latency",
+  "group",
+  "ad-clicks",
+  "durable-streams",
+  "kafka",
+];
+
+const USAGE = `usage: npm run bench [-- --runs N] [-- --quick] [-- --push websocket|sse] [-- --only G,G]
   --runs N   rounds of every scenario (default 3); the table shows medians over rounds
   --quick    one short round (a smoke test of the benchmark, not a measurement)
+  --only G   only these scenario groups (comma-separated): ${GROUPS.join(", ")};
+             the rows they are compared with run too (raw and produce for produce rows, fetch for kafka)
   --push T   how the push-latency rows subscribe: websocket (default; sse when this Node cannot
              open a WebSocket) or sse`;
 
@@ -18,6 +34,7 @@ export function parseOptions() {
       runs: { type: "string" },
       quick: { type: "boolean", default: false },
       push: { type: "string", default: "websocket" },
+      only: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -34,10 +51,23 @@ export function parseOptions() {
     console.error(`--push must be websocket or sse, got '${values.push}'\n${USAGE}`);
     process.exit(2);
   }
+  const only = values.only === undefined ? GROUPS : values.only.split(",").map((g) => g.trim());
+  const unknown = only.filter((g) => !GROUPS.includes(g));
+  if (unknown.length || only.length === 0) {
+    console.error(`--only takes groups among ${GROUPS.join(", ")}, got '${values.only}'\n${USAGE}`);
+    process.exit(2);
+  }
+  const groups = new Set(only);
+  // A row's references run with it: the raw rows and the HTTP floor with produce, fetch and
+  // produce with kafka (its notes divide by them), produce with guarantees.
+  if (groups.has("kafka")) groups.add("produce").add("fetch");
+  if (groups.has("produce") || groups.has("guarantees")) groups.add("raw").add("produce");
   const q = values.quick;
   return {
     runs,
     quick: q,
+    /** The scenario groups this run measures. */
+    groups,
     connections: CONNECTIONS,
     /** Measured time of each HTTP scenario per round, after its warm-up. */
     httpMs: q ? 1_000 : 3_000,

@@ -3,6 +3,7 @@
 // latency percentiles, the checks of what was stored, read or committed, and what failed).
 import { fmt, fmtRatio, markdownTable, ratio, summarize } from "./report.mjs";
 import { median, medianDetail, references, roundRatio, rows } from "./rows.mjs";
+import { kafkaNotes } from "./scenarios/kafka.mjs";
 import { latencyTotals } from "./scenarios/latency.mjs";
 import { GROUP_TARGET } from "./targets.mjs";
 
@@ -107,6 +108,7 @@ function guaranteeNotes(/** @type {string} */ id) {
 function notes(/** @type {string} */ id) {
   if (id.startsWith("latency.")) return latencyNotes(id);
   if (id.startsWith("group.")) return groupNotes(id);
+  if (id.startsWith("kafka.")) return kafkaNotes(id);
   const parts = [];
   const errors = rows.get(id)?.details.reduce((n, d) => n + (d.errors ?? 0), 0) ?? 0;
   if (errors) parts.push(`${errors} FAILED REQUESTS`);

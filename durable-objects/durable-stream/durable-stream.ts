@@ -6,19 +6,12 @@
  * Readers read the partition directly; they come here for the stream's state and to wait at
  * the tail (woken by the next append, close or delete). A fork's object asks its source's for
  * a starting point and copies the source's records; the source counts its live forks.
+ *
+ * The class keeps the RPC methods, the write queue and expiry. The group commit of appends is
+ * appends.ts, forking fork.ts, making and dropping the stream's topic topic.ts, readers waiting
+ * at the tail waiters.ts; the protocol's rules are state.ts and the SQL store.ts.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Appended, appendToTopic } from "../../cluster/append.ts";
-import {
-  bytesBody,
-  isJsonStream,
-  mediaType as normalize,
-  STREAM_MAX_MESSAGE_BYTES,
-  type StreamRecord,
-} from "../../cluster/durable-streams/bodies.ts";
-import { topicNameFor } from "../../cluster/durable-streams/topic-name.ts";
-import { partitionStatus, readPartition } from "../../cluster/reads.ts";
-import type { TopicMeta } from "../../cluster/rpc/controller.ts";
 import type {
   AppendInput,
   AppendOutcome,
@@ -29,45 +22,36 @@ import type {
   InvalidBody,
   Lookup,
   StreamSettings,
-  StreamView,
   WaitOutcome,
 } from "../../cluster/rpc/durable-stream.ts";
-import { encodeRecords } from "../../cluster/stored-records.ts";
-import { controllerStub, durableStreamStub } from "../../cluster/stubs.ts";
-import { bytesToBase64 } from "../../sdk/base64.ts";
-import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import { durableStreamStub } from "../../cluster/stubs.ts";
+import type { Failure } from "../../sdk/protocol/errors.ts";
 import { migrate } from "../shared/migrations.ts";
-import {
-  admit,
-  expiryTime,
-  isExpired,
-  type PendingAppend,
-  type ProducerState,
-  type StreamMeta,
-  sameSettings,
-  viewOf,
-  type Working,
-} from "./state.ts";
+import { StreamAppends } from "./appends.ts";
+import { askSource, type ForkPoint, forkPoint } from "./fork.ts";
+import { expiryTime, isExpired, type StreamMeta, sameSettings, viewOf } from "./state.ts";
 import { MIGRATIONS, StreamStore } from "./store.ts";
-
-/** Stored bytes of the appends written to the partition in one call, at most (but one append may be larger). */
-const GROUP_MAX_BYTES = 8 * 1024 * 1024;
-/** A fork copies its source in pages of this size. */
-const COPY_PAGE_RECORDS = 1_000;
-const COPY_PAGE_BYTES = 4 * 1024 * 1024;
+import { buildTopic, dropTopic } from "./topic.ts";
+import { TailWaiters } from "./waiters.ts";
 
 export class DurableStream extends DurableObject<Env> {
   private readonly store: StreamStore;
   private meta: StreamMeta | undefined;
   /** Writes (create, append, close, delete, expiry) run one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly waiters = new Set<() => void>();
-  /** Appends waiting for the group being written (see append). */
-  private readonly appends: Queued[] = [];
+  /** Readers waiting at the tail. */
+  private readonly waiters = new TailWaiters();
+  /** The group commit of appends. */
+  private readonly appends: StreamAppends;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new StreamStore(ctx.storage.sql);
+    this.appends = new StreamAppends(env, ctx.storage, this.store, {
+      serially: (work) => this.serially(work),
+      current: (now) => this.current(now),
+      wake: () => this.wake(),
+    });
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
       this.meta = this.store.loadMeta();
@@ -95,26 +79,11 @@ export class DurableStream extends DurableObject<Env> {
       if (body && "invalid" in body) return { kind: "invalid", message: body.invalid };
       // A stream that does not exist yet cannot be its own source (and waiting on itself would hang).
       if (fork?.from === path) return { kind: "source_not_found" };
-      let source: Extract<ForkSource, { kind: "ok" }> | undefined;
+      let source: ForkPoint | undefined;
       if (fork) {
-        const given = (await durableStreamStub(this.env, fork.from).forkFrom({
-          offset: fork.offset,
-          subOffset: fork.subOffset,
-          contentType: asked.contentType,
-        })) as ForkSource;
-        switch (given.kind) {
-          case "ok":
-            source = given;
-            break;
-          case "not_found":
-            return { kind: "source_not_found" };
-          case "gone":
-            return { kind: "source_gone" };
-          case "content_type_mismatch":
-            return { kind: "source_content_type_mismatch" };
-          case "invalid":
-            return { kind: "invalid", message: given.message };
-        }
+        const given = await askSource(this.env, fork, asked.contentType);
+        if (given.kind !== "ok") return given;
+        source = given;
       }
       const inherited = source?.view;
       const expiry =
@@ -152,33 +121,12 @@ export class DurableStream extends DurableObject<Env> {
       const meta = await this.current(Date.now());
       if (!meta) return { kind: "not_found" };
       if (meta.softDeleted) return { kind: "gone" };
-      if (request.contentType !== undefined && normalize(request.contentType) !== normalize(meta.contentType)) {
-        return { kind: "content_type_mismatch" };
+      const point = await forkPoint(this.env, this.store, meta, request);
+      if (point.kind === "ok") {
+        meta.refCount = (meta.refCount ?? 0) + 1;
+        this.store.saveMeta(meta);
       }
-      const at = request.offset ?? meta.tail;
-      if (at > meta.tail) return { kind: "invalid", message: "Fork offset beyond source stream length" };
-      let position = at;
-      let prefixBase64: string | undefined;
-      const boundaries = this.store.boundariesUpTo(at);
-      const sub = request.subOffset ?? 0;
-      if (sub > 0) {
-        const end = this.store.nextBoundary(at);
-        if (end === undefined)
-          return { kind: "invalid", message: "Invalid fork sub-offset: no data past the fork offset" };
-        if (isJsonStream(meta.contentType)) {
-          if (sub > end - at) return { kind: "invalid", message: "Invalid fork sub-offset: past the message's values" };
-          position = at + sub;
-          boundaries.push(position);
-        } else {
-          const bytes = await this.readBytes(meta, at, end);
-          if (sub > bytes.byteLength)
-            return { kind: "invalid", message: "Invalid fork sub-offset: past the message's bytes" };
-          prefixBase64 = bytesToBase64(bytes.subarray(0, sub));
-        }
-      }
-      meta.refCount = (meta.refCount ?? 0) + 1;
-      this.store.saveMeta(meta);
-      return { kind: "ok", view: viewOf(meta), position, prefixBase64, boundaries };
+      return point;
     });
   }
 
@@ -193,85 +141,9 @@ export class DurableStream extends DurableObject<Env> {
     });
   }
 
-  /**
-   * Appends (and closes) are checked one by one, in arrival order, against the stream as the
-   * earlier ones leave it, and those accepted while an earlier group was being written go to
-   * the partition together, as one append (a group commit): one call and one commit for many
-   * requests, in order, all stored or none.
-   */
+  /** An append (or close): checked in arrival order and written with the others queued meanwhile (appends.ts). */
   async append(input: AppendInput): Promise<AppendOutcome> {
-    return new Promise<AppendOutcome>((resolve, reject) => {
-      this.appends.push({ input, resolve, reject });
-      if (this.appends.length === 1) this.serially(() => this.writeAppends()).catch(() => undefined);
-    });
-  }
-
-  private async writeAppends(): Promise<void> {
-    const group = this.takeGroup();
-    // What did not fit goes next, behind this group.
-    if (this.appends.length > 0) this.serially(() => this.writeAppends()).catch(() => undefined);
-    try {
-      const now = Date.now();
-      const meta = await this.current(now);
-      if (!meta || meta.softDeleted) {
-        for (const item of group) item.resolve({ kind: meta ? "gone" : "not_found" });
-        return;
-      }
-      const work: Working = { tail: meta.tail, closed: meta.closed, closedBy: meta.closedBy, lastSeq: meta.lastSeq };
-      const producers = new Map<string, ProducerState | undefined>();
-      const known = (id: string) => (producers.has(id) ? producers.get(id) : this.store.getProducer(id));
-      const pending: PendingAppend = { base: meta.tail, count: 0, producers: [] };
-      const chunks: string[] = [];
-      let bytes = 0;
-      const accepted: { item: Queued; end: number; closed: boolean }[] = [];
-      for (const item of group) {
-        const verdict = admit(work, meta.contentType, item.input, known, now);
-        if ("kind" in verdict) {
-          item.resolve(verdict);
-          continue;
-        }
-        const { input } = item;
-        const body = input.body && !("invalid" in input.body) ? input.body : undefined;
-        if (body) {
-          chunks.push(...body.chunks);
-          pending.count += body.count;
-          bytes += body.bytes;
-          work.tail += body.count;
-        }
-        if (verdict.producer) {
-          producers.set(verdict.producer.id, verdict.producer.state);
-          pending.producers.push(verdict.producer);
-        }
-        if (body && input.seq !== undefined) work.lastSeq = pending.seq = input.seq;
-        if (input.close) {
-          work.closed = true;
-          work.closedBy = input.producer;
-          pending.close = input.producer ?? true;
-        }
-        accepted.push({ item, end: work.tail, closed: input.close });
-      }
-      if (accepted.length === 0) return;
-      if (pending.count > 0) {
-        meta.pending = pending;
-        this.store.saveMeta(meta);
-        const answer = await this.appendToPartition(meta, { chunks, count: pending.count, bytes });
-        if (!answer.ok) {
-          meta.pending = undefined;
-          this.store.saveMeta(meta);
-          for (const { item } of accepted) item.resolve({ kind: "failed", failure: answer });
-          return;
-        }
-        pending.base = answer.batches[0]!.baseOffset;
-      }
-      // Where the group really landed (the partition's offset), against where it was checked.
-      const shift = pending.base - meta.tail;
-      meta.lastAccessedAt = now;
-      const ends = accepted.filter(({ item }) => item.input.body).map(({ end }) => end + shift);
-      this.apply(meta, pending, ends);
-      for (const { item, end, closed } of accepted) item.resolve({ kind: "appended", tail: end + shift, closed });
-    } catch (err) {
-      for (const item of group) item.reject(err);
-    }
+    return this.appends.append(input);
   }
 
   /** The stream's state, without counting as an access (HEAD). */
@@ -300,19 +172,7 @@ export class DurableStream extends DurableObject<Env> {
     if (before.softDeleted) return { kind: "gone" };
     this.touch(before);
     if (position < before.tail || before.closed) return { kind: "found", view: viewOf(before), timedOut: false };
-    let timedOut = false;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        done();
-      }, timeoutMs);
-      this.waiters.add(done);
-    });
+    const timedOut = await this.waiters.wait(timeoutMs);
     const after = this.meta;
     if (!after) return { kind: "not_found" };
     if (after.softDeleted) return { kind: "gone" };
@@ -339,19 +199,6 @@ export class DurableStream extends DurableObject<Env> {
     });
   }
 
-  /** The queued appends up to GROUP_MAX_BYTES (at least one), so a group stays one modest call. */
-  private takeGroup(): Queued[] {
-    let bytes = 0;
-    let n = 0;
-    for (const { input } of this.appends) {
-      const size = input.body && !("invalid" in input.body) ? input.body.bytes : 0;
-      if (n > 0 && bytes + size > GROUP_MAX_BYTES) break;
-      bytes += size;
-      n++;
-    }
-    return this.appends.splice(0, n);
-  }
-
   private serially<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
@@ -369,7 +216,7 @@ export class DurableStream extends DurableObject<Env> {
       await this.end(meta);
       return this.meta;
     }
-    if (meta.pending) await this.settle(meta, meta.pending);
+    if (meta.pending) await this.appends.settle(meta, meta.pending);
     return meta;
   }
 
@@ -399,36 +246,8 @@ export class DurableStream extends DurableObject<Env> {
     if (meta.ttlSeconds !== undefined) this.store.saveMeta(meta);
   }
 
-  /** Applies an append (or close) that the partition has stored, with its producer and Stream-Seq state. */
-  private apply(meta: StreamMeta, done: PendingAppend, ends: readonly number[] = []): void {
-    meta.pending = undefined;
-    meta.tail = done.base + done.count;
-    if (done.seq !== undefined) meta.lastSeq = done.seq;
-    if (done.close) {
-      meta.closed = true;
-      if (done.close !== true) meta.closedBy = done.close;
-    }
-    this.ctx.storage.transactionSync(() => {
-      for (const { id, state } of done.producers) this.store.putProducer(id, state);
-      this.store.addBoundaries(ends);
-      this.store.saveMeta(meta);
-    });
-    this.wake();
-  }
-
-  /** An append whose answer was lost: the partition's high watermark says whether it landed. */
-  private async settle(meta: StreamMeta, pending: PendingAppend): Promise<void> {
-    const status = await partitionStatus(this.env, meta.topic, 0);
-    if (status.ok && status.highWatermark >= pending.base + pending.count) {
-      this.apply(meta, { ...pending, base: status.highWatermark - pending.count });
-    } else {
-      meta.pending = undefined;
-      this.store.saveMeta(meta);
-    }
-  }
-
   private async purge(meta: StreamMeta): Promise<void> {
-    await this.dropTopic(meta.topic.name);
+    await dropTopic(this.env, meta.topic.name);
     this.store.clear();
     this.meta = undefined;
     await this.ctx.storage.deleteAlarm();
@@ -437,88 +256,22 @@ export class DurableStream extends DurableObject<Env> {
   }
 
   /**
-   * Makes the stream's topic and its first records: a fork's copy of its source (and the
-   * sub-offset's prefix), then the initial body; saves the stream. A failure leaves nothing.
+   * Makes the stream's topic and its first records (topic.ts) and saves the stream. A failure
+   * leaves nothing.
    */
   private async build(
     meta: StreamMeta,
     body: EncodedBody | undefined,
-    source: Extract<ForkSource, { kind: "ok" }> | undefined,
+    source: ForkPoint | undefined,
   ): Promise<Failure | undefined> {
-    const topic = await this.freshTopic(meta.path);
-    if ("ok" in topic) return topic;
-    meta.topic = { name: topic.name, id: topic.id };
-    const ends: number[] = [];
-    const add = async (encoded: EncodedBody): Promise<Failure | undefined> => {
-      const answer = await this.appendToPartition(meta, encoded);
-      if (!answer.ok) return answer;
-      meta.tail = answer.batches[0]!.baseOffset + encoded.count;
-      return undefined;
-    };
-    const steps: (() => Promise<Failure | undefined>)[] = [];
-    if (source) {
-      steps.push(() => this.copy(source.view, source.position, add));
-      ends.push(...source.boundaries);
-      if (source.prefixBase64 !== undefined) {
-        const prefix = encodeRecords([{ valueBase64: source.prefixBase64 }], STREAM_MAX_MESSAGE_BYTES);
-        if ("ok" in prefix) return prefix;
-        steps.push(async () => (await add(prefix)) ?? void ends.push(meta.tail));
-      }
-    }
-    if (body && body.count > 0) steps.push(async () => (await add(body)) ?? void ends.push(meta.tail));
-    for (const step of steps) {
-      const failed = await step();
-      if (failed) {
-        // Not yet visible to anyone: the topic goes, and the next create starts afresh.
-        await this.dropTopic(meta.topic.name);
-        return failed;
-      }
-    }
+    const built = await buildTopic(this.env, meta, body, source);
+    if ("ok" in built) return built;
     this.meta = meta;
     this.ctx.storage.transactionSync(() => {
       this.store.saveMeta(meta);
-      this.store.addBoundaries(ends);
+      this.store.addBoundaries(built.ends);
     });
     return undefined;
-  }
-
-  /** Copies a source's records below `position` into this stream's topic, page by page. */
-  private async copy(
-    source: StreamView,
-    position: number,
-    add: (encoded: EncodedBody) => Promise<Failure | undefined>,
-  ): Promise<Failure | undefined> {
-    for (let offset = 0; offset < position; ) {
-      const page = await readPartition(this.env, source.topic, 0, {
-        offset,
-        maxRecords: Math.min(COPY_PAGE_RECORDS, position - offset),
-        maxBytes: COPY_PAGE_BYTES,
-        waitMs: 0,
-      });
-      if (!page.ok) return page;
-      const records = (JSON.parse(page.records) as StreamRecord[]).map((r) =>
-        r.valueBase64 === undefined ? { value: r.value ?? null } : { valueBase64: r.valueBase64 },
-      );
-      if (records.length === 0)
-        return failure("UNKNOWN_SERVER_ERROR", "the fork's source ended before the fork offset");
-      const encoded = encodeRecords(records, STREAM_MAX_MESSAGE_BYTES);
-      if ("ok" in encoded) return encoded;
-      const failed = await add(encoded);
-      if (failed) return failed;
-      offset += records.length;
-    }
-    return undefined;
-  }
-
-  /** The bytes of this stream's records in [from, to). */
-  private async readBytes(meta: StreamMeta, from: number, to: number): Promise<Uint8Array> {
-    const page = await readPartition(this.env, meta.topic, 0, {
-      offset: from,
-      maxRecords: to - from,
-      maxBytes: COPY_PAGE_BYTES,
-      waitMs: 0,
-    });
-    return page.ok ? bytesBody(JSON.parse(page.records) as StreamRecord[]) : new Uint8Array(0);
   }
 
   private async scheduleExpiry(): Promise<void> {
@@ -528,41 +281,6 @@ export class DurableStream extends DurableObject<Env> {
   }
 
   private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.wakeAll();
   }
-
-  /** Appends records encoded by the worker (one request's body, or a group of them) to the stream's partition. */
-  private appendToPartition(meta: StreamMeta, body: EncodedBody): Promise<Result<Appended>> {
-    return appendToTopic(this.env, meta.topic, { ...body, preEncoded: true }, { partition: 0 });
-  }
-
-  /** A new, empty topic for the path; one left behind by an interrupted create or delete is replaced. */
-  private async freshTopic(path: string): Promise<TopicMeta | Failure> {
-    const name = await topicNameFor(path);
-    const create = () =>
-      controllerStub(this.env).createTopic({
-        name,
-        partitions: 1,
-        // One replica: the protocol promises that an acknowledged append is read back at once,
-        // and a replicated partition serves reads only up to what its followers hold.
-        replicationFactor: 1,
-        config: { retentionMs: -1, retentionBytes: -1, maxMessageBytes: STREAM_MAX_MESSAGE_BYTES },
-      }) as Promise<Result<{ topic: TopicMeta }>>;
-    let created = await create();
-    if (!created.ok && created.code === "TOPIC_ALREADY_EXISTS") {
-      await this.dropTopic(name);
-      created = await create();
-    }
-    return created.ok ? created.topic : created;
-  }
-
-  private async dropTopic(name: string): Promise<void> {
-    await controllerStub(this.env).deleteTopic(name);
-  }
-}
-
-interface Queued {
-  input: AppendInput;
-  resolve: (outcome: AppendOutcome) => void;
-  reject: (err: unknown) => void;
 }

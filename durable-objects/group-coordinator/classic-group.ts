@@ -146,7 +146,7 @@ export class ClassicGroups {
 
   /** Fencing of a commit from a classic member (Kafka's coordinator checks no more than this). */
   fenceCommit(memberId: string, generation: number, groupInstanceId?: string | null): Failure | undefined {
-    const code = fence(this.group, memberId, generation, groupInstanceId ?? null);
+    const code = fence(this.group, memberId, generation, groupInstanceId ?? null, true);
     return code ? this.fenced(code, memberId) : undefined;
   }
 

@@ -224,12 +224,18 @@ export function joinAnswer(g: ClassicGroup, memberId: string) {
 
 export type FenceCode = "UNKNOWN_MEMBER_ID" | "ILLEGAL_GENERATION" | "REBALANCE_IN_PROGRESS" | "FENCED_INSTANCE_ID";
 
-/** Whether `memberId` may act (sync, heartbeat, commit) at `generation`; the error if not. */
+/**
+ * Whether `memberId` may act at `generation`; the error if not. A heartbeat or sync during a
+ * rebalance learns of it. A commit (`commit: true`) of the current generation is taken while the
+ * rebalance waits for members to join again (that is when they commit what they processed), but
+ * not once the new generation is named and not yet synced, as in Kafka's coordinator.
+ */
 export function fence(
   g: ClassicGroup,
   memberId: string,
   generation: number,
   groupInstanceId: string | null = null,
+  commit = false,
 ): FenceCode | undefined {
   const member = g.members.get(memberId);
   if (!member) {
@@ -237,8 +243,9 @@ export function fence(
       groupInstanceId !== null && [...g.members.values()].some((m) => m.groupInstanceId === groupInstanceId);
     return taken ? "FENCED_INSTANCE_ID" : "UNKNOWN_MEMBER_ID";
   }
+  if (commit && g.state === "CompletingRebalance") return "REBALANCE_IN_PROGRESS";
   if (generation !== g.generation) return "ILLEGAL_GENERATION";
-  if (g.state === "PreparingRebalance") return "REBALANCE_IN_PROGRESS";
+  if (!commit && g.state === "PreparingRebalance") return "REBALANCE_IN_PROGRESS";
   return undefined;
 }
 

@@ -1,7 +1,10 @@
 /**
  * PartitionLog: one partition of one topic, an ordered append-only log in the object's SQLite.
- * A thin class: RPC methods and the retention alarm; SQL lives in store.ts, policy in
- * retention.ts. Expected failures are returned as results, never thrown.
+ * A thin class: RPC methods and the retention alarm. SQL lives in store.ts; the replica's role
+ * and a leader's copying to its followers in leadership.ts and replication.ts; retention in
+ * retention.ts (policy) and retention-alarm.ts; producer ids in idempotence.ts, quotas in
+ * quotas.ts, push delivery in subscribers.ts, long polls in waiters.ts; test-only faults in
+ * ../shared/faults.ts. Expected failures (failures.ts) are returned as results, never thrown.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -18,15 +21,16 @@ import {
   type ReplicateSuccess,
   SUBSCRIBE_REF_HEADER,
 } from "../../cluster/rpc/partition-log.ts";
-import { controllerStub, partitionStub } from "../../cluster/stubs.ts";
-import { ERROR_CODES, errorBody, type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import { controllerStub } from "../../cluster/stubs.ts";
+import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
+import { faultInjectionOff, faultsEnabled, ReplicaFaults } from "../shared/faults.ts";
 import { migrate } from "../shared/migrations.ts";
+import { checkOffset, errorResponse, overQuota, unknownPartition } from "./failures.ts";
 import { afterAppend, decide } from "./idempotence.ts";
+import { Leadership } from "./leadership.ts";
 import { ProduceQuotas } from "./quotas.ts";
-import { truncationPoint } from "./replica-state.ts";
-import { Replication } from "./replication.ts";
-import { nextExpiry, planRetention } from "./retention.ts";
+import { RetentionAlarm } from "./retention-alarm.ts";
 import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
 import { Waiters } from "./waiters.ts";
@@ -38,21 +42,30 @@ export class PartitionLog extends DurableObject<Env> {
   private readonly subscribers: Subscribers;
   private settings: PartitionSettings | null = null;
   private deleted = false;
-  private bounds: LogBounds = { logStartOffset: 0, highWatermark: 0, totalBytes: 0 };
-  private alarmAt: number | null = null;
-  /** Leader, follower and in-sync set of a replicated partition; null with one replica. */
-  private role: ReplicaRole | null = null;
-  /** Whether the role was checked with the Controller since this object (re)started. */
-  private roleConfirmed = false;
-  /** The leader's copy loops to its followers. */
-  private replication: Replication | null = null;
+  /** Updated in place: the retention alarm holds the same object. */
+  private readonly bounds: LogBounds = { logStartOffset: 0, highWatermark: 0, totalBytes: 0 };
+  private readonly retention: RetentionAlarm;
+  /** This replica's role in a replicated partition, and the leader's copying to its followers. */
+  private readonly leadership: Leadership;
   /** The high watermark: readers see records below it (all of them with one replica). */
   private visibleEnd = 0;
-  private faults: FaultSpec = {};
+  /** Faults injected by tests (TRIBUTARY_FAULTS=1 only). */
+  private readonly faults: ReplicaFaults;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PartitionStore(ctx.storage.sql);
+    this.faults = new ReplicaFaults(this.store);
+    this.leadership = new Leadership(env, this.store, {
+      settings: () => this.settings,
+      logEnd: () => this.bounds.highWatermark,
+      visibleEnd: () => this.visibleEnd,
+      truncate: (offset) => this.truncate(offset),
+      advance: (end) => this.advance(end),
+    });
+    this.retention = new RetentionAlarm(ctx.storage, this.store, this.bounds, () =>
+      this.deleted ? undefined : this.settings?.config,
+    );
     this.subscribers = new Subscribers(
       ctx,
       (offset, max) =>
@@ -69,29 +82,25 @@ export class PartitionLog extends DurableObject<Env> {
       const settings = this.store.getMeta("settings");
       this.settings = settings ? (JSON.parse(settings) as PartitionSettings) : null;
       this.deleted = this.store.getMeta("deleted") === "1";
-      this.bounds = this.store.loadBounds();
+      Object.assign(this.bounds, this.store.loadBounds());
       const role = this.store.getMeta("role");
-      const faults = this.store.getMeta("faults");
-      if (faults) this.faults = JSON.parse(faults) as FaultSpec;
+      this.faults.load();
       this.visibleEnd = Math.min(this.bounds.highWatermark, Number(this.store.getMeta("visible_end") ?? 0));
-      if (role) this.applyRole(JSON.parse(role) as ReplicaRole);
+      if (role) this.leadership.load(JSON.parse(role) as ReplicaRole);
       else this.visibleEnd = this.bounds.highWatermark;
-      this.alarmAt = await ctx.storage.getAlarm();
+      await this.retention.load();
     });
   }
 
   /** Stores (or updates) which partition this is, its topic's config and its replica role. */
   async configure(settings: PartitionSettings): Promise<Result<object>> {
-    await this.gate();
+    await this.faults.gate();
     if (this.deleted) return unknownPartition(settings.ref);
     if (this.settings && this.settings.ref.topicId !== settings.ref.topicId) {
       return failure("UNKNOWN_TOPIC_OR_PARTITION", "this partition belongs to another incarnation of the topic");
     }
-    const { role, ...rest } = settings;
-    this.settings = rest;
-    this.store.setMeta("settings", JSON.stringify(rest));
-    if (role) this.takeRole(role);
-    await this.scheduleRetention(true);
+    this.adopt(settings);
+    await this.retention.schedule(true);
     return { ok: true };
   }
 
@@ -101,19 +110,17 @@ export class PartitionLog extends DurableObject<Env> {
    * is where a new leader's epoch starts.
    */
   async setRole(role: ReplicaRole): Promise<Result<{ logEndOffset: number }>> {
-    await this.gate();
+    await this.faults.gate();
     if (this.deleted) return failure("UNKNOWN_TOPIC_OR_PARTITION", "the topic was deleted");
-    if (this.role && role.epoch < this.role.epoch) {
-      return notLeader(`epoch ${role.epoch} is older than this replica's epoch ${this.role.epoch}`, this.role);
-    }
-    this.takeRole(role);
-    return { ok: true, logEndOffset: this.bounds.highWatermark };
+    const refused = this.leadership.assign(role);
+    return refused ?? { ok: true, logEndOffset: this.bounds.highWatermark };
   }
 
   /** The Controller's health check of a leader. */
   async ping(): Promise<{ epoch: number; leader: number; logEndOffset: number }> {
-    await this.gate();
-    return { epoch: this.role?.epoch ?? 0, leader: this.role?.leader ?? 0, logEndOffset: this.bounds.highWatermark };
+    await this.faults.gate();
+    const role = this.leadership.role;
+    return { epoch: role?.epoch ?? 0, leader: role?.leader ?? 0, logEndOffset: this.bounds.highWatermark };
   }
 
   /**
@@ -122,17 +129,11 @@ export class PartitionLog extends DurableObject<Env> {
    * began. The answer is this replica's log end, which tells the leader where to go on from.
    */
   async replicate(request: ReplicateRequest): Promise<Result<ReplicateSuccess>> {
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
-    const role = this.role;
-    if (!role) return notLeader("this replica has no replication role", null);
-    if (request.epoch < role.epoch) {
-      return notLeader(`leader epoch ${request.epoch} was replaced by epoch ${role.epoch}`, role);
-    }
-    if (request.epoch > role.epoch || role.leader !== request.leader) {
-      this.takeRole({ ...role, leader: request.leader, epoch: request.epoch, history: request.history });
-    }
+    const refused = this.leadership.follow(request);
+    if (refused) return refused;
     let end = this.bounds.highWatermark;
     // The leader is the authority on its epoch's log: whatever this replica holds past the
     // leader's idea of it is not in the leader's log.
@@ -146,7 +147,7 @@ export class PartitionLog extends DurableObject<Env> {
       end = batches.at(-1)!.lastOffset + 1;
       this.bounds.highWatermark = end;
       for (const b of batches) this.bounds.totalBytes += b.bytes;
-      await this.scheduleRetention();
+      await this.retention.schedule();
     }
     this.advance(Math.min(request.highWatermark, end));
     return { ok: true, logEndOffset: end };
@@ -154,31 +155,21 @@ export class PartitionLog extends DurableObject<Env> {
 
   /** Test-only faults, enabled by the TRIBUTARY_FAULTS variable (never set in production config). */
   async injectFault(spec: FaultSpec): Promise<Result<{ faults: FaultSpec }>> {
-    if (this.env.TRIBUTARY_FAULTS !== "1") {
-      return failure("INVALID_REQUEST", "fault injection is off: it needs TRIBUTARY_FAULTS=1 (tests only)");
-    }
-    const { restart, ...faults } = spec;
-    this.faults = faults;
-    this.store.setMeta("faults", JSON.stringify(faults));
+    if (!faultsEnabled(this.env)) return faultInjectionOff();
+    const faults = this.faults.set(spec);
     // An unavailable replica does nothing on its own either: a leader stops copying.
-    this.replication?.stop();
-    this.replication = null;
-    if (this.role && !faults.unavailable) this.applyRole(this.role);
-    if (restart) this.ctx.abort("restart injected by a test");
+    this.leadership.stop();
+    if (!faults.unavailable) this.leadership.resume();
+    if (spec.restart) this.ctx.abort("restart injected by a test");
     return { ok: true, faults };
   }
 
   async append(request: AppendRequest): Promise<Result<AppendSuccess>> {
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
-    const role = await this.confirmedRole();
-    if (role) {
-      if (role.leader !== role.replica) return notLeader(`replica ${role.replica} is a follower`, role);
-      if (request.acks === "all" && role.isr.length < config.minInsyncReplicas) {
-        return notEnoughReplicas(role, config.minInsyncReplicas, false);
-      }
-    }
+    const refused = await this.leadership.admit(request.acks, config.minInsyncReplicas);
+    if (refused) return refused;
     const { chunks, count, bytes, producer } = request;
     if (count === 0) return failure("INVALID_REQUEST", "an append needs at least one record");
     const known = producer ? this.store.getProducer(producer.id) : undefined;
@@ -187,19 +178,13 @@ export class PartitionLog extends DurableObject<Env> {
       if ("ok" in decision) return decision;
       if (decision.kind === "duplicate") {
         const { baseOffset, appendTime } = decision.batch;
-        const stored = await this.replicated(request, baseOffset + count, config);
+        const stored = await this.leadership.replicated(request.acks, baseOffset + count, config);
         return stored ?? { ok: true, baseOffset, appendTime, duplicate: true };
       }
     }
     const appendTime = Date.now();
     const wait = this.quotas.take(config, count, bytes, appendTime);
-    if (wait > 0) {
-      return failure(
-        "THROTTLING_QUOTA_EXCEEDED",
-        `partition ${request.ref.partition} of '${request.ref.topic}' is over its produce quota; retry in ${wait} ms`,
-        { retryAfterMs: wait },
-      );
-    }
+    if (wait > 0) return overQuota(request.ref, wait);
     const baseOffset = this.bounds.highWatermark;
     const maxTimestamp = Math.max(request.maxTimestamp ?? -1, request.usesAppendTime ? appendTime : -1);
     this.ctx.storage.transactionSync(() => {
@@ -211,41 +196,25 @@ export class PartitionLog extends DurableObject<Env> {
     });
     this.bounds.highWatermark = baseOffset + count;
     this.bounds.totalBytes += bytes;
-    if (this.replication) this.replication.kick();
+    const replication = this.leadership.replication;
+    if (replication) replication.kick();
     else this.advance(this.bounds.highWatermark);
-    await this.scheduleRetention();
-    const stored = await this.replicated(request, baseOffset + count, config);
+    await this.retention.schedule();
+    const stored = await this.leadership.replicated(request.acks, baseOffset + count, config);
     return stored ?? { ok: true, baseOffset, appendTime };
-  }
-
-  /**
-   * For `acks: "all"` on a replicated partition: waits until every in-sync replica holds the
-   * records below `end`. Undefined when they do (or nothing needs waiting), else the failure.
-   */
-  private async replicated(request: AppendRequest, end: number, config: TopicConfig): Promise<Failure | undefined> {
-    const replication = this.replication;
-    if (request.acks !== "all" || !replication) return undefined;
-    const lagMs = config.replicaLagTimeMs ?? DEFAULT_REPLICA_LAG_MS;
-    const reached = await replication.waitFor(end, lagMs + 500);
-    const role = this.role;
-    if (!role || role.leader !== role.replica) {
-      return notLeader("this replica stopped leading before the records were replicated", role);
-    }
-    if (reached && role.isr.length >= config.minInsyncReplicas) return undefined;
-    return notEnoughReplicas(role, config.minInsyncReplicas, true);
   }
 
   async read(request: FetchRequest): Promise<Result<FetchSuccess>> {
     const config = await this.configFor(request.ref);
     if ("ok" in config) return config;
-    await this.gate();
-    const outOfRange = this.checkOffset(request.offset);
+    await this.faults.gate();
+    const outOfRange = checkOffset(request.offset, this.bounds);
     if (outOfRange) return outOfRange;
     if (request.offset >= this.visibleEnd && request.waitMs > 0) {
       await this.waiters.wait(request.waitMs);
       if (this.deleted) return unknownPartition(request.ref);
       // Retention may have moved the start past the offset while we waited.
-      const moved = this.checkOffset(request.offset);
+      const moved = checkOffset(request.offset, this.bounds);
       if (moved) return moved;
     }
     const visible = Math.min(request.maxRecords, this.visibleEnd - request.offset);
@@ -269,7 +238,7 @@ export class PartitionLog extends DurableObject<Env> {
     ref: PartitionRef,
     at: "earliest" | "latest" | number,
   ): Promise<Result<{ offset: number; timestamp?: number }>> {
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(ref);
     if ("ok" in config) return config;
     if (at === "earliest") return { ok: true, offset: this.bounds.logStartOffset };
@@ -279,7 +248,7 @@ export class PartitionLog extends DurableObject<Env> {
   }
 
   async status(ref: PartitionRef): Promise<Result<PartitionStatus>> {
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(ref);
     if ("ok" in config) return config;
     return {
@@ -289,7 +258,7 @@ export class PartitionLog extends DurableObject<Env> {
       highWatermark: this.visibleEnd,
       logEndOffset: this.bounds.highWatermark,
       bytes: this.bounds.totalBytes,
-      ...(this.role ? { role: this.role } : {}),
+      ...(this.leadership.role ? { role: this.leadership.role } : {}),
     };
   }
 
@@ -300,13 +269,11 @@ export class PartitionLog extends DurableObject<Env> {
       this.store.setMeta("deleted", "1");
     });
     this.deleted = true;
-    this.replication?.stop();
-    this.replication = null;
+    this.leadership.stop();
     this.bounds.totalBytes = 0;
     this.waiters.wakeAll();
     this.subscribers.closeAll(4404, "the topic was deleted");
-    await this.ctx.storage.deleteAlarm();
-    this.alarmAt = null;
+    await this.retention.cancel();
     return { ok: true };
   }
 
@@ -320,143 +287,36 @@ export class PartitionLog extends DurableObject<Env> {
     if (!ref || !Number.isSafeInteger(offset)) {
       return errorResponse(failure("INVALID_REQUEST", "subscribe through /v1/topics/:topic/partitions/:p/subscribe"));
     }
-    await this.gate();
+    await this.faults.gate();
     const config = await this.configFor(ref);
     if ("ok" in config) return errorResponse(config);
-    const outOfRange = this.checkOffset(offset);
+    const outOfRange = checkOffset(offset, this.bounds);
     if (outOfRange) return errorResponse(outOfRange);
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return this.subscribers.acceptWebSocket(offset);
     return this.subscribers.openSse(offset);
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    // Subscribers only listen; a ping gets a pong so clients can check the connection.
-    if (message === "ping") ws.send("pong");
+    this.subscribers.message(ws, message);
   }
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // already closed
-    }
+    this.subscribers.closed(ws, code, reason);
   }
 
   override async alarm(): Promise<void> {
-    this.alarmAt = null;
-    if (this.deleted || !this.settings) return;
-    this.enforceRetention(Date.now());
-    await this.scheduleRetention();
+    await this.retention.fired(Date.now());
   }
 
   /** Removes expired or excess batches from the start of the log. Exposed for tests. */
   enforceRetention(now: number): { logStartOffset: number } {
-    if (!this.settings) return { logStartOffset: this.bounds.logStartOffset };
-    const plan = planRetention(this.store.batchesInOrder(), this.bounds.totalBytes, this.settings.config, now);
-    if (plan.deleteBefore !== null) {
-      const start = plan.deleteBefore;
-      this.ctx.storage.transactionSync(() => this.store.truncateBefore(start, this.bounds.highWatermark));
-      this.bounds.logStartOffset = start;
-      this.bounds.totalBytes -= plan.removedBytes;
-    }
-    return { logStartOffset: this.bounds.logStartOffset };
-  }
-
-  /**
-   * Sets the alarm for the next retention step: now when the log is over its size limit, else
-   * when the oldest batch expires. Cheap on the append path: no SQL once an alarm is set.
-   */
-  private async scheduleRetention(recompute = false): Promise<void> {
-    if (!this.settings || this.deleted) return;
-    const config = this.settings.config;
-    const overSize = config.retentionBytes !== -1 && this.bounds.totalBytes > config.retentionBytes;
-    if (this.alarmAt !== null && !overSize && !recompute) return;
-    const due = overSize ? Date.now() : nextExpiry(this.store.oldestBatch(), config);
-    if (due === null) {
-      if (recompute && this.alarmAt !== null) {
-        this.alarmAt = null;
-        await this.ctx.storage.deleteAlarm();
-      }
-      return;
-    }
-    if (this.alarmAt !== null && this.alarmAt <= due && !recompute) return;
-    this.alarmAt = due;
-    await this.ctx.storage.setAlarm(due);
-  }
-
-  /**
-   * Applies a role: a new epoch in which this replica follows first cuts its log where that
-   * epoch began; leading starts the copy loops to the followers.
-   */
-  private takeRole(role: ReplicaRole): void {
-    const previous = this.role;
-    if (previous && role.epoch > previous.epoch && role.leader !== role.replica) {
-      const cut = truncationPoint(role.history, previous.epoch, this.bounds.highWatermark);
-      if (cut < this.bounds.highWatermark) this.truncate(cut);
-    }
-    this.store.setMeta("role", JSON.stringify(role));
-    this.roleConfirmed = true;
-    this.applyRole(role);
-  }
-
-  private applyRole(role: ReplicaRole): void {
-    const wasLeading = this.replication !== null && this.role?.epoch === role.epoch;
-    this.role = role;
-    if (role.leader !== role.replica || role.replicas < 2) {
-      this.replication?.stop();
-      this.replication = null;
-      return;
-    }
-    if (!wasLeading) {
-      this.replication?.stop();
-      this.replication = new Replication(this.replicationHost(), this.visibleEnd);
-    }
-    this.replication!.kick();
-  }
-
-  private replicationHost() {
-    const ref = { ...this.settings!.ref };
-    delete ref.replica;
-    return {
-      ref,
-      role: () => this.role!,
-      logEnd: () => this.bounds.highWatermark,
-      lagMs: () => this.settings?.config.replicaLagTimeMs ?? DEFAULT_REPLICA_LAG_MS,
-      follower: (replica: number) => partitionStub(this.env, { ...ref, replica }),
-      readForReplica: (from: number, end: number, maxBytes: number) => this.store.readForReplica(from, end, maxBytes),
-      advance: (hw: number) => this.advance(hw),
-      alterIsr: async (isr: number[]) => {
-        const role = this.role!;
-        const answer = (await controllerStub(this.env)
-          .alterIsr({ ...ref, replica: role.replica }, role.epoch, isr)
-          .catch(() => null)) as Result<{ role: ReplicaRole }> | null;
-        if (!answer) return;
-        if (answer.ok) this.takeRole(answer.role);
-        else await this.refreshRole();
-      },
-      deposed: () => this.refreshRole(),
-    };
-  }
-
-  /** Asks the Controller for this replica's current role (after a restart, or when deposed). */
-  private async refreshRole(): Promise<void> {
-    const ref = this.settings?.ref;
-    if (!ref) return;
-    const found = (await controllerStub(this.env).partitionSettings(ref)) as Result<{ settings: PartitionSettings }>;
-    if (found.ok && found.settings.role) this.takeRole(found.settings.role);
-    this.roleConfirmed = true;
-  }
-
-  /** The role, checked with the Controller once per start of this object before it leads. */
-  private async confirmedRole(): Promise<ReplicaRole | null> {
-    if (this.role && !this.roleConfirmed) await this.refreshRole();
-    return this.role;
+    return this.retention.enforce(now);
   }
 
   /** Cuts the log at `offset`; readers never saw what is cut (it was above the high watermark). */
   private truncate(offset: number): void {
     this.ctx.storage.transactionSync(() => this.store.truncateFrom(offset));
-    this.bounds = this.store.loadBounds();
+    Object.assign(this.bounds, this.store.loadBounds());
     if (this.visibleEnd > offset) this.visibleEnd = offset;
   }
 
@@ -464,74 +324,30 @@ export class PartitionLog extends DurableObject<Env> {
   private advance(end: number): void {
     if (end <= this.visibleEnd) return;
     this.visibleEnd = end;
-    if (this.role) this.store.setMeta("visible_end", String(end));
+    if (this.leadership.role) this.store.setMeta("visible_end", String(end));
     this.waiters.wakeAll();
     this.subscribers.wake();
   }
 
-  /** Injected faults (tests only): an unavailable replica fails every call, a slow one waits. */
-  private async gate(): Promise<void> {
-    if (this.faults.delayMs) await new Promise((r) => setTimeout(r, this.faults.delayMs));
-    if (this.faults.unavailable) throw new Error("this replica is unavailable (fault injected by a test)");
-  }
-
-  private checkOffset(offset: number): Failure | null {
-    const { logStartOffset, highWatermark } = this.bounds;
-    if (offset >= logStartOffset && offset <= highWatermark) return null;
-    return failure(
-      "OFFSET_OUT_OF_RANGE",
-      offset < logStartOffset
-        ? `offset ${offset} is below the log start offset ${logStartOffset} (older records were removed by retention); fetch from ${logStartOffset}`
-        : `offset ${offset} is above the high watermark ${highWatermark}; the next record will get offset ${highWatermark}`,
-      { logStartOffset, highWatermark },
-    );
+  /** Keeps which partition this is and its topic's config, and takes the role sent with them. */
+  private adopt({ role, ...settings }: PartitionSettings): PartitionSettings {
+    this.settings = settings;
+    this.store.setMeta("settings", JSON.stringify(settings));
+    if (role) this.leadership.take(role);
+    return settings;
   }
 
   /** This partition's config, pulling it from the Controller the first time it is needed. */
   private async configFor(ref: PartitionRef): Promise<TopicConfig | Failure> {
     if (this.deleted) return unknownPartition(ref);
-    if (!this.settings) {
+    let settings = this.settings;
+    if (!settings) {
       const found = (await controllerStub(this.env).partitionSettings(ref)) as Result<{ settings: PartitionSettings }>;
       if (!found.ok) return found;
-      if (!this.settings) {
-        const { role, ...settings } = found.settings;
-        this.settings = settings;
-        this.store.setMeta("settings", JSON.stringify(settings));
-        if (role) this.takeRole(role);
-      }
+      // Another call may have configured this partition while this one waited.
+      settings = this.settings ?? this.adopt(found.settings);
     }
-    if (this.settings.ref.topicId !== ref.topicId) return unknownPartition(ref);
-    return this.settings.config;
+    if (settings.ref.topicId !== ref.topicId) return unknownPartition(ref);
+    return settings.config;
   }
-}
-
-function errorResponse(f: Failure): Response {
-  return Response.json(errorBody(f.code, f.message, f.details), { status: ERROR_CODES[f.code].status });
-}
-
-/** How long a follower may stay behind before it leaves the in-sync set (Kafka's replica.lag.time.max.ms). */
-export const DEFAULT_REPLICA_LAG_MS = 10_000;
-
-function notLeader(why: string, role: ReplicaRole | null): Failure {
-  return failure("NOT_LEADER_OR_FOLLOWER", `this replica does not lead the partition: ${why}`, {
-    ...(role ? { leader: role.leader, leaderEpoch: role.epoch } : {}),
-  });
-}
-
-function notEnoughReplicas(role: ReplicaRole, min: number, appended: boolean): Failure {
-  return failure(
-    "NOT_ENOUGH_REPLICAS",
-    appended
-      ? `the records were stored by the leader but only ${role.isr.length} replica(s) are in sync where minInsyncReplicas is ${min}: they are not acknowledged`
-      : `only ${role.isr.length} replica(s) are in sync where acks "all" needs minInsyncReplicas ${min}; nothing was stored`,
-    { isr: role.isr, minInsyncReplicas: min, appended },
-  );
-}
-
-function unknownPartition(ref: PartitionRef): Failure {
-  return failure(
-    "UNKNOWN_TOPIC_OR_PARTITION",
-    `partition ${ref.partition} of topic '${ref.topic}' does not exist (the topic was deleted)`,
-    { topic: ref.topic, partition: ref.partition },
-  );
 }

@@ -82,6 +82,20 @@ export class Subscribers {
     this.sse.clear();
   }
 
+  /** A subscriber's message: subscribers only listen; a ping gets a pong so clients can check the connection. */
+  message(ws: WebSocket, message: string | ArrayBuffer): void {
+    if (message === "ping") ws.send("pong");
+  }
+
+  /** A subscriber closed its socket: close our end too, with a code that may be sent (1005 and 1006 may not). */
+  closed(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
   get count(): number {
     return this.ctx.getWebSockets(SUBSCRIBER_TAG).length + this.sse.size;
   }

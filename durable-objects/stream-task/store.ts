@@ -1,8 +1,8 @@
 /**
- * The SQL of a stream task: its state stores, its input offsets, its stream time, the next
- * producer sequence per output partition, and the outbox of batches still to produce. The
- * task writes all of these for one input batch in one `transactionSync`. Everything here is
- * synchronous.
+ * The SQL of a stream task: its state stores (the dedupe stores' ids in seen-ids.ts), its input
+ * offsets, its stream time, the next producer sequence per output partition, and the outbox of
+ * batches still to produce. The task writes all of these for one input batch in one
+ * `transactionSync`. Everything here is synchronous.
  */
 import { entryOf, newMap } from "../../sdk/streams/maps.ts";
 import {
@@ -14,6 +14,7 @@ import {
 } from "../../sdk/streams/state.ts";
 import type { Migration } from "../shared/migrations.ts";
 import type { OutboxBatch } from "./outbox.ts";
+import { SeenIds } from "./seen-ids.ts";
 
 export const MIGRATIONS: readonly Migration[] = [
   (sql) => {
@@ -87,9 +88,6 @@ interface CachedRow {
   value: string;
 }
 
-/** The fewest dedupe ids a sweep looks at (see purgeSeenIds). */
-const SWEEP_MIN = 1_000;
-
 /** Entries kept in memory at most; past that the cache starts over (it only saves reads). */
 const CACHE_ENTRIES = 100_000;
 
@@ -104,18 +102,17 @@ export class TaskStore implements StateStores {
   /** Per store: no cached window ends before this (so most purges skip the cache). */
   private cacheMinEnd = new Map<string, number>();
 
-  /** Per dedupe store: the id its sweep goes on after, and the ids written since the last. */
-  private readonly sweepFrom = new Map<string, string>();
-  private readonly writtenSinceSweep = new Map<string, number>();
-  /** Dedupe stores whose ids kept by an earlier version have been moved into seen_ids. */
-  private adopted = new Set<string>();
+  /** The dedupe stores' ids (seen-ids.ts). */
+  private readonly seen: SeenIds;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly sql: SqlStorage) {
+    this.seen = new SeenIds(sql);
+  }
 
   /** What a rolled-back transaction undid: the rows it cached and the legacy ids it moved. */
   rolledBack(): void {
     this.dropCache();
-    this.adopted = new Set();
+    this.seen.rolledBack();
   }
 
   /** Forgets the cached rows. */
@@ -123,23 +120,6 @@ export class TaskStore implements StateStores {
     this.cache = new Map();
     this.cached = 0;
     this.cacheMinEnd = new Map();
-  }
-
-  /**
-   * Up to the previous release, a dedupe kept each id as a windowed entry of `state`: the key is
-   * the id, the window [seen, seen + withinMs]. The first time this object touches a dedupe
-   * store, such rows move into seen_ids (in the batch's transaction), so ids seen before an
-   * upgrade still drop their copies.
-   */
-  private adoptLegacyIds(store: string): void {
-    if (this.adopted.has(store)) return;
-    this.adopted.add(store);
-    this.sql.exec(
-      `INSERT INTO seen_ids (store, id, seen) SELECT store, key, ws FROM state WHERE store = ?1 AND true
-       ON CONFLICT (store, id) DO UPDATE SET seen = max(seen, excluded.seen)`,
-      store,
-    );
-    this.sql.exec("DELETE FROM state WHERE store = ?", store);
   }
 
   private remember(store: string, key: string, start: number, end: number, row: CachedRow | null): void {
@@ -285,63 +265,16 @@ export class TaskStore implements StateStores {
   }
 
   seenIds(store: string, ids: readonly string[]): Map<string, number> {
-    const found = new Map<string, number>();
-    if (ids.length === 0) return found;
-    this.adoptLegacyIds(store);
-    const rows = this.sql.exec<{ id: string; seen: number }>(
-      "SELECT id, seen FROM seen_ids WHERE store = ? AND id IN (SELECT value FROM json_each(?))",
-      store,
-      JSON.stringify(ids),
-    );
-    for (const r of rows) found.set(r.id, r.seen);
-    return found;
+    return this.seen.seen(store, ids);
   }
 
   putSeenIds(store: string, seen: ReadonlyMap<string, number>): void {
-    if (seen.size === 0) return;
-    this.adoptLegacyIds(store);
-    this.writtenSinceSweep.set(store, (this.writtenSinceSweep.get(store) ?? 0) + seen.size);
-    // [id, time] pairs: the Map serializes to them as it is.
-    this.sql.exec(
-      `INSERT INTO seen_ids (store, id, seen) SELECT ?1, value ->> 0, value ->> 1 FROM json_each(?2) WHERE true
-       ON CONFLICT (store, id) DO UPDATE SET seen = excluded.seen`,
-      store,
-      JSON.stringify([...seen]),
-    );
+    this.seen.put(store, seen);
   }
 
-  /**
-   * Sweeps the next slice of a dedupe store, in id order, deleting the ids seen before `before`;
-   * a slice is twice the ids written since the last sweep (at least SWEEP_MIN), so the sweep
-   * goes round the store faster than it grows: an expired id stays at most one round, and the
-   * store holds at most about twice its live ids. The position is kept in memory (a restarted
-   * object starts a new round).
-   */
+  /** Sweeps the next slice of a dedupe store's ids seen before `before` (see SeenIds.purge). */
   purgeSeenIds(store: string, before: number): void {
-    const from = this.sweepFrom.get(store) ?? "";
-    const budget = Math.max(SWEEP_MIN, 2 * (this.writtenSinceSweep.get(store) ?? 0));
-    this.writtenSinceSweep.delete(store);
-    const last = this.sql
-      .exec<{ id: string | null }>(
-        "SELECT max(id) AS id FROM (SELECT id FROM seen_ids WHERE store = ?1 AND id > ?2 ORDER BY id LIMIT ?3)",
-        store,
-        from,
-        budget,
-      )
-      .one().id;
-    if (last === null) {
-      // Past the last id: the next sweep starts a new round.
-      this.sweepFrom.delete(store);
-      return;
-    }
-    this.sql.exec(
-      "DELETE FROM seen_ids WHERE store = ?1 AND id > ?2 AND id <= ?3 AND seen < ?4",
-      store,
-      from,
-      last,
-      before,
-    );
-    this.sweepFrom.set(store, last);
+    this.seen.purge(store, before);
   }
 
   delete(store: string, key: string, start: number, end: number): void {

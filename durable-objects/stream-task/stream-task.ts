@@ -25,6 +25,7 @@ import type { InputRecord } from "../../sdk/streams/processor.ts";
 import { processBatch } from "../../sdk/streams/processor.ts";
 import type { StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
 import type { SubTopology, Topology } from "../../sdk/streams/topology.ts";
+import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash } from "../shared/faults.ts";
 import { migrate } from "../shared/migrations.ts";
 import { type OutboxBatch, type OutputTopic, planOutbox } from "./outbox.ts";
 import { MIGRATIONS, TaskStore } from "./store.ts";
@@ -59,7 +60,7 @@ export class StreamTask extends DurableObject<Env> {
   private readonly store: TaskStore;
   private identity: TaskIdentity | null = null;
   private pumping = false;
-  private fault: FaultPoint | null = null;
+  private readonly crashes = new CrashPoints();
   private lastError: string | null = null;
   private failures = 0;
   /** Cached state, dropped on any failure (as a crash would drop it). */
@@ -121,11 +122,8 @@ export class StreamTask extends DurableObject<Env> {
    * batch was appended but before the outbox forgot it.
    */
   injectFault(point: FaultPoint): Result<object> {
-    // Declared by worker/test-env.d.ts, not by wrangler.toml (production never sets it).
-    if ((this.env as { TRIBUTARY_FAULTS?: string }).TRIBUTARY_FAULTS !== "1") {
-      return failure("INVALID_REQUEST", "fault injection is off (TRIBUTARY_FAULTS is not set)");
-    }
-    this.fault = point;
+    if (!faultsEnabled(this.env)) return faultInjectionOff();
+    this.crashes.arm(point);
     return { ok: true };
   }
 
@@ -204,7 +202,7 @@ export class StreamTask extends DurableObject<Env> {
         continue;
       }
       this.commit(topology, sub, topic, JSON.parse(page.records) as InputRecord[], page.nextOffset);
-      if (this.fault === "after-commit") this.crash();
+      this.crashes.pass("after-commit");
       await this.flush(producer);
       records += page.count;
     }
@@ -248,7 +246,7 @@ export class StreamTask extends DurableObject<Env> {
         this.store.takeSequence(topicId, partition, count);
       for (const batch of planOutbox(result.outputs, outputs, take)) this.store.addToOutbox(batch);
       // Thrown inside the transaction: nothing of the batch is kept.
-      if (this.fault === "before-commit") this.crash();
+      this.crashes.pass("before-commit");
     });
   }
 
@@ -267,7 +265,7 @@ export class StreamTask extends DurableObject<Env> {
         for (const b of batches) {
           const failed = await this.append(b, { ...producer, sequence: b.sequence });
           if (failed) return failed;
-          if (this.fault === "after-produce") this.crash();
+          this.crashes.pass("after-produce");
           this.store.removeFromOutbox(b.id);
         }
         return undefined;
@@ -342,12 +340,4 @@ export class StreamTask extends DurableObject<Env> {
     const kept = this.store.getMeta("counters");
     return kept ? (JSON.parse(kept) as TaskCounters) : { ...NO_COUNTERS };
   }
-
-  private crash(): never {
-    const point = this.fault;
-    this.fault = null;
-    throw new InjectedCrash(`injected crash ${point}`);
-  }
 }
-
-class InjectedCrash extends Error {}

@@ -295,6 +295,48 @@ export type PartitionLag = z.output<typeof partitionLagSchema>;
 
 export const groupOffsetsQuerySchema = z.strictObject({ topic: topicName.optional() });
 
+/** A group as `GET /v1/groups` lists it. */
+export const groupSummarySchema = answerObject({
+  group: z.string(),
+  state: z.string(),
+  members: z.int(),
+  generation: z.int(),
+  /** Kafka's protocol type: "consumer" for consumer groups. */
+  protocolType: z.string().optional(),
+});
+export const groupListAnswerSchema = z.object({ groups: z.array(groupSummarySchema) });
+export type GroupSummary = z.output<typeof groupSummarySchema>;
+
+/** One member as `GET /v1/groups/:group` describes it. */
+export const groupMemberSchema = answerObject({
+  memberId: z.string(),
+  /** Tributary's members: what they subscribe to and hold (a classic member's are in its bytes). */
+  topics: z.array(z.string()),
+  assignments: z.array(topicPartitionSchema),
+  sessionTimeoutMs: z.int(),
+  /** Classic members (Kafka clients): the client, its subscription and assignment bytes, base64. */
+  groupInstanceId: z.string().nullable().optional(),
+  clientId: z.string().optional(),
+  clientHost: z.string().optional(),
+  metadata: z.string().optional(),
+  assignment: z.string().optional(),
+});
+
+/** What `GET /v1/groups/:group` answers. */
+export const groupDescriptionSchema = answerObject({
+  group: z.string(),
+  state: z.string(),
+  generation: z.int(),
+  /** Whose protocol the members speak: Tributary's (assignment by the coordinator) or Kafka's classic one. */
+  membership: z.enum(["tributary", "classic"]).optional(),
+  protocolType: z.string().optional(),
+  assignor: z.string(),
+  members: z.array(groupMemberSchema),
+  lag: z.array(partitionLagSchema),
+  totalLag: z.number(),
+});
+export type GroupDescriptionAnswer = z.output<typeof groupDescriptionSchema>;
+
 // ---- Classic groups (Kafka's protocol, assignment by the members; the Kafka gateway's) ----
 
 const memberId = z.string().max(300);
@@ -410,8 +452,11 @@ export const topicPartitionCountSchema = z.looseObject({ partitions: z.array(z.u
 /** A topic as `listTopics` reports it. */
 export const topicSummarySchema = answerObject({
   name: z.string(),
+  /** Unique per creation of the name (a deleted and re-created topic gets a new one). */
+  id: z.string().optional(),
   partitions: z.int(),
   replicationFactor: z.int().optional(),
+  config: describedTopicConfigSchema.optional(),
 });
 /** A topic as `listTopics` reports it. */
 export type TopicSummary = z.output<typeof topicSummarySchema>;

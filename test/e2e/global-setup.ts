@@ -1,7 +1,8 @@
 // Starts the real local workers (wrangler dev) for the whole end-to-end suite: the platform as
-// the root wrangler.toml deploys it, and the ad-click example's own worker.
+// the root wrangler.toml deploys it, the ad-click example's own worker, and a Kafka gateway.
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { startLocalGateway } from "../helpers/local-gateway.mjs";
 import { freePort, ROOT, startLocalWorker } from "../helpers/local-worker.mjs";
 
 declare module "vitest" {
@@ -12,6 +13,8 @@ declare module "vitest" {
     adClicksUrl: string;
     /** A free port for the browser test's page, whose origin (http://127.0.0.1:<port>) the worker allows (CORS). */
     pagePort: number;
+    /** A Kafka gateway (`tributary gateway`) in front of the platform, with the token for clients without SASL. */
+    kafkaBroker: string;
   }
 }
 
@@ -25,11 +28,13 @@ export default async function setup(project: TestProject) {
     }),
     startLocalWorker({ config: join(ROOT, "examples/ad-click-aggregator/wrangler.toml") }),
   ]);
+  const gateway = await startLocalGateway({ url: worker.url, token: worker.token });
   project.provide("baseUrl", worker.url);
   project.provide("token", worker.token);
   project.provide("adClicksUrl", adClicks.url);
   project.provide("pagePort", pagePort);
+  project.provide("kafkaBroker", gateway.broker);
   return async () => {
-    await Promise.all([worker.stop(), adClicks.stop()]);
+    await Promise.all([worker.stop(), adClicks.stop(), gateway.stop()]);
   };
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { FaultSpec } from "../../cluster/rpc/partition-log.ts";
 import { partitionStub } from "../../cluster/stubs.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
+import { faultsEnabled } from "../../durable-objects/shared/faults.ts";
 import type { Result } from "../../sdk/protocol/errors.ts";
 import { MAX_REPLICATION_FACTOR, topicName } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
@@ -28,7 +29,7 @@ const faultSchema = z.strictObject({
 });
 
 export const faultsRoutes = new Hono<{ Bindings: Env }>().post("/", async (c) => {
-  if (c.env.TRIBUTARY_FAULTS !== "1") {
+  if (!faultsEnabled(c.env)) {
     throw new ApiError("NOT_FOUND", "there is no route POST /v1/_test/faults; see the API reference, docs/api.md");
   }
   authorize(c, "cluster", "cluster", "alter");

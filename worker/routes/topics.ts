@@ -50,7 +50,13 @@ export const topicsRoutes = new Hono<{ Bindings: Env }>()
       can(principal, "topic", t.name, "describe"),
     );
     return c.json({
-      topics: topics.map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor })),
+      topics: topics.map((t) => ({
+        name: t.name,
+        id: t.id,
+        partitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+        config: t.config,
+      })),
     });
   })
   .get("/:topic", async (c) => {

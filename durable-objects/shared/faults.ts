@@ -1,0 +1,71 @@
+/**
+ * Test-only fault injection, in one place: whether it is on (the TRIBUTARY_FAULTS variable is
+ * "1": the tests set it, wrangler.toml never does), the refusal when it is off, a partition
+ * replica's faults (unavailable or slow) and a stream task's crash points. The worker's
+ * `POST /v1/_test/faults` route (worker/routes/faults.ts) asks the same question.
+ */
+import type { FaultSpec } from "../../cluster/rpc/partition-log.ts";
+import type { FaultPoint } from "../../cluster/rpc/stream-task.ts";
+import { type Failure, failure } from "../../sdk/protocol/errors.ts";
+
+/** Whether tests may inject faults. The variable is declared by worker/test-env.d.ts, not by wrangler.toml. */
+export function faultsEnabled(env: { TRIBUTARY_FAULTS?: string }): boolean {
+  return env.TRIBUTARY_FAULTS === "1";
+}
+
+/** The answer of an object asked to inject a fault while fault injection is off. */
+export function faultInjectionOff(): Failure {
+  return failure("INVALID_REQUEST", "fault injection is off: it needs TRIBUTARY_FAULTS=1 (tests only)");
+}
+
+/** Where a replica's faults are kept, so they outlive a restart of its object. */
+export interface FaultMeta {
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+}
+
+/** A partition replica's injected faults: an unavailable replica fails every call, a slow one waits. */
+export class ReplicaFaults {
+  private spec: FaultSpec = {};
+
+  constructor(private readonly meta: FaultMeta) {}
+
+  /** Takes up the faults kept before a restart (once the storage is migrated). */
+  load(): void {
+    const kept = this.meta.getMeta("faults");
+    if (kept) this.spec = JSON.parse(kept) as FaultSpec;
+  }
+
+  /** Keeps `spec` (without `restart`, which happens once) and answers what is kept. */
+  set(spec: FaultSpec): FaultSpec {
+    const { restart: _, ...faults } = spec;
+    this.spec = faults;
+    this.meta.setMeta("faults", JSON.stringify(faults));
+    return faults;
+  }
+
+  /** Every call to the replica passes here first. */
+  async gate(): Promise<void> {
+    if (this.spec.delayMs) await new Promise((r) => setTimeout(r, this.spec.delayMs));
+    if (this.spec.unavailable) throw new Error("this replica is unavailable (fault injected by a test)");
+  }
+}
+
+/** Thrown at an armed crash point; the stream task then aborts its object, as a real crash would. */
+export class InjectedCrash extends Error {}
+
+/** A stream task's crash point, armed by a test: the next time the task passes it, it crashes once. */
+export class CrashPoints {
+  private armed: FaultPoint | null = null;
+
+  arm(point: FaultPoint): void {
+    this.armed = point;
+  }
+
+  /** Throws an InjectedCrash (and disarms) when `point` is the armed one. */
+  pass(point: FaultPoint): void {
+    if (this.armed !== point) return;
+    this.armed = null;
+    throw new InjectedCrash(`injected crash ${point}`);
+  }
+}
