@@ -90,5 +90,5 @@ bench.post("/bench/raw/calls", async (c) => {
 });
 
 const tributary = createTributary({ routes: bench });
-export const { Controller, PartitionLog, GroupCoordinator, StreamTask, DurableStream } = tributary;
+export const { Controller, PartitionLog, GroupCoordinator, StreamTask, DurableStream, TokenQuota } = tributary;
 export default tributary.worker;

@@ -4,12 +4,14 @@
  */
 import { Command } from "commander";
 import { gatewayCommand } from "./commands/gateway.ts";
+import { tokensCommand } from "./commands/tokens.ts";
 
 const program = new Command("tributary")
   .description("Tributary, Kafka on Cloudflare Workers and Durable Objects: the command line")
   .showHelpAfterError();
 
 program.addCommand(gatewayCommand());
+program.addCommand(tokensCommand());
 
 try {
   await program.parseAsync(process.argv);

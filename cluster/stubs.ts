@@ -53,3 +53,8 @@ export function streamTaskStub(env: Env, id: TaskIdentity) {
 export function durableStreamStub(env: Env, path: string) {
   return env.DURABLE_STREAM.get(env.DURABLE_STREAM.idFromName(path));
 }
+
+/** The produce quota of one scoped token, named by the token id. */
+export function tokenQuotaStub(env: Env, tokenId: string) {
+  return env.TOKEN_QUOTA.get(env.TOKEN_QUOTA.idFromName(tokenId));
+}

@@ -1,22 +1,44 @@
 /**
- * Topic administration: create, list, describe, change and delete topics, and look up offsets.
+ * Topic administration: create, list, describe, change and delete topics, and look up offsets;
+ * and scoped tokens: issue, list, revoke, and who the client's own token is.
  */
 import { z } from "zod";
 import type { Transport } from "./http.ts";
 import { checkTopic, parseOptions, partitionOption, topicOption } from "./options.ts";
 import { partitionPath, topicPath } from "./paths.ts";
 import {
+  type CreatedToken,
+  type CreateTokenOptions,
+  createdTokenSchema,
   deleteTopicAnswerSchema,
   type OffsetAnswer,
   offsetAnswerSchema,
+  revokeTokenAnswerSchema,
+  type TokenInfo,
   type TopicConfigInput,
   type TopicDescription,
   type TopicSummary,
+  tokenListAnswerSchema,
   topicDescriptionSchema,
   topicListAnswerSchema,
+  type Whoami,
+  whoamiAnswerSchema,
 } from "./protocol/schemas.ts";
 
-export type { OffsetAnswer, PartitionInfo, TopicDescription, TopicSummary } from "./protocol/schemas.ts";
+export type {
+  Acl,
+  AclOperation,
+  AclResource,
+  CreatedToken,
+  CreateTokenOptions,
+  OffsetAnswer,
+  PartitionInfo,
+  TokenInfo,
+  TokenQuota,
+  TopicDescription,
+  TopicSummary,
+  Whoami,
+} from "./protocol/schemas.ts";
 
 /** What `createTopic` takes. Defaults: 1 partition, replication factor 3, the server's config. */
 export interface CreateTopicOptions {
@@ -72,6 +94,24 @@ export interface Admin {
   fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Looks up one offset of a partition: earliest, latest, or the first at or after a time. */
   fetchOffset(options: FetchOffsetOptions): Promise<OffsetAnswer>;
+  /**
+   * Issues a scoped token (needs `alter` on the cluster). The secret is in the answer's `token`,
+   * this once: the server keeps only its hash.
+   *
+   * @example
+   * const { token } = await admin.createToken({
+   *   name: "web ingest",
+   *   acls: [{ resource: "topic", pattern: "web-events", operations: ["write"] }],
+   *   quota: { recordsPerSecond: 200 },
+   * });
+   */
+  createToken(options: CreateTokenOptions): Promise<CreatedToken>;
+  /** Every scoped token, without secrets (needs `alter` on the cluster). */
+  listTokens(): Promise<TokenInfo[]>;
+  /** Revokes a token by id: every worker refuses it within seconds (needs `alter` on the cluster). */
+  revokeToken(id: string): Promise<void>;
+  /** Who the client's token is: its name, ACLs, expiry, and whether it is a superuser. */
+  whoami(): Promise<Whoami>;
 }
 
 const createTopicOptions = z.strictObject({
@@ -157,6 +197,27 @@ export function createAdmin(transport: Transport): Admin {
 
     async fetchOffset(options) {
       return lookupOffset(transport, parseOptions(fetchOffsetOptions, options, "admin.fetchOffset"));
+    },
+
+    // The server validates the ACLs and says which one is wrong.
+    async createToken(options) {
+      return transport.request({ method: "POST", path: "v1/tokens", body: options }, createdTokenSchema);
+    },
+
+    async listTokens() {
+      const { tokens } = await transport.request({ method: "GET", path: "v1/tokens" }, tokenListAnswerSchema);
+      return tokens;
+    },
+
+    async revokeToken(id) {
+      await transport.request(
+        { method: "DELETE", path: `v1/tokens/${encodeURIComponent(id)}` },
+        revokeTokenAnswerSchema,
+      );
+    },
+
+    async whoami() {
+      return transport.request({ method: "GET", path: "v1/token" }, whoamiAnswerSchema);
     },
   };
 }

@@ -29,7 +29,10 @@ import {
 export interface ClientOptions {
   /** The worker's address, e.g. `http://127.0.0.1:8787` (a path prefix is kept). */
   url: string | URL;
-  /** A bearer token the worker accepts (one of its TRIBUTARY_TOKENS). */
+  /**
+   * A bearer token the worker accepts: one of its TRIBUTARY_TOKENS (a superuser), or a scoped
+   * token (`trb_…`) that may do what its ACLs allow (docs/security.md).
+   */
   token: string;
   /**
    * The fetch to call instead of the global one: for a Workers service binding,

@@ -10,16 +10,24 @@
  */
 
 export type {
+  Acl,
+  AclOperation,
+  AclResource,
   Admin,
+  CreatedToken,
+  CreateTokenOptions,
   CreateTopicOptions,
   FetchOffsetOptions,
   OffsetAnswer,
   OffsetSpec,
   PartitionInfo,
   PartitionOffsets,
+  TokenInfo,
+  TokenQuota,
   TopicDescription,
   TopicSummary,
   UpdateTopicOptions,
+  Whoami,
 } from "./admin.ts";
 export type {
   AdminOptions,

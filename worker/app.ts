@@ -1,4 +1,4 @@
-/** The Hono app: routes, auth, and the one place that turns failures into the error envelope. */
+/** The Hono app: routes, CORS, auth, and the one place that turns failures into the error envelope. */
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { StreamApps } from "../cluster/stream-apps.ts";
@@ -7,11 +7,13 @@ import { DURABLE_STREAMS_MOUNT, durableStreamsRoutes } from "./compat/durable-st
 import { upstashRoutes } from "./compat/upstash/routes.ts";
 import { toApiError } from "./errors.ts";
 import { bearerAuth } from "./middleware/auth.ts";
+import { apiCors } from "./middleware/cors.ts";
 import { appsRoutes } from "./routes/apps.ts";
 import { faultsRoutes } from "./routes/faults.ts";
 import { groupsRoutes } from "./routes/groups.ts";
 import { producersRoutes } from "./routes/producers.ts";
 import { recordsRoutes } from "./routes/records.ts";
+import { tokensRoutes } from "./routes/tokens.ts";
 import { topicsRoutes } from "./routes/topics.ts";
 
 /**
@@ -26,7 +28,10 @@ export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings
   const app = new Hono<{ Bindings: Env }>();
   app.get("/healthz", (c) => c.json({ ok: true }));
 
+  // CORS first: preflights carry no credentials. Then auth; each route authorizes what it does.
+  app.use("/v1/*", apiCors);
   app.use("/v1/*", bearerAuth);
+  app.route("/v1", tokensRoutes);
   app.route("/v1/topics", topicsRoutes);
   app.route("/v1/topics", recordsRoutes);
   app.route("/v1/groups", groupsRoutes);
@@ -36,6 +41,7 @@ export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings
   // The Durable Streams protocol, with its own auth (bearer, after CORS preflights).
   app.route(DURABLE_STREAMS_MOUNT, durableStreamsRoutes);
   // The Upstash Kafka REST API (for the @upstash/kafka client), with HTTP Basic auth.
+  app.use("/upstash/*", apiCors);
   app.route("/upstash", upstashRoutes);
   if (routes) app.route("/", routes);
 

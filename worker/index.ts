@@ -9,4 +9,5 @@ export class PartitionLog extends tributary.PartitionLog {}
 export class GroupCoordinator extends tributary.GroupCoordinator {}
 export class StreamTask extends tributary.StreamTask {}
 export class DurableStream extends tributary.DurableStream {}
+export class TokenQuota extends tributary.TokenQuota {}
 export default tributary.worker;

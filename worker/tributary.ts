@@ -15,6 +15,7 @@
  * export class GroupCoordinator extends tributary.GroupCoordinator {}
  * export class StreamTask extends tributary.StreamTask {}
  * export class DurableStream extends tributary.DurableStream {}
+ * export class TokenQuota extends tributary.TokenQuota {}
  * export default tributary.worker;
  */
 import { StreamApps } from "../cluster/stream-apps.ts";
@@ -23,6 +24,7 @@ import { DurableStream } from "../durable-objects/durable-stream/durable-stream.
 import { GroupCoordinator } from "../durable-objects/group-coordinator/group-coordinator.ts";
 import { PartitionLog } from "../durable-objects/partition-log/partition-log.ts";
 import { StreamTask } from "../durable-objects/stream-task/stream-task.ts";
+import { TokenQuota } from "../durable-objects/token-quota/token-quota.ts";
 import type { StreamsApp } from "../sdk/streams/index.ts";
 import { type AppRoutes, createApp } from "./app.ts";
 
@@ -47,6 +49,7 @@ export interface Tributary {
   GroupCoordinator: typeof GroupCoordinator;
   StreamTask: typeof StreamTask;
   DurableStream: typeof DurableStream;
+  TokenQuota: typeof TokenQuota;
 }
 
 export function createTributary(options: TributaryOptions = {}): Tributary {
@@ -63,5 +66,6 @@ export function createTributary(options: TributaryOptions = {}): Tributary {
     GroupCoordinator,
     StreamTask: AppStreamTask,
     DurableStream,
+    TokenQuota,
   };
 }

@@ -1,5 +1,5 @@
-/** The Controller's RPC contract: what it knows of topics, and what creating or changing one takes. */
-import type { TopicConfig, TopicConfigInput } from "../../sdk/protocol/schemas.ts";
+/** The Controller's RPC contract: what it knows of topics and tokens, and what creating or changing one takes. */
+import type { Acl, TokenInfo, TokenQuota, TopicConfig, TopicConfigInput } from "../../sdk/protocol/schemas.ts";
 
 /** One incarnation of a topic: enough to name its partitions' objects and find their leaders. */
 export interface TopicIncarnation {
@@ -34,4 +34,19 @@ export interface CreateTopic {
 export interface UpdateTopic {
   partitions?: number;
   config?: TopicConfigInput;
+}
+
+/** A scoped token as the Controller keeps it: the SHA-256 of its secret, never the secret. */
+export interface TokenRecord extends TokenInfo {
+  /** Hex SHA-256 of the token's secret. */
+  hash: string;
+}
+
+/** What the worker hands the Controller to store a new token (it made the secret and its hash). */
+export interface NewToken {
+  name: string;
+  hash: string;
+  acls: Acl[];
+  quota?: TokenQuota;
+  expiresAt?: number;
 }

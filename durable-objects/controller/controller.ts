@@ -1,15 +1,22 @@
 /**
- * Controller: the cluster's topics and their config. One instance per cluster. It pushes each
+ * Controller: the cluster's topics and their config, and its scoped tokens. One instance per cluster. It pushes each
  * partition its config when the topic is created or changed; a partition that missed the push
  * pulls it from here (partitionSettings) the first time it is used. A thin class: SQL lives in
  * store.ts, leader failover in elections.ts and its rules in leader-state.ts.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { CreateTopic, PartitionLeader, TopicMeta, UpdateTopic } from "../../cluster/rpc/controller.ts";
+import type {
+  CreateTopic,
+  NewToken,
+  PartitionLeader,
+  TokenRecord,
+  TopicMeta,
+  UpdateTopic,
+} from "../../cluster/rpc/controller.ts";
 import type { PartitionRef, PartitionSettings, ReplicaRole } from "../../cluster/rpc/partition-log.ts";
 import { partitionStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
-import type { ProducerId } from "../../sdk/protocol/schemas.ts";
+import type { ProducerId, TokenInfo } from "../../sdk/protocol/schemas.ts";
 import { migrate } from "../shared/migrations.ts";
 import { Elections } from "./elections.ts";
 import { alteredIsr, initialLeader, roleOf } from "./leader-state.ts";
@@ -119,6 +126,34 @@ export class Controller extends DurableObject<Env> {
     return this.store.groups();
   }
 
+  /** Stores a scoped token (the worker made its secret; only the hash comes here). */
+  createToken(token: NewToken): TokenInfo {
+    const record: TokenRecord = {
+      id: `tok_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`,
+      ...token,
+      createdAt: Date.now(),
+    };
+    this.store.insertToken(record);
+    return withoutHash(record);
+  }
+
+  /** Every scoped token, oldest first, without their hashes. */
+  listTokens(): TokenInfo[] {
+    return this.store.tokens().map(withoutHash);
+  }
+
+  /** The token whose secret has this SHA-256 (hex), if any: how the worker authenticates one. */
+  tokenByHash(hash: string): TokenRecord | undefined {
+    return this.store.tokenByHash(hash);
+  }
+
+  /** Deletes a token: from now on it is unknown (workers' caches forget it within seconds). */
+  revokeToken(id: string): Result<{ token: TokenInfo }> {
+    const gone = this.store.deleteToken(id);
+    if (!gone) return failure("TOKEN_NOT_FOUND", `there is no token '${id}' (GET /v1/tokens lists them)`, { id });
+    return { ok: true, token: withoutHash(gone) };
+  }
+
   /** The settings of one partition; how a partition that missed a push learns its config. */
   partitionSettings(ref: PartitionRef): Result<{ settings: PartitionSettings }> {
     const topic = this.store.topic(ref.topic);
@@ -205,6 +240,10 @@ function replicaRefs(topic: TopicMeta, from: number): PartitionRef[] {
         out.push({ topic: topic.name, topicId: topic.id, partition: p, replica: r });
   }
   return out;
+}
+
+function withoutHash({ hash: _, ...token }: TokenRecord): TokenInfo {
+  return token;
 }
 
 function unknownTopic(name: string): Failure {

@@ -1,9 +1,9 @@
 /**
- * The SQL of the Controller: topics, consumer groups, transactional producers and the leaders
- * of replicated partitions. Rows are converted to domain types here (JSON columns parsed), so
+ * The SQL of the Controller: topics, consumer groups, transactional producers, the leaders
+ * of replicated partitions and scoped tokens. Rows are converted to domain types here (JSON columns parsed), so
  * nothing outside this file knows a column name. Everything is synchronous.
  */
-import type { PartitionLeader, TopicMeta } from "../../cluster/rpc/controller.ts";
+import type { PartitionLeader, TokenRecord, TopicMeta } from "../../cluster/rpc/controller.ts";
 import type { ProducerId } from "../../sdk/protocol/schemas.ts";
 import type { Migration } from "../shared/migrations.ts";
 import type { LeaderState } from "./leader-state.ts";
@@ -39,6 +39,18 @@ export const MIGRATIONS: readonly Migration[] = [
       PRIMARY KEY (topic, partition)
     )`);
   },
+  (sql: SqlStorage) => {
+    // Scoped API tokens: only the SHA-256 of each secret is kept, looked up by it.
+    sql.exec(`CREATE TABLE tokens (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      hash TEXT NOT NULL UNIQUE,
+      acls TEXT NOT NULL,
+      quota TEXT,
+      expires_at INTEGER,
+      created_at INTEGER NOT NULL
+    )`);
+  },
 ];
 
 interface TopicRow extends Record<string, SqlStorageValue> {
@@ -58,6 +70,28 @@ interface LeaderRow extends Record<string, SqlStorageValue> {
   isr: string;
   history: string;
   pending: string;
+}
+
+interface TokenRow extends Record<string, SqlStorageValue> {
+  id: string;
+  name: string;
+  hash: string;
+  acls: string;
+  quota: string | null;
+  expires_at: number | null;
+  created_at: number;
+}
+
+function toToken(row: TokenRow): TokenRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    hash: row.hash,
+    acls: JSON.parse(row.acls),
+    ...(row.quota === null ? {} : { quota: JSON.parse(row.quota) }),
+    ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
+    createdAt: row.created_at,
+  };
 }
 
 function toMeta(row: TopicRow): TopicMeta {
@@ -231,5 +265,35 @@ export class ControllerStore {
 
   countPendingRoles(): number {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM leaders WHERE pending != '[]'").one().n;
+  }
+
+  // ---- scoped tokens ----
+
+  insertToken(token: TokenRecord): void {
+    this.sql.exec(
+      "INSERT INTO tokens (id, name, hash, acls, quota, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      token.id,
+      token.name,
+      token.hash,
+      JSON.stringify(token.acls),
+      token.quota ? JSON.stringify(token.quota) : null,
+      token.expiresAt ?? null,
+      token.createdAt,
+    );
+  }
+
+  tokenByHash(hash: string): TokenRecord | undefined {
+    const row = this.sql.exec<TokenRow>("SELECT * FROM tokens WHERE hash = ?", hash).toArray()[0];
+    return row ? toToken(row) : undefined;
+  }
+
+  tokens(): TokenRecord[] {
+    return this.sql.exec<TokenRow>("SELECT * FROM tokens ORDER BY created_at, id").toArray().map(toToken);
+  }
+
+  /** Deletes a token; answers it as it was, or undefined when there was none. */
+  deleteToken(id: string): TokenRecord | undefined {
+    const row = this.sql.exec<TokenRow>("DELETE FROM tokens WHERE id = ? RETURNING *", id).toArray()[0];
+    return row ? toToken(row) : undefined;
   }
 }

@@ -2,11 +2,11 @@
  * The example's HTTP routes, mounted beside the platform's by createTributary (worker.ts):
  *
  *   GET  /ads/:adId/click?impression=<signed id>   public: counts the click, redirects (302) to the ad
- *   GET  /ads/:adId/impressions?n=                 bearer token: new signed impression ids (the ad server's part)
- *   GET  /ads/:adId/counts?from=&to=&granularity=  bearer token: the ad's clicks per minute or hour
- *   GET  /ads/top?minute=&n=                       bearer token: the top ads of one minute
+ *   GET  /ads/:adId/impressions?n=                 token with write on ad-clicks: new signed impression ids (the ad server's part)
+ *   GET  /ads/:adId/counts?from=&to=&granularity=  token with read on ad-clicks: the ad's clicks per minute or hour
+ *   GET  /ads/top?minute=&n=                       token with read on ad-clicks: the top ads of one minute
  *   GET  /dashboard                                public: the dashboard page (it asks for a token)
- *   GET  /dashboard/data                           bearer token: what the dashboard draws
+ *   GET  /dashboard/data                           token with read on ad-clicks: what the dashboard draws
  *
  * A click is public (any browser clicks ads) but carries a signed impression, which only the
  * ad server can mint: minting needs the token, so nobody on the internet can make up clicks.
@@ -15,7 +15,15 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { ApiError, requireToken, validate } from "tributary/worker";
 import { z } from "zod";
-import { AD_ID_PATTERN, GRACE_MS, HOUR_MS, IMPRESSION_TTL_MS, MINUTE_MS, windowStart } from "./clicks.mjs";
+import {
+  AD_ID_PATTERN,
+  CLICKS_TOPIC,
+  GRACE_MS,
+  HOUR_MS,
+  IMPRESSION_TTL_MS,
+  MINUTE_MS,
+  windowStart,
+} from "./clicks.mjs";
 import { dashboardHtml } from "./dashboard.ts";
 import { signImpression, verifyImpression } from "./impressions.mjs";
 import { produceClick } from "./produce-click.ts";
@@ -61,6 +69,14 @@ const dashboardQuery = z.object({
   minutes: z.coerce.number().int().min(1).max(60).default(15),
 });
 
+/**
+ * What the token must allow: minting impressions lets the ad server make countable clicks, so
+ * it takes `write` on the clicks topic; the counts are made of its records, so reading them
+ * takes `read` on it (a superuser of TRIBUTARY_TOKENS may do both; see docs/security.md).
+ */
+const mintsClicks = requireToken({ resource: "topic", name: CLICKS_TOPIC, operation: "write" });
+const readsCounts = requireToken({ resource: "topic", name: CLICKS_TOPIC, operation: "read" });
+
 const adId = (c: Ctx) => validate(adIdParam, c.req.param("adId"), "ad id in the path");
 
 export const adClickRoutes = new Hono<{ Bindings: Env }>()
@@ -100,7 +116,7 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
       "x-click-counted": counted ? "true" : "false (the impression expired)",
     });
   })
-  .get("/ads/:adId/impressions", requireToken, async (c) => {
+  .get("/ads/:adId/impressions", mintsClicks, async (c) => {
     const ad = adId(c);
     const { n } = validate(impressionsQuery, c.req.query(), "impressions query");
     const secret = signingSecret(c);
@@ -113,13 +129,13 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
     );
     return c.json({ adId: ad, expiresInMs: IMPRESSION_TTL_MS, impressions });
   })
-  .get("/ads/top", requireToken, async (c) => {
+  .get("/ads/top", readsCounts, async (c) => {
     const q = validate(topQuery, c.req.query(), "top query");
     const minute = windowStart(q.minute ?? Date.now(), MINUTE_MS);
     const { ads, truncated } = await topAds(c.env, minute, q.n);
     return c.json({ minute, ads, complete: !truncated });
   })
-  .get("/ads/:adId/counts", requireToken, async (c) => {
+  .get("/ads/:adId/counts", readsCounts, async (c) => {
     const ad = adId(c);
     const q = validate(countsQuery, c.req.query(), "counts query");
     if (q.to < q.from) throw new ApiError("INVALID_REQUEST", "to must not be before from", { field: "to" });
@@ -135,7 +151,7 @@ export const adClickRoutes = new Hono<{ Bindings: Env }>()
     });
   })
   .get("/dashboard", (c) => c.html(dashboardHtml))
-  .get("/dashboard/data", requireToken, async (c) => {
+  .get("/dashboard/data", readsCounts, async (c) => {
     const q = validate(dashboardQuery, c.req.query(), "dashboard query");
     const now = Date.now();
     const current = windowStart(now, MINUTE_MS);

@@ -48,6 +48,19 @@ async function autoCreate(ctx: RequestContext, name: string): Promise<TopicSumma
 
 const topicSummaryIgnored = topicListAnswerSchema.partial().passthrough();
 
+/**
+ * Why a topic asked for is not in the token's list: it does not exist, or the token may not
+ * describe it (TOPIC_AUTHORIZATION_FAILED, as Kafka answers, so clients stop retrying).
+ */
+async function missingTopic(ctx: RequestContext, name: string): Promise<number> {
+  try {
+    await ctx.api.request({ method: "GET", path: `v1/topics/${encodeURIComponent(name)}` }, topicSummaryIgnored);
+    return code("UNKNOWN_TOPIC_OR_PARTITION");
+  } catch (err) {
+    return errorCode(err);
+  }
+}
+
 export const metadata: Handler = async (ctx, request) => {
   const asked = request.topics as { name?: string | null; topicId?: string | null }[] | null;
   const all = await listTopics(ctx);
@@ -69,7 +82,7 @@ export const metadata: Handler = async (ctx, request) => {
         found
           ? topicEntry(ctx, found)
           : {
-              errorCode: code(a.name ? "UNKNOWN_TOPIC_OR_PARTITION" : "UNKNOWN_TOPIC_ID"),
+              errorCode: a.name ? await missingTopic(ctx, a.name) : code("UNKNOWN_TOPIC_ID"),
               name: a.name ?? null,
               topicId: a.topicId ?? null,
               isInternal: false,

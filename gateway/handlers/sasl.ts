@@ -23,15 +23,13 @@ export function plainPassword(bytes: Buffer): string | undefined {
   return parts.length === 3 ? parts[2] : undefined;
 }
 
-/** Whether Tributary accepts `token`: anything but UNAUTHENTICATED means it knows it. */
+/** Whether Tributary accepts `token`: `GET /v1/token` (who it is) needs no right, only a valid token. */
 export async function tokenAccepted(api: Api): Promise<boolean> {
   try {
-    await api.request({ method: "GET", path: "v1/topics" }, z.unknown());
+    await api.request({ method: "GET", path: "v1/token" }, z.unknown());
     return true;
   } catch (err) {
     if (err instanceof TributaryError && err.code === "UNAUTHENTICATED") return false;
-    // A token that may not list topics is still a token.
-    if (err instanceof TributaryError && err.status === 403) return true;
     throw err;
   }
 }

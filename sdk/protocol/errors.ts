@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   UNKNOWN_TOPIC_OR_PARTITION: { status: 404, retriable: false },
   UNKNOWN_MEMBER_ID: { status: 404, retriable: false },
   GROUP_ID_NOT_FOUND: { status: 404, retriable: false },
+  TOKEN_NOT_FOUND: { status: 404, retriable: false },
   METHOD_NOT_ALLOWED: { status: 405, retriable: false },
   TOPIC_ALREADY_EXISTS: { status: 409, retriable: false },
   ILLEGAL_GENERATION: { status: 409, retriable: false },

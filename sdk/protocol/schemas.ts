@@ -551,3 +551,122 @@ export type QueueConfig = z.output<typeof queueConfigAnswerSchema>;
 export const ackAnswerSchema = z.object({ acked: z.int() });
 /** How many of a nack's receipts were current. */
 export const nackAnswerSchema = z.object({ nacked: z.int() });
+
+// ---- Tokens: scoped API tokens with Kafka-style ACLs (docs/security.md) ----
+
+/** What an ACL names: topics, consumer groups, or the cluster itself. */
+export const aclResourceSchema = z.enum(["topic", "group", "cluster"]);
+/** The resource kinds an ACL may name. */
+export type AclResource = z.output<typeof aclResourceSchema>;
+
+/**
+ * Kafka's operations. As in Kafka, `read`, `write`, `delete` and `alter` each imply `describe`
+ * on the same resource.
+ */
+export const aclOperationSchema = z.enum(["write", "read", "describe", "create", "delete", "alter"]);
+/** An operation an ACL may allow. */
+export type AclOperation = z.output<typeof aclOperationSchema>;
+
+/** A literal name (`clicks`) or a prefix ending in `*` (`events.*`; `*` alone is every name). */
+const ACL_PATTERN = /^(?:[a-zA-Z0-9._-]{1,249}|[a-zA-Z0-9._-]{0,248}\*)$/;
+
+/**
+ * One ACL: the operations allowed on the resources whose names match `pattern`. A cluster ACL
+ * has no name to match: its pattern is `*` (the default).
+ */
+export const aclSchema = z
+  .strictObject({
+    resource: aclResourceSchema,
+    pattern: z
+      .string()
+      .regex(
+        ACL_PATTERN,
+        "a pattern is a topic or group name, or a prefix of one followed by '*' (as events.*); '*' alone is every name",
+      )
+      .optional(),
+    operations: z.array(aclOperationSchema).min(1, "name at least one operation").max(6),
+  })
+  .check((ctx) => {
+    const { resource, pattern } = ctx.value;
+    if (resource === "cluster" && pattern !== undefined && pattern !== "*") {
+      ctx.issues.push({
+        code: "custom",
+        input: pattern,
+        path: ["pattern"],
+        message: "a cluster ACL's pattern is '*' (or left out): there is one cluster",
+      });
+    } else if (resource !== "cluster" && pattern === undefined) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        path: ["pattern"],
+        message: `a ${resource} ACL needs a pattern: a name, a prefix ending in '*', or '*' for every ${resource}`,
+      });
+    }
+  })
+  .transform(({ resource, pattern, operations }) => ({
+    resource,
+    pattern: pattern ?? "*",
+    operations: [...new Set(operations)],
+  }));
+/** One ACL, its pattern filled in and its operations without repeats. */
+export type Acl = z.output<typeof aclSchema>;
+
+/** A token's produce quota, counted across the whole cluster. */
+export const tokenQuotaSchema = z
+  .strictObject({
+    recordsPerSecond: z.int().min(1).optional(),
+    bytesPerSecond: z.int().min(1024).optional(),
+  })
+  .refine((q) => q.recordsPerSecond !== undefined || q.bytesPerSecond !== undefined, {
+    message: "a quota names recordsPerSecond, bytesPerSecond or both",
+  });
+/** A token's produce quota: records and bytes per second, counted across the whole cluster. */
+export type TokenQuota = z.output<typeof tokenQuotaSchema>;
+
+export const createTokenSchema = z.strictObject({
+  name: z.string().min(1, "a token needs a name (what it is for)").max(200),
+  acls: z.array(aclSchema).max(100),
+  /** Milliseconds since the epoch; after it the token answers 401. */
+  expiresAt: z.int().min(0).optional(),
+  quota: tokenQuotaSchema.optional(),
+});
+/** What `POST /v1/tokens` takes, checked (cluster patterns filled in). */
+export type CreateToken = z.output<typeof createTokenSchema>;
+/** What `POST /v1/tokens` takes, as a client writes it: a name, ACLs, and an expiry or quota if any. */
+export type CreateTokenOptions = z.input<typeof createTokenSchema>;
+
+/** A scoped token as the API lists it: never its secret. */
+export const tokenInfoSchema = answerObject({
+  id: z.string(),
+  name: z.string(),
+  acls: z.array(aclSchema),
+  quota: tokenQuotaSchema.optional(),
+  expiresAt: z.number().optional(),
+  createdAt: z.number(),
+});
+/** A scoped token as the API lists it (never its secret). */
+export type TokenInfo = z.output<typeof tokenInfoSchema>;
+
+/** What `POST /v1/tokens` answers: the token's description and, this once, its secret. */
+export const createdTokenSchema = tokenInfoSchema.extend({ token: z.string() });
+/** A token just created, with its secret (shown only this once). */
+export type CreatedToken = z.output<typeof createdTokenSchema>;
+
+export const tokenListAnswerSchema = z.object({ tokens: z.array(tokenInfoSchema) });
+
+export const revokeTokenAnswerSchema = z.object({ revoked: z.string() });
+
+/** What `GET /v1/token` answers: who the calling token is and what it may do. */
+export const whoamiAnswerSchema = answerObject({
+  /** The scoped token's id; absent for a superuser token of TRIBUTARY_TOKENS. */
+  id: z.string().optional(),
+  name: z.string(),
+  /** A token of the TRIBUTARY_TOKENS secret: every operation on everything. */
+  superuser: z.boolean(),
+  acls: z.array(aclSchema),
+  quota: tokenQuotaSchema.optional(),
+  expiresAt: z.number().optional(),
+});
+/** Who the calling token is and what it may do. */
+export type Whoami = z.output<typeof whoamiAnswerSchema>;

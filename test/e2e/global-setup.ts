@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLocalGateway } from "../helpers/local-gateway.mjs";
-import { ROOT, startLocalWorker } from "../helpers/local-worker.mjs";
+import { freePort, ROOT, startLocalWorker } from "../helpers/local-worker.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -11,21 +11,28 @@ declare module "vitest" {
     token: string;
     /** The ad-click example's worker (examples/ad-click-aggregator/wrangler.toml). */
     adClicksUrl: string;
+    /** A free port for the browser test's page, whose origin (http://127.0.0.1:<port>) the worker allows (CORS). */
+    pagePort: number;
     /** A Kafka gateway (`tributary gateway`) in front of the platform, with the token for clients without SASL. */
     kafkaBroker: string;
   }
 }
 
 export default async function setup(project: TestProject) {
+  const pagePort = await freePort();
   const [worker, adClicks] = await Promise.all([
     // Test-only fault injection (never in wrangler.toml): how the replication tests kill leaders.
-    startLocalWorker({ vars: { TRIBUTARY_FAULTS: "1" } }),
+    // CORS: the browser test's page, and the origin the docs' examples use.
+    startLocalWorker({
+      vars: { TRIBUTARY_FAULTS: "1", CORS_ORIGINS: `http://127.0.0.1:${pagePort},http://127.0.0.1:5173` },
+    }),
     startLocalWorker({ config: join(ROOT, "examples/ad-click-aggregator/wrangler.toml") }),
   ]);
   const gateway = await startLocalGateway({ url: worker.url, token: worker.token });
   project.provide("baseUrl", worker.url);
   project.provide("token", worker.token);
   project.provide("adClicksUrl", adClicks.url);
+  project.provide("pagePort", pagePort);
   project.provide("kafkaBroker", gateway.broker);
   return async () => {
     await Promise.all([worker.stop(), adClicks.stop(), gateway.stop()]);

@@ -7,7 +7,12 @@ export default defineConfig({
       main: "./test/integration/worker.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { TRIBUTARY_TOKENS: "test-token,second-token", MAX_REQUEST_BYTES: "4194304", TRIBUTARY_FAULTS: "1" },
+        bindings: {
+          TRIBUTARY_TOKENS: "test-token,second-token",
+          MAX_REQUEST_BYTES: "4194304",
+          TRIBUTARY_FAULTS: "1",
+          CORS_ORIGINS: "https://shop.example, http://localhost:5173/",
+        },
       },
     }),
   ],

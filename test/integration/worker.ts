@@ -7,5 +7,5 @@ import { createTributary } from "../../worker/tributary.ts";
 export const testApps: StreamsApp[] = [];
 
 const tributary = createTributary({ streamApps: testApps });
-export const { Controller, PartitionLog, GroupCoordinator, StreamTask, DurableStream } = tributary;
+export const { Controller, PartitionLog, GroupCoordinator, StreamTask, DurableStream, TokenQuota } = tributary;
 export default tributary.worker;

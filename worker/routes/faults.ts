@@ -13,6 +13,7 @@ import type { Result } from "../../sdk/protocol/errors.ts";
 import { MAX_REPLICATION_FACTOR, topicName } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { ApiError, unwrap } from "../errors.ts";
+import { authorize } from "../middleware/authorize.ts";
 import { validate } from "../validate.ts";
 
 const faultSchema = z.strictObject({
@@ -31,6 +32,7 @@ export const faultsRoutes = new Hono<{ Bindings: Env }>().post("/", async (c) =>
   if (!faultsEnabled(c.env)) {
     throw new ApiError("NOT_FOUND", "there is no route POST /v1/_test/faults; see the API reference, docs/api.md");
   }
+  authorize(c, "cluster", "cluster", "alter");
   const { json } = await readJson(c);
   const { topic: name, partition, replica, ...spec } = validate(faultSchema, json, "fault");
   const { topic } = unwrap(await topicMeta(c.env, name, true));

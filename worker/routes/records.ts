@@ -14,6 +14,7 @@ import {
 } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { ApiError, unwrap } from "../errors.ts";
+import { authorize, chargeProduce } from "../middleware/authorize.ts";
 import { parseProduceRequest } from "../produce-request.ts";
 import { validate } from "../validate.ts";
 import { topicParam } from "./topics.ts";
@@ -60,6 +61,7 @@ function recordsText(body: unknown, text: string): string | undefined {
 
 async function produce(c: Ctx, partition?: number) {
   const name = topicParam(c.req.param("topic")!);
+  authorize(c, "topic", name, "write");
   const { json, text } = await readJson(c);
   const request = parseProduceRequest(json);
   if (request.producer && partition === undefined) {
@@ -69,6 +71,7 @@ async function produce(c: Ctx, partition?: number) {
       { field: "producer" },
     );
   }
+  await chargeProduce(c, request.records.length, text.length);
   const options = {
     acks: request.acks === -1 ? ("all" as const) : request.acks,
     producer: request.producer,
@@ -96,6 +99,7 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
   .post("/:topic/partitions/:partition/records", (c) => produce(c, partitionOf(c)))
   .get("/:topic/partitions/:partition/records", async (c) => {
     const name = topicParam(c.req.param("topic"));
+    authorize(c, "topic", name, "read");
     const partition = partitionOf(c);
     const { replica, ...read } = validate(fetchQuerySchema, c.req.query(), "fetch query");
     const continent = c.req.raw.cf?.continent as string | undefined;
@@ -113,6 +117,7 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
   })
   .get("/:topic/partitions/:partition/subscribe", async (c) => {
     const name = topicParam(c.req.param("topic"));
+    authorize(c, "topic", name, "read");
     const partition = partitionOf(c);
     const query = validate(subscribeQuerySchema, c.req.query(), "subscribe query");
     // An EventSource that reconnects sends the id of the last event it saw: the next offset.
@@ -122,6 +127,7 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
   })
   .get("/:topic/partitions/:partition/offsets", async (c) => {
     const name = topicParam(c.req.param("topic"));
+    authorize(c, "topic", name, "describe");
     const partition = partitionOf(c);
     const { at } = validate(offsetsQuerySchema, c.req.query(), "offsets query");
     return c.json(unwrap(await offsetAt(c.env, name, partition, at)));

@@ -8,6 +8,7 @@ import type { ErrorCode } from "../../sdk/protocol/errors.ts";
 import { createTopicSchema, patchTopicSchema, topicName } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
 import { unwrap } from "../errors.ts";
+import { authorize, authorizeCreateTopic, can, principalOf } from "../middleware/authorize.ts";
 import { validate } from "../validate.ts";
 
 const codeForTopicField = (path: readonly PropertyKey[]): ErrorCode => {
@@ -37,12 +38,17 @@ export const topicsRoutes = new Hono<{ Bindings: Env }>()
   .post("/", async (c) => {
     const { json } = await readJson(c);
     const input = validate(createTopicSchema, json, "topic", codeForTopicField);
+    authorizeCreateTopic(c, input.name);
     const { topic } = unwrap(await controllerStub(c.env).createTopic(input));
     invalidateTopic(topic.name);
     return c.json(await described(c.env, topic), 201);
   })
   .get("/", async (c) => {
-    const topics = await controllerStub(c.env).listTopics();
+    // As Kafka's metadata: only the topics the token may describe.
+    const principal = principalOf(c);
+    const topics = (await controllerStub(c.env).listTopics()).filter((t) =>
+      can(principal, "topic", t.name, "describe"),
+    );
     return c.json({
       topics: topics.map((t) => ({
         name: t.name,
@@ -55,11 +61,13 @@ export const topicsRoutes = new Hono<{ Bindings: Env }>()
   })
   .get("/:topic", async (c) => {
     const name = topicParam(c.req.param("topic"));
+    authorize(c, "topic", name, "describe");
     const { topic } = unwrap(await controllerStub(c.env).getTopic(name));
     return c.json(await described(c.env, topic));
   })
   .patch("/:topic", async (c) => {
     const name = topicParam(c.req.param("topic"));
+    authorize(c, "topic", name, "alter");
     const { json } = await readJson(c);
     const input = validate(patchTopicSchema, json, "topic change", codeForTopicField);
     const { topic } = unwrap(await controllerStub(c.env).updateTopic(name, input));
@@ -68,6 +76,7 @@ export const topicsRoutes = new Hono<{ Bindings: Env }>()
   })
   .delete("/:topic", async (c) => {
     const name = topicParam(c.req.param("topic"));
+    authorize(c, "topic", name, "delete");
     unwrap(await controllerStub(c.env).deleteTopic(name));
     invalidateTopic(name);
     return c.json({ deleted: name });

@@ -19,9 +19,11 @@ export const H = {
   receivedSeq: "Producer-Received-Seq",
 } as const;
 
-/** CORS and browser-safety headers on every answer (the protocol's section on browsers). */
+/**
+ * CORS and browser-safety headers on every answer (the protocol's section on browsers). The
+ * allowed origin itself is CORS_ORIGINS's, as for the rest of the API (middleware/cors.ts).
+ */
 export const COMMON_HEADERS: Record<string, string> = {
-  "access-control-allow-origin": "*",
   "access-control-allow-methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
   "access-control-allow-headers":
     "content-type, authorization, if-none-match, Stream-Seq, Stream-TTL, Stream-Expires-At, Stream-Closed, Producer-Id, Producer-Epoch, Producer-Seq, Stream-Forked-From, Stream-Fork-Offset, Stream-Fork-Sub-Offset",

@@ -8,7 +8,11 @@
  * reference server does.
  */
 import { Hono } from "hono";
+import { topicNameFor } from "../../../cluster/durable-streams/topic-name.ts";
+import type { AclOperation } from "../../../sdk/protocol/schemas.ts";
 import { bearerAuth } from "../../middleware/auth.ts";
+import { authorize } from "../../middleware/authorize.ts";
+import { addHeaders, allowedOrigin, isPreflight } from "../../middleware/cors.ts";
 import { type Ctx, text } from "./answers.ts";
 import { COMMON_HEADERS } from "./headers.ts";
 import { head, read } from "./read.ts";
@@ -19,18 +23,39 @@ export const DURABLE_STREAMS_MOUNT = "/ds";
 
 export const durableStreamsRoutes = new Hono<{ Bindings: Env }>();
 
+/** The protocol's headers, and the CORS_ORIGINS origin if the request's is allowed. */
+function headersFor(c: Ctx): Record<string, string> {
+  const origin = allowedOrigin(c.env, c.req.header("origin"));
+  return { ...COMMON_HEADERS, vary: "Origin", ...(origin ? { "access-control-allow-origin": origin } : {}) };
+}
+
 durableStreamsRoutes.use("*", async (c, next) => {
+  const headers = headersFor(c);
+  // CORS preflights carry no credentials, so they are answered before auth.
+  if (isPreflight(c.req.raw)) return new Response(null, { status: 204, headers });
   await next();
-  for (const [name, value] of Object.entries(COMMON_HEADERS)) {
-    if (!c.res.headers.has(name)) c.res.headers.set(name, value);
-  }
+  addHeaders(c, Object.fromEntries(Object.entries(headers).filter(([name]) => !c.res.headers.has(name))));
 });
-// CORS preflights carry no credentials, so they are answered before auth.
-durableStreamsRoutes.options("*", () => new Response(null, { status: 204, headers: COMMON_HEADERS }));
+durableStreamsRoutes.options("*", (c) => new Response(null, { status: 204, headers: headersFor(c) }));
 durableStreamsRoutes.use("*", bearerAuth);
+
+/** What each method does to the stream's topic, as a topic ACL names it. */
+const OPERATIONS: Record<string, AclOperation> = {
+  PUT: "create",
+  POST: "write",
+  GET: "read",
+  HEAD: "describe",
+  DELETE: "delete",
+};
+
 durableStreamsRoutes.all("*", async (c) => {
   const path = streamPath(c);
   if (!path) return text(404, "Stream not found");
+  // A stream is its topic (cluster/durable-streams/topic-name.ts), and its topic's ACLs rule it.
+  const operation = OPERATIONS[c.req.method];
+  if (operation) authorize(c, "topic", await topicNameFor(path), operation);
+  const forkedFrom = c.req.method === "PUT" ? c.req.header("stream-forked-from") : undefined;
+  if (forkedFrom) authorize(c, "topic", await topicNameFor(forkedFrom), "read");
   switch (c.req.method) {
     case "PUT":
       return create(c, path);

@@ -2,6 +2,7 @@
 import { encodeBody } from "../../../cluster/durable-streams/bodies.ts";
 import type { AppendOutcome, CreateOutcome } from "../../../cluster/rpc/durable-stream.ts";
 import { durableStreamStub } from "../../../cluster/stubs.ts";
+import { chargeProduce } from "../../middleware/authorize.ts";
 import { type Ctx, empty, failed, readBody, text } from "./answers.ts";
 import { givenContentType, H, parseCreate, parseFork, parseProducer } from "./headers.ts";
 import { encodeOffset, parseOffset } from "./offsets.ts";
@@ -84,6 +85,7 @@ export async function append(c: Ctx, path: string): Promise<Response> {
   if (body.byteLength > 0 && !contentType) return text(400, "Content-Type header is required");
   const encoded = body.byteLength > 0 ? encodeBody(body, contentType!, false) : undefined;
   if (encoded && "ok" in encoded) return failed(encoded);
+  if (encoded) await chargeProduce(c, 1, body.byteLength);
   const outcome = (await durableStreamStub(c.env, path).append({
     contentType,
     seq: c.req.header(H.seq),

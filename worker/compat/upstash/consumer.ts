@@ -143,8 +143,9 @@ export interface GroupAssignments {
   instances: { name: string; topics: { topic: string; partitions: number[] }[] }[];
 }
 
-export async function consumers(env: Env): Promise<GroupAssignments[]> {
-  const names = await controllerStub(env).listGroups();
+/** The groups `visible` lets through (the ones the caller may describe). */
+export async function consumers(env: Env, visible: (group: string) => boolean): Promise<GroupAssignments[]> {
+  const names = (await controllerStub(env).listGroups()).filter(visible);
   const groups = await Promise.all(
     names.map(async (name): Promise<GroupAssignments | undefined> => {
       const stub = groupStub(env, name);
