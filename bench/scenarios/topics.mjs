@@ -2,6 +2,7 @@
 // produce request; and the random suffix that makes the name of a topic, group or object fresh.
 
 import { makeRecords } from "../records.mjs";
+import { log } from "../report.mjs";
 
 /** @typedef {ReturnType<typeof import("../http-load.mjs").createClient>} Client */
 
@@ -22,6 +23,17 @@ export async function createTopic(client, token, prefix, partitions = 1, setting
 export async function highWatermark(client, token, topic) {
   const d = await client.json("GET", `/v1/topics/${topic}`, undefined, token);
   return d.partitions[0].highWatermark;
+}
+
+/**
+ * The topic's high watermark, checked against the records acknowledged: a difference is logged
+ * here, and the row's notes show it from the stored figure.
+ * @param {Client} client @param {string} token @param {string} topic @param {number} acknowledged
+ */
+export async function storedAfter(client, token, topic, acknowledged) {
+  const stored = await highWatermark(client, token, topic);
+  if (stored !== acknowledged) log(`  ! topic ${topic} holds ${stored} records but ${acknowledged} were acknowledged`);
+  return stored;
 }
 
 /**
