@@ -1,11 +1,14 @@
 /**
- * Topic administration: create, list, describe, change and delete topics, and look up offsets.
+ * Topic administration: create, list, describe, change and delete topics, look up offsets, and
+ * delete the records at the start of partitions.
  */
 import { z } from "zod";
 import type { Transport } from "./http.ts";
 import { checkTopic, parseOptions, partitionOption, topicOption } from "./options.ts";
 import { partitionPath, topicPath } from "./paths.ts";
 import {
+  type DeleteRecordsAnswer,
+  deleteRecordsAnswerSchema,
   deleteTopicAnswerSchema,
   type OffsetAnswer,
   offsetAnswerSchema,
@@ -16,7 +19,13 @@ import {
   topicListAnswerSchema,
 } from "./protocol/schemas.ts";
 
-export type { OffsetAnswer, PartitionInfo, TopicDescription, TopicSummary } from "./protocol/schemas.ts";
+export type {
+  DeleteRecordsAnswer,
+  OffsetAnswer,
+  PartitionInfo,
+  TopicDescription,
+  TopicSummary,
+} from "./protocol/schemas.ts";
 
 /** What `createTopic` takes. Defaults: 1 partition, replication factor 3, the server's config. */
 export interface CreateTopicOptions {
@@ -54,6 +63,15 @@ export interface FetchOffsetOptions {
   at: OffsetSpec;
 }
 
+/**
+ * What `deleteTopicRecords` takes (kafkajs's shape): per partition, the offset before which every
+ * record goes (-1: the high watermark, deleting everything).
+ */
+export interface DeleteTopicRecordsOptions {
+  topic: string;
+  partitions: { partition: number; offset: number }[];
+}
+
 /** Topic administration, made by `client.admin()`. */
 export interface Admin {
   /** Creates a topic; throws `TOPIC_ALREADY_EXISTS` if the name is taken. */
@@ -72,6 +90,14 @@ export interface Admin {
   fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Looks up one offset of a partition: earliest, latest, or the first at or after a time. */
   fetchOffset(options: FetchOffsetOptions): Promise<OffsetAnswer>;
+  /**
+   * Kafka's DeleteRecords: moves each partition's log start up to the offset given, removing the
+   * records below it. Answers each partition's new log start offset.
+   *
+   * @example
+   * await admin.deleteTopicRecords({ topic: "orders", partitions: [{ partition: 0, offset: 120 }] });
+   */
+  deleteTopicRecords(options: DeleteTopicRecordsOptions): Promise<DeleteRecordsAnswer[]>;
 }
 
 const createTopicOptions = z.strictObject({
@@ -79,6 +105,11 @@ const createTopicOptions = z.strictObject({
   partitions: z.unknown().optional(),
   replicationFactor: z.unknown().optional(),
   config: z.unknown().optional(),
+});
+
+const deleteTopicRecordsOptions = z.strictObject({
+  topic: topicOption,
+  partitions: z.array(z.strictObject({ partition: partitionOption, offset: z.union([z.literal(-1), z.int().min(0)]) })),
 });
 
 const fetchOffsetOptions = z.strictObject({
@@ -157,6 +188,22 @@ export function createAdmin(transport: Transport): Admin {
 
     async fetchOffset(options) {
       return lookupOffset(transport, parseOptions(fetchOffsetOptions, options, "admin.fetchOffset"));
+    },
+
+    async deleteTopicRecords(options) {
+      const { topic, partitions } = parseOptions(deleteTopicRecordsOptions, options, "admin.deleteTopicRecords");
+      return Promise.all(
+        partitions.map(({ partition, offset }) =>
+          transport.request(
+            {
+              method: "POST",
+              path: `${partitionPath(topic, partition)}/delete-records`,
+              body: { beforeOffset: offset },
+            },
+            deleteRecordsAnswerSchema,
+          ),
+        ),
+      );
     },
   };
 }
