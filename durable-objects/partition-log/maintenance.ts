@@ -21,7 +21,7 @@ import { localExpiry, planUpload, rewriteDue } from "./tiering.ts";
 const SLICES_PER_RUN = 16;
 const UPLOADS_PER_RUN = 8;
 /** A run started because of appends waits this long after the previous one (a stalled step costs little). */
-const MIN_RUN_INTERVAL_MS = 1_000;
+const MIN_RUN_INTERVAL_MS = 250;
 /** After a failed run (R2 unreachable, say), the next one is this much later. */
 const RETRY_MS = 10_000;
 

@@ -26,9 +26,11 @@ export interface UploadPlan {
 
 /**
  * The next segment, or null when none is due: while the local part is over localRetentionBytes,
- * the oldest batches up to SEGMENT_BYTES; else the oldest batches past localRetentionMs. Only
- * batches entirely below `uploadEnd` go (the high watermark: records a failover could take back
- * stay local; on a compacted partition, also the end of the cleaned part).
+ * the oldest batches that bring it under the limit, but at least half the limit's worth (so that
+ * segments are not tiny) and at most SEGMENT_BYTES; and the oldest batches past
+ * localRetentionMs. Only batches entirely below `uploadEnd` go (the high watermark: records a
+ * failover could take back stay local; on a compacted partition, also the end of the cleaned
+ * part).
  */
 export function planUpload(
   localBatches: Iterable<BatchInfo>,
@@ -39,13 +41,16 @@ export function planUpload(
 ): UploadPlan | null {
   const overBytes = policy.localRetentionBytes !== -1 && localBytes > policy.localRetentionBytes;
   const cutoff = policy.localRetentionMs === -1 ? Number.NEGATIVE_INFINITY : now - policy.localRetentionMs;
+  const target = overBytes
+    ? Math.max(localBytes - policy.localRetentionBytes, Math.min(SEGMENT_BYTES, policy.localRetentionBytes / 2))
+    : 0;
   const batches: BatchInfo[] = [];
   let bytes = 0;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
   for (const b of localBatches) {
     if (b.lastOffset >= uploadEnd) break;
     if (batches.length > 0 && bytes + b.bytes > SEGMENT_BYTES) break;
-    if (!overBytes && !(b.maxTimestamp < cutoff)) break;
+    if (bytes >= target && !(b.maxTimestamp < cutoff)) break;
     batches.push(b);
     bytes += b.bytes;
     maxTimestamp = Math.max(maxTimestamp, b.maxTimestamp);

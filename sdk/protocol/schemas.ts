@@ -414,6 +414,11 @@ export const partitionInfoSchema = answerObject({
   highWatermark: z.int(),
   /** Bytes the partition's records take, when the server reports it. */
   bytes: z.number().optional(),
+  /** With tiered storage: the first offset in the partition's own storage; below it, records are in R2. */
+  localStartOffset: z.int().optional(),
+  /** With tiered storage: the bytes in the partition's own storage, and the segments in R2. */
+  localBytes: z.number().optional(),
+  segments: z.int().optional(),
   /** With a replication factor above 1: the leading replica and its leader epoch. */
   leader: z.int().optional(),
   leaderEpoch: z.int().optional(),

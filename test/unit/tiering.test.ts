@@ -69,6 +69,14 @@ describe("planUpload", () => {
     });
   });
 
+  it("moves what brings the local part under the limit, but at least half the limit's worth", () => {
+    const batches = Array.from({ length: 10 }, (_, i) => batch(i * 10, 10, i, 100));
+    // 1,000 bytes over a limit of 900: 100 must go, but a segment takes at least 450.
+    expect(planUpload(batches, 1_000, { localRetentionMs: -1, localRetentionBytes: 900 }, 0, 1_000)?.bytes).toBe(500);
+    expect(planUpload(batches, 1_000, { localRetentionMs: -1, localRetentionBytes: 200 }, 0, 1_000)?.bytes).toBe(800);
+    expect(planUpload(batches, 1_000, { localRetentionMs: -1, localRetentionBytes: 1_000 }, 0, 1_000)).toBeNull();
+  });
+
   it("moves nothing at or above the end it is given (the high watermark)", () => {
     const batches = [batch(0, 10, 1, 800), batch(10, 10, 2, 800)];
     expect(planUpload(batches, 1_600, policy, 0, 10)?.lastOffset).toBe(9);
