@@ -270,7 +270,8 @@ export class Maintenance {
     const oldestLocal = this.store.oldestBatch();
     dues.push(nextExpiry(this.tier.segments[0] ?? oldestLocal, policy));
     if (this.tier.available) dues.push(localExpiry(oldestLocal, policy));
-    if (this.tier.hasPending()) dues.push(now + RETRY_MS);
+    // Objects to delete: now (a run that fails to is retried RETRY_MS later, by `fired`).
+    if (this.tier.hasPending()) dues.push(now);
     if (this.tier.available && this.tier.segments.some(rewriteDue)) dues.push(now);
     if (policy.compact) {
       const tombstone = this.store.oldestTombstone();

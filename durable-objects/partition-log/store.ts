@@ -570,44 +570,46 @@ export class PartitionStore {
     let removed = 0;
     if (local.length > 0) {
       const offsets = JSON.stringify(local);
-      const affected = JSON.stringify(
-        this.sql
-          .exec<{ base: number }>(
-            "SELECT DISTINCT (SELECT base_offset FROM batches WHERE base_offset <= j.value ORDER BY base_offset DESC LIMIT 1) AS base FROM json_each(?) AS j",
-            offsets,
-          )
-          .toArray()
-          .map((r) => r.base)
-          .filter((b) => b !== null),
-      );
+      // What each batch loses: the bytes of its removed records (work in proportion to what goes).
+      const losses = this.sql
+        .exec<{ base: number | null; bytes: number }>(
+          `SELECT (SELECT base_offset FROM batches WHERE base_offset <= r.offset ORDER BY base_offset DESC LIMIT 1) AS base,
+             sum(octet_length(r.data)) AS bytes
+           FROM records AS r WHERE r.offset IN (SELECT value FROM json_each(?)) GROUP BY base`,
+          offsets,
+        )
+        .toArray()
+        .filter((l): l is { base: number; bytes: number } => l.base !== null);
+      const bases = JSON.stringify(losses.map((l) => l.base));
       const bytesOf = () =>
         this.sql
           .exec<{ bytes: number | null }>(
             "SELECT sum(bytes) AS bytes FROM batches WHERE base_offset IN (SELECT value FROM json_each(?))",
-            affected,
+            bases,
           )
           .one().bytes ?? 0;
       const before = bytesOf();
       this.sql.exec("DELETE FROM records WHERE offset IN (SELECT value FROM json_each(?))", offsets);
       this.sql.exec(
-        `UPDATE batches SET bytes = ${BATCH_BYTES} WHERE base_offset IN (SELECT value FROM json_each(?))`,
-        affected,
+        `UPDATE batches SET bytes = max(0, bytes - (j.value ->> 1)) FROM json_each(?) AS j WHERE batches.base_offset = j.value ->> 0`,
+        JSON.stringify(losses.map((l) => [l.base, l.bytes])),
       );
       const lastBase = this.sql
         .exec<{ base: number | null }>("SELECT max(base_offset) AS base FROM batches")
         .one().base;
       const empty = this.sql
         .exec<{ base: number; producer: string | null }>(
-          "SELECT base_offset AS base, producer FROM batches WHERE bytes = 0 AND base_offset IN (SELECT value FROM json_each(?))",
-          affected,
+          `SELECT base_offset AS base, producer FROM batches WHERE base_offset IN (SELECT value FROM json_each(?))
+             AND NOT EXISTS (SELECT 1 FROM records WHERE offset BETWEEN batches.base_offset AND batches.last_offset)`,
+          bases,
         )
         .toArray();
       let dropped = false;
       for (const { base, producer } of empty) {
-        if (base === lastBase) continue;
-        if (producer) {
-          const stamp = JSON.parse(producer) as BatchProducer;
-          if (this.getProducer(stamp.id)?.recent.at(-1)?.baseOffset === base) continue;
+        const stamp = producer ? (JSON.parse(producer) as BatchProducer) : undefined;
+        if (base === lastBase || (stamp && this.getProducer(stamp.id)?.recent.at(-1)?.baseOffset === base)) {
+          this.sql.exec("UPDATE batches SET bytes = 0 WHERE base_offset = ?", base);
+          continue;
         }
         this.sql.exec("DELETE FROM batches WHERE base_offset = ?", base);
         dropped = true;
