@@ -24,6 +24,7 @@ import { LATENCY_SCENARIOS, latencyScenario, stopLatencyChildren } from "./scena
 import { produceScenarios } from "./scenarios/produce.mjs";
 import { noopScenario, rawScenarios } from "./scenarios/raw.mjs";
 import { redisScenarios } from "./scenarios/redis.mjs";
+import { catchUpScenario, compactionScenario, prefillStorageTopics } from "./scenarios/storage.mjs";
 import { unique } from "./scenarios/topics.mjs";
 import { FETCH_RECORDS } from "./shapes.mjs";
 import { table } from "./table.mjs";
@@ -89,6 +90,7 @@ async function main() {
 
   const fetchTopic = await prefillFetchTopic(client, token, o.connections * o.fetchPagesPerConnection);
   const groupTopic = await prefillGroupTopic(client, token, o);
+  const storageTopics = await prefillStorageTopics(client, token, o);
   // One connection per group member.
   const groupClient = createClient(worker.url, o.groupConsumers);
   cleanups.push(async () => groupClient.close());
@@ -105,6 +107,8 @@ async function main() {
     if (redis) await redisScenarios(redis, o, round);
     for (const s of LATENCY_SCENARIOS) await latencyScenario(client, worker, o, round, push, s);
     await groupScenario(groupClient, token, groupTopic, o, round);
+    await catchUpScenario(client, token, storageTopics, o);
+    await compactionScenario(client, token, o);
     await adClickRows(adClicksWorker, { quick: o.quick, round, record, signingKey: adClicksWorker.signingKey });
     await durableStreamsScenarios({ client, token, worker, o, round, record, log, cleanups });
   }
