@@ -12,7 +12,10 @@ export function resolveConfig(
   replicationFactor: number,
   tieredStorage = true,
 ): TopicConfig | Failure {
-  const config: TopicConfig = { ...TIERING_DEFAULTS, ...base };
+  const config: TopicConfig = { ...base };
+  for (const [k, v] of Object.entries(TIERING_DEFAULTS)) {
+    (config as unknown as Record<string, unknown>)[k] ??= v;
+  }
   for (const [k, v] of Object.entries(input ?? {})) {
     if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   }
