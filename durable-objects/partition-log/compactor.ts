@@ -9,6 +9,7 @@
  */
 import type { StorageCrashPoint } from "../../cluster/rpc/partition-log.ts";
 import { keyIds, planSlice, SLICE_RECORDS, type SlicePlan } from "./compaction.ts";
+import type { CompactionStore } from "./compaction-store.ts";
 import type { StoragePolicy } from "./storage-policy.ts";
 import type { LogBounds, PartitionStore } from "./store.ts";
 import type { Tier } from "./tier.ts";
@@ -16,6 +17,7 @@ import type { Tier } from "./tier.ts";
 export interface CompactorHost {
   storage: DurableObjectStorage;
   store: PartitionStore;
+  compaction: CompactionStore;
   tier: Tier;
   bounds: LogBounds;
   /** The high watermark as this replica serves it. */
@@ -37,11 +39,11 @@ export class Compactor {
 
   /** One slice: of the uncleaned part while some is cleanable, else of the expired tombstones. */
   async step(policy: StoragePolicy, now: number): Promise<SliceResult> {
-    const { store, bounds } = this.host;
+    const { compaction, bounds } = this.host;
     const from = Math.max(bounds.cleanedTo, bounds.logStartOffset);
     const visible = this.host.visibleEnd();
     const end =
-      policy.minCompactionLagMs > 0 ? store.cleanableEnd(from, visible, now - policy.minCompactionLagMs) : visible;
+      policy.minCompactionLagMs > 0 ? compaction.cleanableEnd(from, visible, now - policy.minCompactionLagMs) : visible;
     const tombstoneCutoff = now - policy.deleteRetentionMs;
     if (from < end) {
       const { rows, next } =
@@ -50,12 +52,12 @@ export class Compactor {
           : this.localRows(from, end);
       const ids = keyIds(rows);
       const distinct = [...new Set(ids.filter((id): id is string => id !== null))];
-      const plan = planSlice(rows, ids, store.latestOf(distinct), tombstoneCutoff);
+      const plan = planSlice(rows, ids, compaction.latestOf(distinct), tombstoneCutoff);
       this.apply(plan, next);
       // Then the rest of the uncleaned part, or the tombstones that expired meanwhile.
       return { examined: rows.length, removed: plan.remove.length, more: true };
     }
-    const expired = store.expiredTombstones(tombstoneCutoff, SLICE_RECORDS);
+    const expired = compaction.expiredTombstones(tombstoneCutoff, SLICE_RECORDS);
     if (expired.length === 0) return { examined: 0, removed: 0, more: false };
     const remove = expired.map((t) => t.offset).sort((a, b) => a - b);
     this.apply({ remove, upsert: [], forget: expired.map((t) => t.id) }, bounds.cleanedTo);
@@ -63,15 +65,15 @@ export class Compactor {
   }
 
   private localRows(from: number, end: number) {
-    const rows = this.host.store.compactionRows(from, end, SLICE_RECORDS);
+    const rows = this.host.compaction.compactionRows(from, end, SLICE_RECORDS);
     return { rows, next: rows.length === SLICE_RECORDS ? rows.at(-1)!.offset + 1 : end };
   }
 
   private apply(plan: SlicePlan, cleanedTo: number): void {
-    const { store, storage, bounds, tier } = this.host;
+    const { store, compaction, storage, bounds, tier } = this.host;
     const tiered = plan.remove.filter((o) => o >= bounds.logStartOffset && o < bounds.localStartOffset);
     const removed = storage.transactionSync(() => {
-      const bytes = store.applyCompaction(plan, bounds.localStartOffset, cleanedTo, bounds.highWatermark);
+      const bytes = compaction.applyCompaction(plan, bounds.localStartOffset, cleanedTo, bounds.highWatermark);
       this.host.crash("mid-compaction");
       if (tiered.length > 0) tier.markDead(tiered);
       return bytes;

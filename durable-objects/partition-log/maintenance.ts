@@ -274,11 +274,11 @@ export class Maintenance {
     if (this.tier.hasPending()) dues.push(now);
     if (this.tier.available && this.tier.segments.some(rewriteDue)) dues.push(now);
     if (policy.compact) {
-      const tombstone = this.store.oldestTombstone();
+      const tombstone = this.host.compaction.oldestTombstone();
       if (tombstone !== null) dues.push(tombstone + policy.deleteRetentionMs);
       const b = this.bounds;
       const firstMaxTimestamp =
-        b.cleanedTo < this.host.visibleEnd() ? this.store.batchMaxTimestampAt(b.cleanedTo) : null;
+        b.cleanedTo < this.host.visibleEnd() ? this.host.compaction.batchMaxTimestampAt(b.cleanedTo) : null;
       const dirty = compactionDue(
         { bytes: b.dirtyBytes, totalBytes: b.totalBytes, firstMaxTimestamp },
         policy.maxCompactionLagMs,

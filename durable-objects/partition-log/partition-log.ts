@@ -33,6 +33,7 @@ import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash, ReplicaFaults } from "../shared/faults.ts";
 import { migrate } from "../shared/migrations.ts";
+import { CompactionStore } from "./compaction-store.ts";
 import { checkOffset, errorResponse, overQuota, unknownPartition } from "./failures.ts";
 import { afterAppend, decide } from "./idempotence.ts";
 import { Leadership } from "./leadership.ts";
@@ -48,6 +49,7 @@ import { Waiters } from "./waiters.ts";
 
 export class PartitionLog extends DurableObject<Env> {
   private readonly store: PartitionStore;
+  private readonly compaction: CompactionStore;
   private readonly waiters = new Waiters();
   private readonly quotas = new ProduceQuotas();
   private readonly subscribers: Subscribers;
@@ -81,6 +83,7 @@ export class PartitionLog extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PartitionStore(ctx.storage.sql);
+    this.compaction = new CompactionStore(ctx.storage.sql, this.store);
     this.faults = new ReplicaFaults(this.store);
     const storage = {
       storage: ctx.storage,
@@ -95,6 +98,7 @@ export class PartitionLog extends DurableObject<Env> {
     this.reader = new LogReader(this.store, this.tier, this.bounds);
     this.maintenance = new Maintenance({
       ...storage,
+      compaction: this.compaction,
       tier: this.tier,
       visibleEnd: () => this.visibleEnd,
       policy: () => (this.deleted ? undefined : (this.policy ?? undefined)),
@@ -481,7 +485,7 @@ export class PartitionLog extends DurableObject<Env> {
     this.store.setMeta("settings", JSON.stringify(settings));
     if (this.policy.compact !== compacted) {
       // Compaction starts from the log start (or stops, forgetting its keys).
-      this.ctx.storage.transactionSync(() => this.store.resetCompaction(this.bounds.logStartOffset));
+      this.ctx.storage.transactionSync(() => this.compaction.resetCompaction(this.bounds.logStartOffset));
       this.bounds.cleanedTo = this.bounds.logStartOffset;
       this.bounds.dirtyBytes = this.bounds.localBytes;
     }

@@ -3,23 +3,21 @@
  * rowid range scan); an append writes all of its records with one `INSERT … SELECT … FROM
  * json_each(?)` per chunk (see stored-records.ts), plus one row in `batches` (the unit of
  * retention). A compacted log has gaps: reads go by the rows there are, never by counting from
- * an offset. Compaction keeps, per key, its latest record's offset in `keys`; the R2 tier's
- * manifest is manifest.ts. Everything here is synchronous: callers wrap writes in
- * `transactionSync`.
+ * an offset. Compaction's statements are compaction-store.ts, the R2 tier's manifest.ts.
+ * Everything here is synchronous: callers wrap writes in `transactionSync`.
  */
 
 import type { BatchRow } from "../../cluster/rpc/partition-log.ts";
 import { TIMESTAMP_FIRST } from "../../cluster/stored-records.ts";
 import type { ProducerStamp } from "../../sdk/protocol/schemas.ts";
 import type { Migration } from "../shared/migrations.ts";
-import type { CompactionRow, LatestOfKey, SlicePlan } from "./compaction.ts";
 import { afterAppend, type ProducerState } from "./idempotence.ts";
 import { fetchedForm, type Page, type RenderRow, storedForm } from "./render.ts";
 import type { BatchInfo } from "./retention.ts";
 import type { SegmentRow } from "./segment.ts";
 
 /** What a batch row remembers of its idempotent producer. */
-interface BatchProducer extends ProducerStamp {
+export interface BatchProducer extends ProducerStamp {
   appendTime: number;
 }
 
@@ -92,12 +90,12 @@ const READ_STORED = `SELECT group_concat(rec, ',') AS json, count(*) AS count FR
     '${TIMESTAMP_FIRST}' || ts || ',' || substr(data, 2)) AS rec
   FROM records WHERE offset >= ?1 AND offset < ?2 ORDER BY offset)`;
 /** A record's timestamp: its own, else its append time. */
-const RECORD_TS = "coalesce(data ->> '$.timestamp', ts)";
+export const RECORD_TS = "coalesce(data ->> '$.timestamp', ts)";
 /** A batch's bytes counted again from its records (after compaction removed some). */
 const BATCH_BYTES =
   "coalesce((SELECT sum(octet_length(data)) FROM records WHERE offset BETWEEN batches.base_offset AND batches.last_offset), 0)";
 /** The batch holding offset ?1 (by the primary key: `last_offset` has no index). */
-const BATCH_OF = "(SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1)";
+export const BATCH_OF = "(SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1)";
 
 /** The log's offsets and sizes, kept in memory by the PartitionLog (one object, updated in place). */
 export interface LogBounds {
@@ -472,169 +470,6 @@ export class PartitionStore {
         .exec<{ bytes: number | null }>("SELECT sum(bytes) AS bytes FROM batches WHERE base_offset < ?", offset)
         .one().bytes ?? 0
     );
-  }
-
-  // ---- Compaction (compaction.ts plans, these statements apply) ----
-
-  /** The next records compaction examines: from `from` up to `end`, at most `limit`. */
-  compactionRows(from: number, end: number, limit: number): CompactionRow[] {
-    const cursor = this.sql.exec(
-      `SELECT offset, data ->> '$.key', data ->> '$.keyBase64', json_type(data, '$.value') = 'null', ${RECORD_TS}
-       FROM records WHERE offset >= ? AND offset < ? ORDER BY offset LIMIT ?`,
-      from,
-      end,
-      limit,
-    );
-    const rows: CompactionRow[] = [];
-    for (const r of cursor.raw()) {
-      rows.push({
-        offset: r[0] as number,
-        key: r[1] as string | null,
-        keyBase64: r[2] as string | null,
-        tombstone: r[3] === 1,
-        timestamp: r[4] as number,
-      });
-    }
-    return rows;
-  }
-
-  /** The cleaned part's latest record of each of `ids` that has one. */
-  latestOf(ids: readonly string[]): Map<string, LatestOfKey> {
-    const found = new Map<string, LatestOfKey>();
-    if (ids.length === 0) return found;
-    const cursor = this.sql.exec(
-      "SELECT id, offset, tombstone_ts FROM keys WHERE id IN (SELECT value FROM json_each(?))",
-      JSON.stringify(ids),
-    );
-    for (const [id, offset, ts] of cursor.raw() as Iterable<[string, number, number | null]>) {
-      found.set(id, { offset, tombstoneTs: ts });
-    }
-    return found;
-  }
-
-  /** Tombstones of the cleaned part with a timestamp below `cutoff`, oldest first, at most `limit`. */
-  expiredTombstones(cutoff: number, limit: number): { id: string; offset: number }[] {
-    return this.sql
-      .exec<{ id: string; offset: number }>(
-        "SELECT id, offset FROM keys WHERE tombstone_ts < ? ORDER BY tombstone_ts LIMIT ?",
-        cutoff,
-        limit,
-      )
-      .toArray();
-  }
-
-  /** When the oldest tombstone of the cleaned part was written, or null when there is none. */
-  oldestTombstone(): number | null {
-    return this.sql
-      .exec<{ ts: number | null }>("SELECT min(tombstone_ts) AS ts FROM keys WHERE tombstone_ts IS NOT NULL")
-      .one().ts;
-  }
-
-  /**
-   * Where the records compaction may examine end, from `from` on: at the first batch whose newest
-   * record is not older than `cutoff` (minCompactionLagMs), else at `end`.
-   */
-  cleanableEnd(from: number, end: number, cutoff: number): number {
-    const young = this.sql
-      .exec<{ base: number }>(
-        `SELECT base_offset AS base FROM batches WHERE base_offset >= coalesce(${BATCH_OF}, ?1) AND base_offset < ?2
-           AND max_ts >= ?3 ORDER BY base_offset LIMIT 1`,
-        from,
-        end,
-        cutoff,
-      )
-      .toArray()[0];
-    return young ? Math.max(from, Math.min(end, young.base)) : end;
-  }
-
-  /** The newest timestamp of the batch holding `offset` (or the next one), or null when there is none. */
-  batchMaxTimestampAt(offset: number): number | null {
-    return (
-      this.sql
-        .exec<{ ts: number }>(
-          `SELECT max_ts AS ts FROM batches WHERE base_offset >= coalesce(${BATCH_OF}, ?1) ORDER BY base_offset LIMIT 1`,
-          offset,
-        )
-        .toArray()[0]?.ts ?? null
-    );
-  }
-
-  /**
-   * Applies a slice's plan to the local log (removals at or above `localStart`; those below are
-   * the R2 tier's, for the caller). A batch left without records goes, unless it is the log's last
-   * batch or its producer's latest (its stamp is what rebuilds the producer's state after a
-   * truncation, as Kafka keeps such empty batches). Answers the bytes that went.
-   */
-  applyCompaction(plan: SlicePlan, localStart: number, cleanedTo: number, highWatermark: number): number {
-    const local = plan.remove.filter((o) => o >= localStart);
-    let removed = 0;
-    if (local.length > 0) {
-      const offsets = JSON.stringify(local);
-      // What each batch loses: the bytes of its removed records (work in proportion to what goes).
-      const losses = this.sql
-        .exec<{ base: number | null; bytes: number }>(
-          `SELECT (SELECT base_offset FROM batches WHERE base_offset <= r.offset ORDER BY base_offset DESC LIMIT 1) AS base,
-             sum(octet_length(r.data)) AS bytes
-           FROM records AS r WHERE r.offset IN (SELECT value FROM json_each(?)) GROUP BY base`,
-          offsets,
-        )
-        .toArray()
-        .filter((l): l is { base: number; bytes: number } => l.base !== null);
-      const bases = JSON.stringify(losses.map((l) => l.base));
-      const bytesOf = () =>
-        this.sql
-          .exec<{ bytes: number | null }>(
-            "SELECT sum(bytes) AS bytes FROM batches WHERE base_offset IN (SELECT value FROM json_each(?))",
-            bases,
-          )
-          .one().bytes ?? 0;
-      const before = bytesOf();
-      this.sql.exec("DELETE FROM records WHERE offset IN (SELECT value FROM json_each(?))", offsets);
-      this.sql.exec(
-        `UPDATE batches SET bytes = max(0, bytes - (j.value ->> 1)) FROM json_each(?) AS j WHERE batches.base_offset = j.value ->> 0`,
-        JSON.stringify(losses.map((l) => [l.base, l.bytes])),
-      );
-      const lastBase = this.sql
-        .exec<{ base: number | null }>("SELECT max(base_offset) AS base FROM batches")
-        .one().base;
-      const empty = this.sql
-        .exec<{ base: number; producer: string | null }>(
-          `SELECT base_offset AS base, producer FROM batches WHERE base_offset IN (SELECT value FROM json_each(?))
-             AND NOT EXISTS (SELECT 1 FROM records WHERE offset BETWEEN batches.base_offset AND batches.last_offset)`,
-          bases,
-        )
-        .toArray();
-      let dropped = false;
-      for (const { base, producer } of empty) {
-        const stamp = producer ? (JSON.parse(producer) as BatchProducer) : undefined;
-        if (base === lastBase || (stamp && this.getProducer(stamp.id)?.recent.at(-1)?.baseOffset === base)) {
-          this.sql.exec("UPDATE batches SET bytes = 0 WHERE base_offset = ?", base);
-          continue;
-        }
-        this.sql.exec("DELETE FROM batches WHERE base_offset = ?", base);
-        dropped = true;
-      }
-      if (dropped) this.setMeta("hw", String(highWatermark));
-      removed = before - bytesOf();
-    }
-    if (plan.upsert.length > 0) {
-      this.sql.exec(
-        `INSERT INTO keys (id, offset, tombstone_ts) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true
-         ON CONFLICT (id) DO UPDATE SET offset = excluded.offset, tombstone_ts = excluded.tombstone_ts`,
-        JSON.stringify(plan.upsert),
-      );
-    }
-    if (plan.forget.length > 0) {
-      this.sql.exec("DELETE FROM keys WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(plan.forget));
-    }
-    this.setMeta("cleaned_to", String(cleanedTo));
-    return removed;
-  }
-
-  /** Forgets what compaction knew (the topic stopped being compacted): it starts over if it is compacted again. */
-  resetCompaction(logStartOffset: number): void {
-    this.sql.exec("DELETE FROM keys");
-    this.setMeta("cleaned_to", String(logStartOffset));
   }
 
   // ---- The local side of the R2 tier ----
