@@ -167,12 +167,12 @@ export class PartitionStore {
     };
   }
 
-  /** Bytes of the local batches from the one holding `offset` on. */
+  /** Bytes of the local batches with records at or after `offset` (none when it is the log end). */
   bytesFrom(offset: number): number {
     return (
       this.sql
         .exec<{ bytes: number | null }>(
-          `SELECT sum(bytes) AS bytes FROM batches WHERE base_offset >= coalesce(${BATCH_OF}, ?1)`,
+          `SELECT sum(bytes) AS bytes FROM batches WHERE base_offset >= coalesce(${BATCH_OF}, ?1) AND last_offset >= ?1`,
           offset,
         )
         .one().bytes ?? 0

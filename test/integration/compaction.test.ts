@@ -6,6 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { PartitionRef } from "../../cluster/rpc/partition-log.ts";
 import { partitionStub } from "../../cluster/stubs.ts";
+import type { LogBounds } from "../../durable-objects/partition-log/store.ts";
 import { createClient } from "../../sdk/index.ts";
 import { call, TOKEN, uniqueName, waitFor } from "../helpers/http.ts";
 
@@ -106,6 +107,9 @@ describe("log compaction", () => {
     const report = await stub.maintain();
     expect(report.highWatermark).toBe(1800);
     expect(report.cleanedTo).toBe(1800);
+    // Nothing is left uncleaned, so appends do not start compaction runs again and again.
+    const dirty = await runInDurableObject(stub, (o) => (o as unknown as { bounds: LogBounds }).bounds.dirtyBytes);
+    expect(dirty).toBe(0);
 
     const all = await readAll(name);
     expect(byKey(all)).toEqual(last);
