@@ -154,7 +154,7 @@ export class BenchProbe extends DurableObject<Env> {
     let records = 0;
     let bytes = 0;
     while (batches < bounds.maxBatches && performance.now() - start < bounds.maxMs) {
-      const page = this.store.read(0, offset, maxRecords, DEFAULT_FETCH_BYTES);
+      const page = this.store.read(0, offset, maxRecords, DEFAULT_FETCH_BYTES, end);
       records += page.count;
       bytes += page.json.length;
       offset = offset + page.count >= end ? 0 : offset + page.count;

@@ -108,6 +108,15 @@ export function parseOptions() {
     groupCommitEveryMs: 1_000,
     groupHeartbeatEveryMs: 3_000,
     groupSessionTimeoutMs: 30_000,
+    /**
+     * Storage rows: requests of 1000 × 1 KB prefilled into the tiered and the local topic (64 MB
+     * is more than the segment cache holds, so each pass reads every segment from R2), how long
+     * each catch-up reader reads, and the compacted topic's records and keys.
+     */
+    storagePrefillRequests: q ? 16 : 64,
+    storageReadMs: q ? 1_000 : 3_000,
+    compactionRecords: q ? 50_000 : 200_000,
+    compactionKeys: q ? 2_500 : 10_000,
   };
 }
 

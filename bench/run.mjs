@@ -25,6 +25,7 @@ import { LATENCY_SCENARIOS, latencyScenario, stopLatencyChildren } from "./scena
 import { produceScenarios } from "./scenarios/produce.mjs";
 import { noopScenario, rawScenarios } from "./scenarios/raw.mjs";
 import { redisScenarios } from "./scenarios/redis.mjs";
+import { catchUpScenario, compactionScenario, prefillStorageTopics } from "./scenarios/storage.mjs";
 import { unique } from "./scenarios/topics.mjs";
 import { FETCH_RECORDS } from "./shapes.mjs";
 import { table } from "./table.mjs";
@@ -93,6 +94,7 @@ async function main() {
     ? await prefillFetchTopic(client, token, o.connections * o.fetchPagesPerConnection)
     : "";
   const groupTopic = runs("group") ? await prefillGroupTopic(client, token, o) : "";
+  const storageTopics = runs("storage") ? await prefillStorageTopics(client, token, o) : undefined;
   // One connection per group member.
   const groupClient = createClient(worker.url, o.groupConsumers);
   cleanups.push(async () => groupClient.close());
@@ -115,6 +117,10 @@ async function main() {
     if (redis && runs("redis")) await redisScenarios(redis, o, round);
     if (runs("latency")) for (const s of LATENCY_SCENARIOS) await latencyScenario(client, worker, o, round, push, s);
     if (runs("group")) await groupScenario(groupClient, token, groupTopic, o, round);
+    if (storageTopics) {
+      await catchUpScenario(client, token, storageTopics, o);
+      await compactionScenario(client, token, o);
+    }
     if (adClicksWorker) {
       await adClickRows(adClicksWorker, { quick: o.quick, round, record, signingKey: adClicksWorker.signingKey });
     }

@@ -169,9 +169,9 @@ it("store statements", async () => {
             for (let o = 0; o < 96_000; o += 8_000) {
               const json =
                 how === "stored"
-                  ? store.readStored(o, 8_000, 1 << 30).json
+                  ? store.readStored(o, 8_000, 1 << 30, 96_000).json
                   : how === "fetched"
-                    ? store.read(0, o, 8_000, 1 << 30).json
+                    ? store.read(0, o, 8_000, 1 << 30, 96_000).json
                     : `[${
                         state.storage.sql
                           .exec<{ j: string }>(

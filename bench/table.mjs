@@ -128,6 +128,20 @@ function notes(/** @type {string} */ id) {
   if (id.startsWith("raw.calls"))
     parts.push(`${fmt(medianDetail(id, "calls") / (medianDetail(id, "outerMs") / 1000))} calls/s`);
   if (/^produce\.(acks\w+|idempotent)\.\d+x\d+$/.test(id)) parts.push(...guaranteeNotes(id));
+  if (id === "storage.catchup.tiered") {
+    parts.push(
+      `${fmtRatio(ratio(median(id), median("storage.catchup.local")))} of reading SQLite rows in the same rounds`,
+    );
+    parts.push(
+      `${fmt(medianDetail(id, "megabytesPerSecond"))} MB/s; ${fmt(medianDetail(id, "segmentLoads"))} segment reads from R2 per round (${fmt(medianDetail(id, "segments"))} segments of about 4 MB)`,
+    );
+  }
+  if (id === "storage.catchup.local") parts.push(`${fmt(medianDetail(id, "megabytesPerSecond"))} MB/s`);
+  if (id === "compaction.examined") {
+    parts.push(
+      `${fmt(medianDetail(id, "examined"))} records over ${fmt(medianDetail(id, "keys"))} keys, ${fmt(medianDetail(id, "removed"))} removed, in ${fmt(medianDetail(id, "outerMs"))} ms (${fmt(medianDetail(id, "runs"))} alarm runs of at most 16 slices of 4,000 records)`,
+    );
+  }
   if (id === "redis.xadd")
     parts.push(`Tributary 1000 × 100 B produce: ${fmtRatio(ratio(median("produce.1000x100"), median(id)))} of this`);
   if (id === "redis.xrange")

@@ -4,6 +4,7 @@
  * Runs only under bench/wrangler.toml, never in production.
  */
 import { Hono } from "hono";
+import { controllerStub, partitionStub } from "../cluster/stubs.ts";
 import { createTributary } from "../worker/tributary.ts";
 import { appendFor, type BatchShape, BenchProbe } from "./bench-probe.ts";
 
@@ -87,6 +88,17 @@ bench.post("/bench/raw/calls", async (c) => {
   }
   const ms = performance.now() - start;
   return c.json({ batches: calls, records: calls * append.count, bytes: calls * append.bytes, outerMs: ms });
+});
+
+// Runs the alarm's work of a topic's partition 0 now (or as if at `now`): the storage rows use it
+// to move records to R2 before reading them, and to time compaction.
+bench.post("/bench/maintain", async (c) => {
+  const { topic, now } = await c.req.json<{ topic: string; now?: number }>();
+  const found = await controllerStub(c.env).getTopic(topic);
+  if (!found.ok) return c.json(found, 404);
+  const ref = { topic, topicId: found.topic.id, partition: 0 };
+  const { value, ms } = await timed(() => partitionStub(c.env, ref).maintain(now));
+  return c.json({ ...value, outerMs: ms });
 });
 
 const tributary = createTributary({ routes: bench });

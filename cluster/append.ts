@@ -12,7 +12,7 @@ import { onLeader } from "./leaders.ts";
 import { noSuchPartition, type PartitionBatch, routeRecords } from "./route-records.ts";
 import type { TopicIncarnation, TopicMeta } from "./rpc/controller.ts";
 import type { AppendSuccess } from "./rpc/partition-log.ts";
-import { type EncodedRecords, encodeRecords, storedAsSent } from "./stored-records.ts";
+import { type EncodedRecords, encodeRecords, hasKey, keylessOnCompactedTopic, storedAsSent } from "./stored-records.ts";
 import { withTopic } from "./topic-cache.ts";
 
 export interface AppendOptions {
@@ -77,6 +77,7 @@ export function prepareAppend(
   }
   if (partitions === undefined) throw new Error("records are routed with the topic's metadata (a TopicMeta)");
   const { config } = topic as TopicMeta;
+  if (config.cleanupPolicy !== "delete" && !records.every(hasKey)) return keylessOnCompactedTopic(topic.name);
   const routed = routeRecords(records, partitions, topic.name, options.partition);
   if (!routed.ok) return routed;
   const { batches } = routed;

@@ -7,7 +7,7 @@ import { failure, type Result } from "../sdk/protocol/errors.ts";
 import { onLeader } from "./leaders.ts";
 import { noSuchPartition } from "./route-records.ts";
 import type { TopicIncarnation, TopicMeta } from "./rpc/controller.ts";
-import type { FetchRequest, FetchSuccess, PartitionStatus } from "./rpc/partition-log.ts";
+import type { DeleteRecordsSuccess, FetchRequest, FetchSuccess, PartitionStatus } from "./rpc/partition-log.ts";
 import { partitionStub } from "./stubs.ts";
 import { withTopic } from "./topic-cache.ts";
 
@@ -94,4 +94,19 @@ export function offsetAt(
 /** The partition's log start, high watermark, size and (replicated) role, from its leader. */
 export function partitionStatus(env: Env, topic: TopicArg, partition: number): Promise<Result<PartitionStatus>> {
   return onPartition(env, topic, partition, (meta) => onLeader(env, meta, partition, (stub, ref) => stub.status(ref)));
+}
+
+/**
+ * Kafka's DeleteRecords on one partition: its log start moves up to `beforeOffset` (-1: the high
+ * watermark), on the leader and then on its followers.
+ */
+export function deleteRecords(
+  env: Env,
+  topic: TopicArg,
+  partition: number,
+  beforeOffset: number,
+): Promise<Result<DeleteRecordsSuccess>> {
+  return onPartition(env, topic, partition, (meta) =>
+    onLeader(env, meta, partition, (stub, ref) => stub.deleteRecords({ ref, beforeOffset })),
+  );
 }

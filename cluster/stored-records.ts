@@ -64,6 +64,20 @@ export interface EncodedRecords {
   bytes: number;
 }
 
+/** A compacted topic keeps the latest record of each key, so a record must have one (Kafka refuses them too). */
+export function keylessOnCompactedTopic(topic: string): Failure {
+  return failure(
+    "INVALID_RECORD",
+    `topic '${topic}' is compacted (cleanupPolicy "compact"): every record needs a key or keyBase64; nothing of this request was stored`,
+    { topic },
+  );
+}
+
+/** Whether a produce record has a key (an empty one counts; null does not). */
+export function hasKey(r: ProduceRecord): boolean {
+  return (r.key !== undefined && r.key !== null) || r.keyBase64 !== undefined;
+}
+
 export function messageTooLarge(size: number, maxMessageBytes: number): Failure {
   return failure(
     "MESSAGE_TOO_LARGE",

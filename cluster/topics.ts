@@ -53,6 +53,9 @@ export async function describeTopic(env: Env, topic: TopicMeta): Promise<Result<
       logStartOffset: status.logStartOffset,
       highWatermark: status.highWatermark,
       bytes: status.bytes,
+      ...(status.localStartOffset !== undefined
+        ? { localStartOffset: status.localStartOffset, localBytes: status.localBytes, segments: status.segments }
+        : {}),
       ...(leader
         ? {
             leader: leader.leader,

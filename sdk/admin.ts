@@ -1,6 +1,7 @@
 /**
- * Topic administration: create, list, describe, change and delete topics, and look up offsets;
- * and scoped tokens: issue, list, revoke, and who the client's own token is.
+ * Topic administration: create, list, describe, change and delete topics, look up offsets, and
+ * delete the records at the start of partitions; and scoped tokens: issue, list, revoke, and who
+ * the client's own token is.
  */
 import { z } from "zod";
 import type { Transport } from "./http.ts";
@@ -10,6 +11,8 @@ import {
   type CreatedToken,
   type CreateTokenOptions,
   createdTokenSchema,
+  type DeleteRecordsAnswer,
+  deleteRecordsAnswerSchema,
   deleteTopicAnswerSchema,
   type OffsetAnswer,
   offsetAnswerSchema,
@@ -38,6 +41,11 @@ export type {
   TopicDescription,
   TopicSummary,
   Whoami,
+  DeleteRecordsAnswer,
+  OffsetAnswer,
+  PartitionInfo,
+  TopicDescription,
+  TopicSummary,
 } from "./protocol/schemas.ts";
 
 /** What `createTopic` takes. Defaults: 1 partition, replication factor 3, the server's config. */
@@ -76,6 +84,15 @@ export interface FetchOffsetOptions {
   at: OffsetSpec;
 }
 
+/**
+ * What `deleteTopicRecords` takes (kafkajs's shape): per partition, the offset before which every
+ * record goes (-1: the high watermark, deleting everything).
+ */
+export interface DeleteTopicRecordsOptions {
+  topic: string;
+  partitions: { partition: number; offset: number }[];
+}
+
 /** Topic administration, made by `client.admin()`. */
 export interface Admin {
   /** Creates a topic; throws `TOPIC_ALREADY_EXISTS` if the name is taken. */
@@ -112,6 +129,14 @@ export interface Admin {
   revokeToken(id: string): Promise<void>;
   /** Who the client's token is: its name, ACLs, expiry, and whether it is a superuser. */
   whoami(): Promise<Whoami>;
+  /**
+   * Kafka's DeleteRecords: moves each partition's log start up to the offset given, removing the
+   * records below it. Answers each partition's new log start offset.
+   *
+   * @example
+   * await admin.deleteTopicRecords({ topic: "orders", partitions: [{ partition: 0, offset: 120 }] });
+   */
+  deleteTopicRecords(options: DeleteTopicRecordsOptions): Promise<DeleteRecordsAnswer[]>;
 }
 
 const createTopicOptions = z.strictObject({
@@ -119,6 +144,11 @@ const createTopicOptions = z.strictObject({
   partitions: z.unknown().optional(),
   replicationFactor: z.unknown().optional(),
   config: z.unknown().optional(),
+});
+
+const deleteTopicRecordsOptions = z.strictObject({
+  topic: topicOption,
+  partitions: z.array(z.strictObject({ partition: partitionOption, offset: z.union([z.literal(-1), z.int().min(0)]) })),
 });
 
 const fetchOffsetOptions = z.strictObject({
@@ -218,6 +248,22 @@ export function createAdmin(transport: Transport): Admin {
 
     async whoami() {
       return transport.request({ method: "GET", path: "v1/token" }, whoamiAnswerSchema);
+    },
+
+    async deleteTopicRecords(options) {
+      const { topic, partitions } = parseOptions(deleteTopicRecordsOptions, options, "admin.deleteTopicRecords");
+      return Promise.all(
+        partitions.map(({ partition, offset }) =>
+          transport.request(
+            {
+              method: "POST",
+              path: `${partitionPath(topic, partition)}/delete-records`,
+              body: { beforeOffset: offset },
+            },
+            deleteRecordsAnswerSchema,
+          ),
+        ),
+      );
     },
   };
 }

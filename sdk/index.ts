@@ -17,6 +17,8 @@ export type {
   CreatedToken,
   CreateTokenOptions,
   CreateTopicOptions,
+  DeleteRecordsAnswer,
+  DeleteTopicRecordsOptions,
   FetchOffsetOptions,
   OffsetAnswer,
   OffsetSpec,
@@ -61,7 +63,7 @@ export { compoundKey, saltedKey, saltedKeys, splitCompoundKey, unsaltKey } from 
 export type { FetchFunction } from "./http.ts";
 export type { Message, Producer, ProducerRecord, ProducerSettings, RecordMetadata } from "./producer/index.ts";
 export type { ErrorCode } from "./protocol/errors.ts";
-export type { Acks, TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
+export type { Acks, CleanupPolicy, TopicConfig, TopicConfigInput } from "./protocol/schemas.ts";
 export type { WebSocketConstructor, WebSocketLike } from "./push.ts";
 export type { Queue, QueueConfig, QueueMessage, QueueOptions, QueueRunConfig, ReceiveOptions } from "./queue.ts";
 export type { FetchOptions, FetchPage, PartitionReader, ReaderOptions, ReaderRecord } from "./reader.ts";

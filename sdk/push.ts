@@ -18,6 +18,11 @@ export interface SourceBatch {
   records: ReaderRecord[];
   /** The partition's high watermark when the records were read. */
   highWatermark: number;
+  /**
+   * Where the source reads on from after these records: past the last of them, and past any
+   * gap after it (offsets a compacted log no longer has).
+   */
+  nextOffset: number;
 }
 
 /** Records of one partition from a position on. */
@@ -101,7 +106,7 @@ export function fetchSource(transport: Transport, options: SourceOptions): Parti
         signal,
       });
       position = page.nextOffset;
-      return { records: page.records, highWatermark: page.highWatermark };
+      return { records: page.records, highWatermark: page.highWatermark, nextOffset: page.nextOffset };
     },
     close() {},
   };
@@ -167,15 +172,19 @@ export class PushSource implements PartitionSource {
           const page = await this.#fetch(this.#received, signal);
           this.#received = page.nextOffset;
           this.#highWatermark = page.highWatermark;
-          return { records: page.records, highWatermark: page.highWatermark };
+          return { records: page.records, highWatermark: page.highWatermark, nextOffset: page.nextOffset };
         }
         if (this.#fetchRounds === 0) this.#connect();
       }
       if (this.#buffer.length > 0) {
-        return { records: this.#buffer.splice(0, this.#options.maxRecords), highWatermark: this.#highWatermark };
+        const records = this.#buffer.splice(0, this.#options.maxRecords);
+        const nextOffset = this.#buffer[0]?.offset ?? this.#received;
+        return { records, highWatermark: this.#highWatermark, nextOffset };
       }
       if (this.#socket === undefined) continue; // it failed at once: fetch
-      if (!(await this.#waitForRecords(signal))) return { records: [], highWatermark: this.#highWatermark };
+      if (!(await this.#waitForRecords(signal))) {
+        return { records: [], highWatermark: this.#highWatermark, nextOffset: this.#received };
+      }
     }
   }
 

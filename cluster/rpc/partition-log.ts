@@ -64,6 +64,11 @@ export interface ReplicateRequest {
   batches: BatchRow[];
   /** The leader's high watermark: what the follower may serve to readers. */
   highWatermark: number;
+  /**
+   * The leader's log start: a follower moves its own up to it (Kafka's DeleteRecords reaches the
+   * followers this way). Absent from leaders older than DeleteRecords.
+   */
+  logStartOffset?: number;
 }
 
 export interface ReplicateSuccess {
@@ -130,6 +135,44 @@ export interface PartitionStatus {
   logEndOffset: number;
   bytes: number;
   role?: ReplicaRole;
+  /** With tiered storage: the first offset held in the object's SQLite (below it, in R2). */
+  localStartOffset?: number;
+  /** With tiered storage: the bytes held in SQLite, and the segments in R2. */
+  localBytes?: number;
+  segments?: number;
+}
+
+/** Kafka's DeleteRecords on one partition: the log start moves up to `beforeOffset` (-1: the high watermark). */
+export interface DeleteRecordsRequest {
+  ref: PartitionRef;
+  beforeOffset: number;
+}
+
+export interface DeleteRecordsSuccess {
+  logStartOffset: number;
+}
+
+/** What `maintain` did (a test's or the bench's run of the partition's alarm work). */
+export interface MaintenanceReport {
+  /** Runs made until nothing more was due now. */
+  runs: number;
+  /** Records compaction examined, and removed. */
+  examined: number;
+  removed: number;
+  /** Segments uploaded to R2, and written again after compaction. */
+  uploaded: number;
+  rewritten: number;
+  logStartOffset: number;
+  localStartOffset: number;
+  cleanedTo: number;
+  highWatermark: number;
+  totalBytes: number;
+  localBytes: number;
+  segments: number;
+  /** The object's SQLite database, in bytes (what Cloudflare bills as stored data). */
+  databaseBytes: number;
+  /** Segments read from R2 since the object started (reads the segment cache did not serve). */
+  segmentLoads: number;
 }
 
 /** Test-only faults (TRIBUTARY_FAULTS=1): how failover is exercised. */
@@ -140,7 +183,16 @@ export interface FaultSpec {
   delayMs?: number;
   /** Throw away the object's in-memory state (ctx.abort), as a restart would. */
   restart?: boolean;
+  /** Crash (abort the object) the next time it passes this point of its compaction or tiering. */
+  crash?: StorageCrashPoint;
 }
+
+/**
+ * Where a partition's storage steps can be made to crash: inside a compaction slice's
+ * transaction, after a segment's upload (before the manifest names it), and after the manifest
+ * names it (before the local rows go).
+ */
+export type StorageCrashPoint = "mid-compaction" | "after-upload" | "after-manifest";
 
 /** The header carrying the validated partition reference from the worker to a subscribe. */
 export const SUBSCRIBE_REF_HEADER = "x-tributary-partition";

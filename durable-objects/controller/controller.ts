@@ -38,7 +38,12 @@ export class Controller extends DurableObject<Env> {
     if (this.store.topic(input.name)) {
       return failure("TOPIC_ALREADY_EXISTS", `topic '${input.name}' already exists`, { topic: input.name });
     }
-    const config = resolveConfig(defaultConfig(input.replicationFactor), input.config, input.replicationFactor);
+    const config = resolveConfig(
+      defaultConfig(input.replicationFactor),
+      input.config,
+      input.replicationFactor,
+      this.tieredStorage,
+    );
     if ("ok" in config) return config;
     const topic: TopicMeta = {
       name: input.name,
@@ -52,6 +57,11 @@ export class Controller extends DurableObject<Env> {
     this.addLeaders(topic, 0);
     await this.pushSettings(topic, 0);
     return { ok: true, topic: this.store.topic(topic.name)! };
+  }
+
+  /** Whether this deployment has the R2 bucket for tiered storage (apps may leave it out). */
+  private get tieredStorage(): boolean {
+    return (this.env as Partial<Env>).LOG_SEGMENTS !== undefined;
   }
 
   listTopics(): TopicMeta[] {
@@ -74,7 +84,7 @@ export class Controller extends DurableObject<Env> {
         { partitions: current.partitions },
       );
     }
-    const config = resolveConfig(current.config, update.config, current.replicationFactor);
+    const config = resolveConfig(current.config, update.config, current.replicationFactor, this.tieredStorage);
     if ("ok" in config) return config;
     const topic: TopicMeta = { ...current, partitions, config };
     this.store.updateTopic(topic);

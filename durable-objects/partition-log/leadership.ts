@@ -7,6 +7,7 @@
  */
 import type {
   AppendRequest,
+  BatchRow,
   PartitionSettings,
   ReplicaRole,
   ReplicateRequest,
@@ -28,12 +29,16 @@ export interface LeadershipHost {
   settings(): PartitionSettings | null;
   /** The next offset this replica will write. */
   logEnd(): number;
+  /** The first offset this replica holds. */
+  logStart(): number;
   /** The high watermark as this replica serves it. */
   visibleEnd(): number;
   /** Cuts the log at `offset`. */
   truncate(offset: number): void;
   /** The high watermark moved up. */
   advance(highWatermark: number): void;
+  /** Whole batches from `from` on, wherever they are (SQLite or R2), as followers get them. */
+  readForReplica(from: number, end: number, maxBytes: number): Promise<{ records: string; batches: BatchRow[] }>;
 }
 
 export class Leadership {
@@ -181,9 +186,10 @@ export class Leadership {
       ref,
       role: () => this.current!,
       logEnd: () => this.host.logEnd(),
+      logStart: () => this.host.logStart(),
       lagMs: () => this.host.settings()?.config.replicaLagTimeMs ?? DEFAULT_REPLICA_LAG_MS,
       follower: (replica: number) => partitionStub(this.env, { ...ref, replica }),
-      readForReplica: (from: number, end: number, maxBytes: number) => this.store.readForReplica(from, end, maxBytes),
+      readForReplica: (from: number, end: number, maxBytes: number) => this.host.readForReplica(from, end, maxBytes),
       advance: (hw: number) => this.host.advance(hw),
       alterIsr: async (isr: number[]) => {
         const role = this.current!;

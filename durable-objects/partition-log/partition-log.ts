@@ -1,94 +1,137 @@
 /**
- * PartitionLog: one partition of one topic, an ordered append-only log in the object's SQLite.
- * A thin class: RPC methods and the retention alarm. SQL lives in store.ts; the replica's role
- * and a leader's copying to its followers in leadership.ts and replication.ts; retention in
- * retention.ts (policy) and retention-alarm.ts; producer ids in idempotence.ts, quotas in
- * quotas.ts, push delivery in subscribers.ts, long polls in waiters.ts; test-only faults in
- * ../shared/faults.ts. Expected failures (failures.ts) are returned as results, never thrown.
+ * PartitionLog: one partition of one topic, an ordered append-only log in the object's SQLite,
+ * its oldest records optionally in R2. A thin class: RPC methods and the alarm. SQL lives in
+ * store.ts (and manifest.ts for the R2 tier); the replica's role and a leader's copying to its
+ * followers in leadership.ts and replication.ts; what the alarm does in maintenance.ts
+ * (retention.ts, compaction.ts and compactor.ts, tiering.ts and tier.ts); reading wherever the
+ * records are in log-reader.ts; producer ids in idempotence.ts, quotas in quotas.ts, push
+ * delivery in subscribers.ts, long polls in waiters.ts; test-only faults in ../shared/faults.ts.
+ * Expected failures (failures.ts) are returned as results, never thrown.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
   type AppendRequest,
   type AppendSuccess,
+  type DeleteRecordsRequest,
+  type DeleteRecordsSuccess,
   type FaultSpec,
   type FetchRequest,
   type FetchSuccess,
+  type MaintenanceReport,
   type PartitionRef,
   type PartitionSettings,
   type PartitionStatus,
   type ReplicaRole,
   type ReplicateRequest,
   type ReplicateSuccess,
+  type StorageCrashPoint,
   SUBSCRIBE_REF_HEADER,
 } from "../../cluster/rpc/partition-log.ts";
+import { keylessOnCompactedTopic } from "../../cluster/stored-records.ts";
 import { controllerStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
-import { faultInjectionOff, faultsEnabled, ReplicaFaults } from "../shared/faults.ts";
+import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash, ReplicaFaults } from "../shared/faults.ts";
 import { migrate } from "../shared/migrations.ts";
+import { CompactionStore } from "./compaction-store.ts";
 import { checkOffset, errorResponse, overQuota, unknownPartition } from "./failures.ts";
 import { afterAppend, decide } from "./idempotence.ts";
 import { Leadership } from "./leadership.ts";
+import { LogReader } from "./log-reader.ts";
+import { Maintenance } from "./maintenance.ts";
+import { Manifest } from "./manifest.ts";
 import { ProduceQuotas } from "./quotas.ts";
-import { RetentionAlarm } from "./retention-alarm.ts";
+import { type StoragePolicy, storagePolicy } from "./storage-policy.ts";
 import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
+import { SegmentGone, Tier } from "./tier.ts";
 import { Waiters } from "./waiters.ts";
 
 export class PartitionLog extends DurableObject<Env> {
   private readonly store: PartitionStore;
+  private readonly compaction: CompactionStore;
   private readonly waiters = new Waiters();
   private readonly quotas = new ProduceQuotas();
   private readonly subscribers: Subscribers;
   private settings: PartitionSettings | null = null;
+  /** What the topic's config says to do with old records (retention, compaction, tiering). */
+  private policy: StoragePolicy | null = null;
   private deleted = false;
-  /** Updated in place: the retention alarm holds the same object. */
-  private readonly bounds: LogBounds = { logStartOffset: 0, highWatermark: 0, totalBytes: 0 };
-  private readonly retention: RetentionAlarm;
+  /** Updated in place: the maintenance, the tier and the reader hold the same object. */
+  private readonly bounds: LogBounds = {
+    logStartOffset: 0,
+    highWatermark: 0,
+    totalBytes: 0,
+    localStartOffset: 0,
+    localBytes: 0,
+    cleanedTo: 0,
+    dirtyBytes: 0,
+  };
+  /** The records below the local start, as segments in R2. */
+  private readonly tier: Tier;
+  private readonly reader: LogReader;
+  /** The alarm's work: retention, compaction, tiering. */
+  private readonly maintenance: Maintenance;
   /** This replica's role in a replicated partition, and the leader's copying to its followers. */
   private readonly leadership: Leadership;
   /** The high watermark: readers see records below it (all of them with one replica). */
   private visibleEnd = 0;
   /** Faults injected by tests (TRIBUTARY_FAULTS=1 only). */
   private readonly faults: ReplicaFaults;
+  private readonly crashes = new CrashPoints<StorageCrashPoint>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PartitionStore(ctx.storage.sql);
+    this.compaction = new CompactionStore(ctx.storage.sql, this.store);
     this.faults = new ReplicaFaults(this.store);
+    const storage = {
+      storage: ctx.storage,
+      store: this.store,
+      bounds: this.bounds,
+      ref: () => this.settings?.ref,
+      deleted: () => this.deleted,
+      crash: (point: StorageCrashPoint) => this.crashes.pass(point),
+    };
+    // Deployments without the binding (an app's own wrangler.toml) keep every record local.
+    this.tier = new Tier((env as Partial<Env>).LOG_SEGMENTS, new Manifest(ctx.storage.sql), storage);
+    this.reader = new LogReader(this.store, this.tier, this.bounds);
+    this.maintenance = new Maintenance({
+      ...storage,
+      compaction: this.compaction,
+      tier: this.tier,
+      visibleEnd: () => this.visibleEnd,
+      policy: () => (this.deleted ? undefined : (this.policy ?? undefined)),
+    });
     this.leadership = new Leadership(env, this.store, {
       settings: () => this.settings,
       logEnd: () => this.bounds.highWatermark,
+      logStart: () => this.bounds.logStartOffset,
       visibleEnd: () => this.visibleEnd,
       truncate: (offset) => this.truncate(offset),
       advance: (end) => this.advance(end),
+      readForReplica: (from, end, maxBytes) => this.reader.forReplica(from, end, maxBytes),
     });
-    this.retention = new RetentionAlarm(ctx.storage, this.store, this.bounds, () =>
-      this.deleted ? undefined : this.settings?.config,
-    );
     this.subscribers = new Subscribers(
       ctx,
       (offset, max) =>
-        this.store.read(
-          this.settings?.ref.partition ?? 0,
-          offset,
-          Math.min(max, this.visibleEnd - offset),
-          Number.MAX_SAFE_INTEGER,
-        ),
+        this.reader.page(this.settings?.ref.partition ?? 0, offset, this.visibleEnd, max, Number.MAX_SAFE_INTEGER),
       () => this.visibleEnd,
     );
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
       const settings = this.store.getMeta("settings");
       this.settings = settings ? (JSON.parse(settings) as PartitionSettings) : null;
+      this.policy = this.settings ? storagePolicy(this.settings.config) : null;
       this.deleted = this.store.getMeta("deleted") === "1";
       Object.assign(this.bounds, this.store.loadBounds());
+      this.tier.load();
       const role = this.store.getMeta("role");
       this.faults.load();
       this.visibleEnd = Math.min(this.bounds.highWatermark, Number(this.store.getMeta("visible_end") ?? 0));
       if (role) this.leadership.load(JSON.parse(role) as ReplicaRole);
       else this.visibleEnd = this.bounds.highWatermark;
-      await this.retention.load();
+      await this.maintenance.load();
     });
   }
 
@@ -100,7 +143,7 @@ export class PartitionLog extends DurableObject<Env> {
       return failure("UNKNOWN_TOPIC_OR_PARTITION", "this partition belongs to another incarnation of the topic");
     }
     this.adopt(settings);
-    await this.retention.schedule(true);
+    await this.maintenance.reschedule();
     return { ok: true };
   }
 
@@ -138,17 +181,19 @@ export class PartitionLog extends DurableObject<Env> {
     // The leader is the authority on its epoch's log: whatever this replica holds past the
     // leader's idea of it is not in the leader's log.
     if (request.from < end && request.from >= this.bounds.logStartOffset) {
-      this.truncate(request.from);
-      end = request.from;
+      end = this.truncate(request.from);
     }
     if (request.from === end && request.batches.length > 0) {
       const { records, batches } = request;
       this.ctx.storage.transactionSync(() => this.store.appendReplica(records, batches));
       end = batches.at(-1)!.lastOffset + 1;
       this.bounds.highWatermark = end;
-      for (const b of batches) this.bounds.totalBytes += b.bytes;
-      await this.retention.schedule();
+      for (const b of batches) this.added(b.bytes);
     }
+    // The leader's log start (retention, DeleteRecords) is this replica's too.
+    const start = Math.min(request.logStartOffset ?? 0, end);
+    if (start > this.bounds.logStartOffset) this.maintenance.advanceLogStart(start);
+    await this.maintenance.poke();
     this.advance(Math.min(request.highWatermark, end));
     return { ok: true, logEndOffset: end };
   }
@@ -156,7 +201,12 @@ export class PartitionLog extends DurableObject<Env> {
   /** Test-only faults, enabled by the TRIBUTARY_FAULTS variable (never set in production config). */
   async injectFault(spec: FaultSpec): Promise<Result<{ faults: FaultSpec }>> {
     if (!faultsEnabled(this.env)) return faultInjectionOff();
-    const faults = this.faults.set(spec);
+    const { crash, ...kept } = spec;
+    if (crash) {
+      this.crashes.arm(crash);
+      return { ok: true, faults: spec };
+    }
+    const faults = this.faults.set(kept);
     // An unavailable replica does nothing on its own either: a leader stops copying.
     this.leadership.stop();
     if (!faults.unavailable) this.leadership.resume();
@@ -172,6 +222,9 @@ export class PartitionLog extends DurableObject<Env> {
     if (refused) return refused;
     const { chunks, count, bytes, producer } = request;
     if (count === 0) return failure("INVALID_REQUEST", "an append needs at least one record");
+    // The worker checks this before any partition is written; a config changed since it looked is checked here.
+    if (this.policy?.compact && this.store.keylessRecords(chunks) > 0)
+      return keylessOnCompactedTopic(request.ref.topic);
     const known = producer ? this.store.getProducer(producer.id) : undefined;
     if (producer) {
       const decision = decide(known, producer, count);
@@ -195,11 +248,11 @@ export class PartitionLog extends DurableObject<Env> {
       }
     });
     this.bounds.highWatermark = baseOffset + count;
-    this.bounds.totalBytes += bytes;
+    this.added(bytes);
     const replication = this.leadership.replication;
     if (replication) replication.kick();
     else this.advance(this.bounds.highWatermark);
-    await this.retention.schedule();
+    await this.maintenance.poke();
     const stored = await this.leadership.replicated(request.acks, baseOffset + count, config);
     return stored ?? { ok: true, baseOffset, appendTime };
   }
@@ -217,18 +270,21 @@ export class PartitionLog extends DurableObject<Env> {
       const moved = checkOffset(request.offset, this.bounds);
       if (moved) return moved;
     }
-    const visible = Math.min(request.maxRecords, this.visibleEnd - request.offset);
-    const { json, count } =
-      visible > 0
-        ? request.form === "stored"
-          ? this.store.readStored(request.offset, visible, request.maxBytes)
-          : this.store.read(request.ref.partition, request.offset, visible, request.maxBytes)
-        : { json: "[]", count: 0 };
+    let page: Awaited<ReturnType<LogReader["page"]>>;
+    try {
+      const { ref, offset, maxRecords, maxBytes, form } = request;
+      page = await this.reader.page(ref.partition, offset, this.visibleEnd, maxRecords, maxBytes, form);
+    } catch (err) {
+      // Retention removed the segment being read.
+      const moved = err instanceof SegmentGone ? checkOffset(request.offset, this.bounds) : null;
+      if (moved) return moved;
+      throw err;
+    }
     return {
       ok: true,
-      records: json,
-      count,
-      nextOffset: request.offset + count,
+      records: page.json,
+      count: page.count,
+      nextOffset: page.next,
       highWatermark: this.visibleEnd,
       logStartOffset: this.bounds.logStartOffset,
     };
@@ -243,8 +299,8 @@ export class PartitionLog extends DurableObject<Env> {
     if ("ok" in config) return config;
     if (at === "earliest") return { ok: true, offset: this.bounds.logStartOffset };
     if (at === "latest") return { ok: true, offset: this.visibleEnd };
-    const found = this.store.offsetForTimestamp(at);
-    return found && found.offset < this.visibleEnd ? { ok: true, ...found } : { ok: true, offset: this.visibleEnd };
+    const found = await this.reader.offsetFor(at, this.visibleEnd);
+    return found ? { ok: true, ...found } : { ok: true, offset: this.visibleEnd };
   }
 
   async status(ref: PartitionRef): Promise<Result<PartitionStatus>> {
@@ -259,21 +315,59 @@ export class PartitionLog extends DurableObject<Env> {
       logEndOffset: this.bounds.highWatermark,
       bytes: this.bounds.totalBytes,
       ...(this.leadership.role ? { role: this.leadership.role } : {}),
+      ...(this.tier.segments.length > 0 || this.bounds.localStartOffset > this.bounds.logStartOffset
+        ? {
+            localStartOffset: this.bounds.localStartOffset,
+            localBytes: this.bounds.localBytes,
+            segments: this.tier.segments.length,
+          }
+        : {}),
     };
+  }
+
+  /**
+   * Kafka's DeleteRecords: the log start moves up to `beforeOffset` (-1: the high watermark) on
+   * the leader, and on its followers with the next copy. Only committed records may go.
+   */
+  async deleteRecords(request: DeleteRecordsRequest): Promise<Result<DeleteRecordsSuccess>> {
+    await this.faults.gate();
+    const config = await this.configFor(request.ref);
+    if ("ok" in config) return config;
+    const refused = await this.leadership.admit(1, config.minInsyncReplicas);
+    if (refused) return refused;
+    const before = request.beforeOffset === -1 ? this.visibleEnd : request.beforeOffset;
+    if (before > this.visibleEnd) {
+      return failure(
+        "OFFSET_OUT_OF_RANGE",
+        `cannot delete records before offset ${before}: the high watermark is ${this.visibleEnd}`,
+        { logStartOffset: this.bounds.logStartOffset, highWatermark: this.visibleEnd },
+      );
+    }
+    if (before > this.bounds.logStartOffset) {
+      this.maintenance.advanceLogStart(before);
+      this.waiters.wakeAll();
+      this.leadership.replication?.kick();
+      await this.maintenance.reschedule();
+    }
+    return { ok: true, logStartOffset: this.bounds.logStartOffset };
   }
 
   /** Deletes the partition's data for good: it refuses appends and reads from now on. */
   async drop(): Promise<Result<object>> {
     this.ctx.storage.transactionSync(() => {
       this.store.dropAll();
+      this.tier.dropAll();
       this.store.setMeta("deleted", "1");
     });
+    this.tier.load();
     this.deleted = true;
     this.leadership.stop();
     this.bounds.totalBytes = 0;
+    this.bounds.localBytes = 0;
     this.waiters.wakeAll();
     this.subscribers.closeAll(4404, "the topic was deleted");
-    await this.retention.cancel();
+    // Its R2 segments are deleted by one more alarm.
+    await this.maintenance.dropped();
     return { ok: true };
   }
 
@@ -305,19 +399,73 @@ export class PartitionLog extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.retention.fired(Date.now());
+    try {
+      await this.maintenance.fired(Date.now());
+    } catch (err) {
+      if (err instanceof InjectedCrash) await this.crashed(err);
+      throw err;
+    }
   }
 
-  /** Removes expired or excess batches from the start of the log. Exposed for tests. */
-  enforceRetention(now: number): { logStartOffset: number } {
-    return this.retention.enforce(now);
+  /**
+   * Runs the alarm's work (retention, compaction, tiering) now, as if at `now`, until nothing
+   * more is due: for tests and the bench, which measure and check what the alarm does.
+   */
+  async maintain(now = Date.now(), maxRuns = 1_000): Promise<MaintenanceReport> {
+    const total = { runs: 0, examined: 0, removed: 0, uploaded: 0, rewritten: 0 };
+    try {
+      for (let more = true; more && total.runs < maxRuns; total.runs++) {
+        const report = await this.maintenance.run(now);
+        total.examined += report.examined;
+        total.removed += report.removed;
+        total.uploaded += report.uploaded;
+        total.rewritten += report.rewritten;
+        more = report.more;
+      }
+    } catch (err) {
+      if (err instanceof InjectedCrash) await this.crashed(err);
+      throw err;
+    }
+    await this.maintenance.reschedule();
+    const b = this.bounds;
+    return {
+      ...total,
+      logStartOffset: b.logStartOffset,
+      localStartOffset: b.localStartOffset,
+      cleanedTo: b.cleanedTo,
+      highWatermark: b.highWatermark,
+      totalBytes: b.totalBytes,
+      localBytes: b.localBytes,
+      segments: this.tier.segments.length,
+      databaseBytes: this.ctx.storage.sql.databaseSize,
+      segmentLoads: this.tier.cache.loads,
+    };
   }
 
-  /** Cuts the log at `offset`; readers never saw what is cut (it was above the high watermark). */
-  private truncate(offset: number): void {
-    this.ctx.storage.transactionSync(() => this.store.truncateFrom(offset));
+  /** An injected crash: the object is thrown away with everything it holds in memory, as a real crash would. */
+  private async crashed(err: InjectedCrash): Promise<void> {
+    this.store.setMeta("crashes_injected", String(Number(this.store.getMeta("crashes_injected") ?? 0) + 1));
+    await this.ctx.storage.sync();
+    this.ctx.abort(err.message);
+  }
+
+  /** Records were appended (or copied from the leader). */
+  private added(bytes: number): void {
+    this.bounds.totalBytes += bytes;
+    this.bounds.localBytes += bytes;
+    this.bounds.dirtyBytes += bytes;
+  }
+
+  /**
+   * Cuts the log at `offset`; readers never saw what is cut (it was above the high watermark).
+   * Records in R2 are committed, so the cut is never below the local start. Answers the log end.
+   */
+  private truncate(offset: number): number {
+    const cut = Math.max(offset, this.bounds.localStartOffset);
+    this.ctx.storage.transactionSync(() => this.store.truncateFrom(cut, this.bounds.logStartOffset));
     Object.assign(this.bounds, this.store.loadBounds());
-    if (this.visibleEnd > offset) this.visibleEnd = offset;
+    if (this.visibleEnd > cut) this.visibleEnd = cut;
+    return this.bounds.highWatermark;
   }
 
   /** The high watermark moved: long polls and subscribers get the newly visible records. */
@@ -331,8 +479,16 @@ export class PartitionLog extends DurableObject<Env> {
 
   /** Keeps which partition this is and its topic's config, and takes the role sent with them. */
   private adopt({ role, ...settings }: PartitionSettings): PartitionSettings {
+    const compacted = this.policy?.compact ?? false;
     this.settings = settings;
+    this.policy = storagePolicy(settings.config);
     this.store.setMeta("settings", JSON.stringify(settings));
+    if (this.policy.compact !== compacted) {
+      // Compaction starts from the log start (or stops, forgetting its keys).
+      this.ctx.storage.transactionSync(() => this.compaction.resetCompaction(this.bounds.logStartOffset));
+      this.bounds.cleanedTo = this.bounds.logStartOffset;
+      this.bounds.dirtyBytes = this.bounds.localBytes;
+    }
     if (role) this.leadership.take(role);
     return settings;
   }

@@ -33,9 +33,11 @@ export interface ReplicationHost {
   ref: PartitionRef;
   role(): ReplicaRole;
   logEnd(): number;
+  /** The leader's log start, which followers take up (retention, DeleteRecords). */
+  logStart(): number;
   lagMs(): number;
   follower(replica: number): ReplicaClient;
-  readForReplica(from: number, end: number, maxBytes: number): { records: string; batches: BatchRow[] };
+  readForReplica(from: number, end: number, maxBytes: number): Promise<{ records: string; batches: BatchRow[] }>;
   /** The high watermark moved up. */
   advance(highWatermark: number): void;
   /** Asks the Controller to change the in-sync set; the host updates its role from the answer. */
@@ -47,6 +49,8 @@ export interface ReplicationHost {
 interface Follower extends FollowerProgress {
   /** The high watermark the follower last received (it serves reads up to it). */
   sentHw: number;
+  /** The log start the follower last received. */
+  sentStart: number;
   inflight: boolean;
   failures: number;
   retry: ReturnType<typeof setTimeout> | undefined;
@@ -82,6 +86,7 @@ export class Replication {
         logEndOffset: null,
         caughtUpAt: now,
         sentHw: -1,
+        sentStart: 0,
         inflight: false,
         failures: 0,
         retry: undefined,
@@ -142,12 +147,14 @@ export class Replication {
         if (this.stopped || role.leader !== role.replica) return;
         const end = this.host.logEnd();
         // The first call carries nothing: the follower answers with its log end. Once it has
-        // every record, one more call may carry nothing but the newer high watermark.
+        // every record, one more call may carry nothing but the newer high watermark (or log start).
         const from = f.logEndOffset ?? end;
         const hw = this.hw;
-        if (f.logEndOffset !== null && from >= end && f.sentHw >= hw) return;
+        const start = this.host.logStart();
+        if (f.logEndOffset !== null && from >= end && f.sentHw >= hw && f.sentStart >= start) return;
         const readAt = Date.now();
-        const page = from < end ? this.host.readForReplica(from, end, REPLICATE_BYTES) : { records: "[]", batches: [] };
+        const page =
+          from < end ? await this.host.readForReplica(from, end, REPLICATE_BYTES) : { records: "[]", batches: [] };
         let answer: Result<ReplicateSuccess>;
         try {
           answer = await this.host.follower(f.replica).replicate({
@@ -159,6 +166,7 @@ export class Replication {
             records: page.records,
             batches: page.batches,
             highWatermark: hw,
+            logStartOffset: start,
           });
         } catch {
           f.failures++;
@@ -178,6 +186,7 @@ export class Replication {
         }
         f.logEndOffset = answer.logEndOffset;
         f.sentHw = hw;
+        f.sentStart = start;
         if (f.logEndOffset >= end) f.caughtUpAt = readAt;
         this.recompute();
         void this.checkIsr(false);

@@ -4,11 +4,13 @@
  * Server-Sent Events streams (held in memory while open). Each gets every record from its
  * start offset on, in order, as messages of up to PAGE_RECORDS records:
  * `{"records": [...], "nextOffset", "highWatermark"}`. Resuming at the last `nextOffset`
- * (for SSE, the `Last-Event-ID` the browser sends back) loses nothing.
+ * (for SSE, the `Last-Event-ID` the browser sends back) loses nothing. Over a gap of a compacted
+ * log, a message may carry no records and only the new `nextOffset`.
  */
+import type { Page } from "./render.ts";
 
-/** Reads a page of the log as JSON text, as PartitionStore.read does. */
-export type ReadPage = (offset: number, maxRecords: number) => { json: string; count: number };
+/** Reads a page of the log up to the high watermark (from SQLite or from R2), as LogReader.page does. */
+export type ReadPage = (offset: number, maxRecords: number) => Promise<Page>;
 
 interface SocketPosition {
   offset: number;
@@ -72,7 +74,9 @@ export class Subscribers {
       return;
     }
     this.pumping = true;
-    queueMicrotask(() => void this.pump());
+    queueMicrotask(
+      () => void this.pump().catch((err: unknown) => console.error("pushing records to subscribers failed", err)),
+    );
   }
 
   /** Closes every subscriber, e.g. when the topic is deleted. */
@@ -108,12 +112,12 @@ export class Subscribers {
         for (const ws of this.ctx.getWebSockets(SUBSCRIBER_TAG)) {
           const position = ws.deserializeAttachment() as SocketPosition | null;
           if (!position) continue;
-          const offset = this.deliver(position.offset, (message) => ws.send(message));
+          const offset = await this.deliver(position.offset, (message) => ws.send(message));
           if (offset !== position.offset) ws.serializeAttachment({ offset } satisfies SocketPosition);
           if (offset < this.highWatermark()) behind = true;
         }
         for (const s of this.sse) {
-          const offset = this.deliver(s.offset, (message, next) => {
+          const offset = await this.deliver(s.offset, (message, next) => {
             void s.writer
               .write(encoder.encode(`id: ${next}\nevent: records\ndata: ${message}\n\n`))
               .catch(() => this.sse.delete(s));
@@ -133,11 +137,10 @@ export class Subscribers {
   }
 
   /** Sends up to PAGES_PER_ROUND pages from `offset`; returns the new position. */
-  private deliver(offset: number, send: (message: string, nextOffset: number) => void): number {
+  private async deliver(offset: number, send: (message: string, nextOffset: number) => void): Promise<number> {
     for (let page = 0; page < PAGES_PER_ROUND && offset < this.highWatermark(); page++) {
-      const { json, count } = this.read(offset, PAGE_RECORDS);
-      if (count === 0) break;
-      const next = offset + count;
+      const { json, next } = await this.read(offset, PAGE_RECORDS);
+      if (next <= offset) break;
       try {
         send(`{"records":${json},"nextOffset":${next},"highWatermark":${this.highWatermark()}}`, next);
       } catch {

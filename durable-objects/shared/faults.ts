@@ -1,7 +1,8 @@
 /**
  * Test-only fault injection, in one place: whether it is on (the TRIBUTARY_FAULTS variable is
  * "1": the tests set it, wrangler.toml never does), the refusal when it is off, a partition
- * replica's faults (unavailable or slow) and a stream task's crash points. The worker's
+ * replica's faults (unavailable or slow), and the crash points of a stream task and of a
+ * partition's compaction and tiering. The worker's
  * `POST /v1/_test/faults` route (worker/routes/faults.ts) asks the same question.
  */
 import type { FaultSpec } from "../../cluster/rpc/partition-log.ts";
@@ -51,19 +52,22 @@ export class ReplicaFaults {
   }
 }
 
-/** Thrown at an armed crash point; the stream task then aborts its object, as a real crash would. */
+/** Thrown at an armed crash point; the object then aborts itself, as a real crash would. */
 export class InjectedCrash extends Error {}
 
-/** A stream task's crash point, armed by a test: the next time the task passes it, it crashes once. */
-export class CrashPoints {
-  private armed: FaultPoint | null = null;
+/**
+ * Crash points armed by a test (a stream task's, or a partition's storage steps): the next time
+ * the object passes the armed one, it crashes once.
+ */
+export class CrashPoints<P extends string = FaultPoint> {
+  private armed: P | null = null;
 
-  arm(point: FaultPoint): void {
+  arm(point: P): void {
     this.armed = point;
   }
 
   /** Throws an InjectedCrash (and disarms) when `point` is the armed one. */
-  pass(point: FaultPoint): void {
+  pass(point: P): void {
     if (this.armed !== point) return;
     this.armed = null;
     throw new InjectedCrash(`injected crash ${point}`);

@@ -109,7 +109,14 @@ export class FetchLoop {
           continue;
         }
         const records = batch.records.filter((r) => r.offset >= position);
-        if (records.length === 0) continue;
+        if (records.length === 0) {
+          // Past a compacted log's gap: the position moves on, so commits and lag count it as read.
+          if (batch.nextOffset > position) {
+            position = batch.nextOffset;
+            offsets.setPosition(loop.key, position);
+          }
+          continue;
+        }
         const { next, error } = await this.#options.runner.process(
           session,
           loop,
@@ -117,8 +124,9 @@ export class FetchLoop {
           batch.highWatermark,
           position,
         );
-        if (next !== records.at(-1)!.offset + 1) close(); // stopped early: read on from `next`
-        position = next;
+        const all = next === records.at(-1)!.offset + 1;
+        if (!all) close(); // stopped early: read on from `next`
+        position = all && error === undefined ? Math.max(next, batch.nextOffset) : next;
         offsets.setPosition(loop.key, position);
         if (error === undefined) {
           handlerFailures = 0;

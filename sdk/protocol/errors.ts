@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   INVALID_TOPIC_EXCEPTION: { status: 400, retriable: false },
   INVALID_PARTITIONS: { status: 400, retriable: false },
   INVALID_CONFIG: { status: 400, retriable: false },
+  INVALID_RECORD: { status: 400, retriable: false },
   INVALID_GROUP_ID: { status: 400, retriable: false },
   INVALID_SESSION_TIMEOUT: { status: 400, retriable: false },
   UNAUTHENTICATED: { status: 401, retriable: false },

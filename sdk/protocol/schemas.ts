@@ -39,7 +39,20 @@ export const TOPIC_DEFAULTS = {
   cleanupPolicy: "delete",
   produceRecordsPerSecond: -1,
   produceBytesPerSecond: -1,
+  deleteRetentionMs: 86_400_000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: -1,
+  localRetentionMs: -1,
+  localRetentionBytes: -1,
 } as const;
+
+/**
+ * What happens to old records (Kafka's cleanup.policy): "delete" removes them by time and size
+ * (retentionMs, retentionBytes); "compact" keeps the latest record of each key; "compact,delete"
+ * does both.
+ */
+export const cleanupPolicySchema = z.enum(["delete", "compact", "compact,delete"]);
+export type CleanupPolicy = z.output<typeof cleanupPolicySchema>;
 
 export function isValidTopicName(name: string): boolean {
   return TOPIC_NAME.test(name) && name !== "." && name !== "..";
@@ -59,7 +72,17 @@ export const topicConfigSchema = z.strictObject({
   retentionBytes: retention.optional(),
   maxMessageBytes: z.int().min(1).max(MAX_MESSAGE_BYTES).optional(),
   minInsyncReplicas: z.int().min(1).max(MAX_REPLICATION_FACTOR).optional(),
-  cleanupPolicy: z.literal("delete").optional(),
+  cleanupPolicy: cleanupPolicySchema.optional(),
+  /** How long a tombstone (a record whose value is null) stays in a compacted log. */
+  deleteRetentionMs: z.int().min(0).optional(),
+  /** How long a record stays uncompacted at least. */
+  minCompactionLagMs: z.int().min(0).optional(),
+  /** How long a record may stay uncompacted at most; -1 for no bound. */
+  maxCompactionLagMs: z.union([z.literal(-1), z.int().min(1)]).optional(),
+  /** How long records stay in the partition's own storage before they move to R2; -1 keeps them all. */
+  localRetentionMs: retention.optional(),
+  /** How many bytes of records a partition keeps in its own storage, the older ones in R2; -1 keeps them all. */
+  localRetentionBytes: retention.optional(),
   /** Produce quota per partition; -1 for none. Over it, produce answers 429 with Retry-After. */
   produceRecordsPerSecond: z.union([z.literal(-1), z.int().min(1)]).optional(),
   produceBytesPerSecond: z.union([z.literal(-1), z.int().min(1024)]).optional(),
@@ -75,7 +98,13 @@ export const describedTopicConfigSchema = answerObject({
   retentionBytes: z.number(),
   maxMessageBytes: z.number(),
   minInsyncReplicas: z.number(),
-  cleanupPolicy: z.literal("delete"),
+  cleanupPolicy: cleanupPolicySchema,
+  /** Absent on topics created before compaction and tiered storage existed: the defaults. */
+  deleteRetentionMs: z.number().optional(),
+  minCompactionLagMs: z.number().optional(),
+  maxCompactionLagMs: z.number().optional(),
+  localRetentionMs: z.number().optional(),
+  localRetentionBytes: z.number().optional(),
   /** Absent on topics created before quotas existed: no quota. */
   produceRecordsPerSecond: z.number().optional(),
   produceBytesPerSecond: z.number().optional(),
@@ -195,6 +224,14 @@ export const subscribeQuerySchema = z.strictObject({
 
 export const offsetsQuerySchema = z.strictObject({
   at: z.union([z.literal("earliest"), z.literal("latest"), intParam("at", 0, Number.MAX_SAFE_INTEGER)]),
+});
+
+/**
+ * Kafka's DeleteRecords for one partition: the log start moves up to `beforeOffset` (-1: the
+ * high watermark), and the records below it are gone.
+ */
+export const deleteRecordsSchema = z.strictObject({
+  beforeOffset: z.union([z.literal(-1), z.int().min(0).max(Number.MAX_SAFE_INTEGER)]),
 });
 
 export const initProducerSchema = z.strictObject({
@@ -434,6 +471,11 @@ export const partitionInfoSchema = answerObject({
   highWatermark: z.int(),
   /** Bytes the partition's records take, when the server reports it. */
   bytes: z.number().optional(),
+  /** With tiered storage: the first offset in the partition's own storage; below it, records are in R2. */
+  localStartOffset: z.int().optional(),
+  /** With tiered storage: the bytes in the partition's own storage, and the segments in R2. */
+  localBytes: z.number().optional(),
+  segments: z.int().optional(),
   /** With a replication factor above 1: the leading replica and its leader epoch. */
   leader: z.int().optional(),
   leaderEpoch: z.int().optional(),
@@ -484,6 +526,10 @@ export const deleteTopicAnswerSchema = z.object({ deleted: z.string() });
 
 /** What an offset lookup answers; `timestamp` is the record's, when a time found one. */
 export const offsetAnswerSchema = z.object({ offset: z.int(), timestamp: z.number().optional() });
+
+/** What a DeleteRecords answers: the partition's log start offset now. */
+export const deleteRecordsAnswerSchema = z.object({ partition: z.int(), logStartOffset: z.int() });
+export type DeleteRecordsAnswer = z.output<typeof deleteRecordsAnswerSchema>;
 /** The answer of `fetchOffset`; `timestamp` is the record's, when a time found one. */
 export type OffsetAnswer = z.output<typeof offsetAnswerSchema>;
 

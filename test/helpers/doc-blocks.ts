@@ -200,6 +200,7 @@ export const CONSOLE_COMMANDS: readonly RegExp[] = [
   /^npm (start|test)$/,
   /^npm run [a-z][a-z0-9:-]*( -- .*)?$/,
   /^npx wrangler (login|deploy|types|tail)( .*)?$/,
+  /^npx wrangler r2 bucket create [a-z0-9-]+$/,
   /^npx wrangler secret put [A-Z_]+( .*)?$/,
   /^npx vitest run .*$/,
   /^node (bench|examples)\/[\w/.-]+\.mjs( .*)?$/,

@@ -15,6 +15,11 @@ describe("topics", () => {
       cleanupPolicy: "delete",
       produceRecordsPerSecond: -1,
       produceBytesPerSecond: -1,
+      deleteRetentionMs: 86400000,
+      minCompactionLagMs: 0,
+      maxCompactionLagMs: -1,
+      localRetentionMs: -1,
+      localRetentionBytes: -1,
     });
     expect(res.json.partitions).toEqual(
       [0, 1, 2].map((p) => expect.objectContaining({ partition: p, logStartOffset: 0, highWatermark: 0 })),
@@ -64,7 +69,23 @@ describe("topics", () => {
     [{ name: "ok", config: { retentionMs: 0 } }, "INVALID_CONFIG", "config.retentionMs"],
     [{ name: "ok", config: { retentionBytes: -2 } }, "INVALID_CONFIG", "config.retentionBytes"],
     [{ name: "ok", config: { maxMessageBytes: 50_000_000 } }, "INVALID_CONFIG", "config.maxMessageBytes"],
-    [{ name: "ok", config: { cleanupPolicy: "compact" } }, "INVALID_CONFIG", "config.cleanupPolicy"],
+    [{ name: "ok", config: { cleanupPolicy: "none" } }, "INVALID_CONFIG", "config.cleanupPolicy"],
+    [
+      { name: "ok", config: { retentionBytes: 1000, localRetentionBytes: 2000 } },
+      "INVALID_CONFIG",
+      "config.localRetentionBytes",
+    ],
+    [
+      { name: "ok", config: { retentionMs: 1000, localRetentionMs: 2000 } },
+      "INVALID_CONFIG",
+      "config.localRetentionMs",
+    ],
+    [
+      { name: "ok", config: { minCompactionLagMs: 5000, maxCompactionLagMs: 1000 } },
+      "INVALID_CONFIG",
+      "config.maxCompactionLagMs",
+    ],
+    [{ name: "ok", config: { deleteRetentionMs: -1 } }, "INVALID_CONFIG", "config.deleteRetentionMs"],
     [{ name: "ok", config: { retentionHours: 3 } }, "INVALID_CONFIG", "config"],
     [
       { name: "ok", replicationFactor: 1, config: { minInsyncReplicas: 2 } },

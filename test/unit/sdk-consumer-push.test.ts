@@ -113,6 +113,7 @@ describe("PushSource", () => {
         headers: {},
       })),
       highWatermark: 10,
+      nextOffset: 8,
     });
     push.close();
     expect(socket.closed).toBe(true);
@@ -210,7 +211,7 @@ describe("PushSource", () => {
     const { push } = source({ waitMs: 20 });
     const idle = push.next(signal());
     latest().open();
-    expect(await idle).toEqual({ records: [], highWatermark: 0 });
+    expect(await idle).toEqual({ records: [], highWatermark: 0, nextOffset: 0 });
 
     const controller = new AbortController();
     const waiting = push.next(controller.signal);

@@ -26,6 +26,7 @@ const faultSchema = z.strictObject({
   unavailable: z.boolean().optional(),
   delayMs: z.int().min(0).max(60_000).optional(),
   restart: z.boolean().optional(),
+  crash: z.enum(["mid-compaction", "after-upload", "after-manifest"]).optional(),
 });
 
 export const faultsRoutes = new Hono<{ Bindings: Env }>().post("/", async (c) => {

@@ -1,12 +1,13 @@
-/** The data path: produce, fetch, offset lookup and subscribe (push). */
+/** The data path: produce, fetch, offset lookup, subscribe (push) and DeleteRecords. */
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { type AppendedBatch, appendToTopic, prepareAppend, sendAppend } from "../../cluster/append.ts";
 import { closestReplica } from "../../cluster/leaders.ts";
-import { offsetAt, onPartition, readPartition } from "../../cluster/reads.ts";
+import { deleteRecords, offsetAt, onPartition, readPartition } from "../../cluster/reads.ts";
 import { subscribePartition } from "../../cluster/subscribe.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import {
+  deleteRecordsSchema,
   fetchQuerySchema,
   offsetsQuerySchema,
   partitionParam,
@@ -131,4 +132,12 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
     const partition = partitionOf(c);
     const { at } = validate(offsetsQuerySchema, c.req.query(), "offsets query");
     return c.json(unwrap(await offsetAt(c.env, name, partition, at)));
+  })
+  .post("/:topic/partitions/:partition/delete-records", async (c) => {
+    const name = topicParam(c.req.param("topic"));
+    const partition = partitionOf(c);
+    const { json } = await readJson(c);
+    const { beforeOffset } = validate(deleteRecordsSchema, json, "delete-records request");
+    const { logStartOffset } = unwrap(await deleteRecords(c.env, name, partition, beforeOffset));
+    return c.json({ partition, logStartOffset });
   });
