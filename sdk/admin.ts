@@ -34,6 +34,7 @@ export type {
   AclResource,
   CreatedToken,
   CreateTokenOptions,
+  DeleteRecordsAnswer,
   OffsetAnswer,
   PartitionInfo,
   TokenInfo,
@@ -41,11 +42,6 @@ export type {
   TopicDescription,
   TopicSummary,
   Whoami,
-  DeleteRecordsAnswer,
-  OffsetAnswer,
-  PartitionInfo,
-  TopicDescription,
-  TopicSummary,
 } from "./protocol/schemas.ts";
 
 /** What `createTopic` takes. Defaults: 1 partition, replication factor 3, the server's config. */
