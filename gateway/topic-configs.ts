@@ -6,7 +6,17 @@
  */
 import { TOPIC_DEFAULTS, type TopicConfig } from "../sdk/protocol/schemas.ts";
 
-type Key = "retentionMs" | "retentionBytes" | "maxMessageBytes" | "cleanupPolicy" | "minInsyncReplicas";
+type Key =
+  | "retentionMs"
+  | "retentionBytes"
+  | "maxMessageBytes"
+  | "cleanupPolicy"
+  | "minInsyncReplicas"
+  | "deleteRetentionMs"
+  | "minCompactionLagMs"
+  | "maxCompactionLagMs"
+  | "localRetentionMs"
+  | "localRetentionBytes";
 
 /** Kafka's config types (DescribeConfigs v3+). */
 const INT = 3;
@@ -19,7 +29,12 @@ export interface KafkaConfig {
   type: number;
   /** The value as Tributary's API takes it, or why the text is not a valid one. */
   parse(text: string): unknown | { invalid: string };
+  /** The value as Kafka writes it (default: its text). */
+  show?(value: unknown): string;
 }
+
+/** Kafka's Long.MAX_VALUE, which max.compaction.lag.ms takes for "no limit" (Tributary's -1). */
+const LONG_MAX = "9223372036854775807";
 
 const integer =
   (min: number, allowMinusOne: boolean) =>
@@ -40,17 +55,39 @@ export const KAFKA_CONFIGS: readonly KafkaConfig[] = [
     key: "cleanupPolicy",
     type: LIST,
     parse: (text) => {
-      const policies = text
-        .split(",")
-        .map((p) => p.trim())
-        .filter(Boolean)
-        .sort();
+      const policies = [
+        ...new Set(
+          text
+            .split(",")
+            .map((p) => p.trim())
+            .filter(Boolean),
+        ),
+      ].sort();
       const joined = policies.join(",");
-      return joined === "delete"
-        ? "delete"
-        : { invalid: `cleanup.policy '${text}' is not supported (only 'delete' is)` };
+      return joined === "delete" || joined === "compact" || joined === "compact,delete"
+        ? joined
+        : { invalid: `cleanup.policy '${text}' is not supported (it takes delete, compact, or both)` };
     },
   },
+  { name: "delete.retention.ms", key: "deleteRetentionMs", type: LONG, parse: integer(0, false) },
+  { name: "min.compaction.lag.ms", key: "minCompactionLagMs", type: LONG, parse: integer(0, false) },
+  {
+    name: "max.compaction.lag.ms",
+    key: "maxCompactionLagMs",
+    type: LONG,
+    parse: (text) => (text.trim() === LONG_MAX ? -1 : integer(1, false)(text)),
+    show: (value) => (value === -1 ? LONG_MAX : String(value)),
+  },
+  // Kafka's -2 is "as much as retention.ms/bytes", which is Tributary's -1: no local limit, no tier.
+  ...(["local.retention.ms", "local.retention.bytes"] as const).map(
+    (name): KafkaConfig => ({
+      name,
+      key: name === "local.retention.ms" ? "localRetentionMs" : "localRetentionBytes",
+      type: LONG,
+      parse: (text) => (text.trim() === "-2" ? -1 : integer(1, true)(text)),
+      show: (value) => (value === -1 ? "-2" : String(value)),
+    }),
+  ),
 ];
 
 const byName = new Map(KAFKA_CONFIGS.map((c) => [c.name, c]));
@@ -91,11 +128,11 @@ export function fromKafka(
 /** A topic's config as DescribeConfigs lists it. */
 export function toKafka(config: TopicConfig, replicationFactor: number, keys: readonly string[] | null) {
   return KAFKA_CONFIGS.filter((c) => keys === null || keys.includes(c.name)).map((c) => {
-    const value = config[c.key];
+    const value = config[c.key] ?? defaultOf(c.key, replicationFactor);
     const isDefault = value === defaultOf(c.key, replicationFactor);
     return {
       name: c.name,
-      value: String(value),
+      value: c.show ? c.show(value) : String(value),
       readOnly: false,
       isDefault,
       // DYNAMIC_TOPIC_CONFIG (1) or DEFAULT_CONFIG (5)

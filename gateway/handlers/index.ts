@@ -5,6 +5,7 @@
  */
 import type { Handler } from "../context.ts";
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from "./configs.ts";
+import { deleteRecords } from "./delete-records.ts";
 import { fetchRecords } from "./fetch.ts";
 import { deleteGroups, describeGroups, listGroups } from "./group-admin.ts";
 import { offsetCommit, offsetFetch } from "./group-offsets.ts";
@@ -33,6 +34,7 @@ export const API_KEYS = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  DeleteRecords: 21,
   InitProducerId: 22,
   DescribeConfigs: 32,
   AlterConfigs: 33,
@@ -71,6 +73,7 @@ export const SERVED = new Map<number, Served>([
   [K.ApiVersions, { min: 0, max: 4 }],
   [K.CreateTopics, { min: 0, max: 7, handler: createTopics }],
   [K.DeleteTopics, { min: 0, max: 6, handler: deleteTopics }],
+  [K.DeleteRecords, { min: 0, max: 2, handler: deleteRecords }],
   [K.InitProducerId, { min: 0, max: 4, handler: initProducerId }],
   [K.DescribeConfigs, { min: 0, max: 4, handler: describeConfigs }],
   [K.AlterConfigs, { min: 0, max: 2, handler: alterConfigs }],

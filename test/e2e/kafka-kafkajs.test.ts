@@ -79,6 +79,48 @@ describe("kafkajs through the gateway", () => {
     expect(await admin.listTopics()).not.toContain(topic);
   });
 
+  it("creates a compacted topic and deletes a partition's first records (DeleteRecords)", async () => {
+    await admin.connect();
+    const topic = unique("kjs-compact");
+    await admin.createTopics({
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [
+            { name: "cleanup.policy", value: "compact" },
+            { name: "min.compaction.lag.ms", value: "60000" },
+          ],
+        },
+      ],
+    });
+    expect((await api(`/v1/topics/${topic}`)).config).toMatchObject({
+      cleanupPolicy: "compact",
+      minCompactionLagMs: 60_000,
+    });
+    const described = await admin.describeConfigs({ resources: [{ type: 2, name: topic }], includeSynonyms: false });
+    const configs = Object.fromEntries(described.resources[0]!.configEntries.map((c) => [c.configName, c.configValue]));
+    expect(configs).toMatchObject({ "cleanup.policy": "compact", "max.compaction.lag.ms": "9223372036854775807" });
+
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, key: `k${i % 3}`, value: `v${i}` })),
+    });
+    // A compacted topic keeps records by key: one without a key is refused (INVALID_RECORD), nothing stored.
+    await expect(producer.send({ topic, messages: [{ partition: 0, key: null, value: "x" }] })).rejects.toThrow();
+    await producer.disconnect();
+    expect((await api(`/v1/topics/${topic}`)).partitions[0].highWatermark).toBe(10);
+
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "4" }] });
+    const offsets = await admin.fetchTopicOffsets(topic);
+    expect(offsets[0]).toMatchObject({ partition: 0, low: "4", high: "10" });
+    expect((await api(`/v1/topics/${topic}`)).partitions[0].logStartOffset).toBe(4);
+    await admin.deleteTopics({ topics: [topic] });
+  });
+
   it("produces idempotently with keys, headers, timestamps, unkeyed records and gzip, readable over HTTP", async () => {
     await admin.connect();
     const topic = unique("kjs-produce");

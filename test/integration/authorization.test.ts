@@ -111,6 +111,13 @@ function cases(f: Fixture): Case[] {
       path: `/v1/topics/${t}/partitions/0/offsets?at=latest`,
       denied: TOPIC,
     },
+    {
+      routes: ["POST /v1/topics/:topic/partitions/:partition/delete-records"],
+      method: "POST",
+      path: `/v1/topics/${t}/partitions/0/delete-records`,
+      body: { beforeOffset: 1 },
+      denied: TOPIC,
+    },
     { routes: ["POST /v1/producers"], method: "POST", path: "/v1/producers", body: {}, denied: CLUSTER },
     { routes: ["GET /v1/groups"], method: "GET", path: "/v1/groups", status: 200 },
     { routes: ["GET /v1/groups/:group"], method: "GET", path: `/v1/groups/${g}`, denied: GROUP },

@@ -56,18 +56,46 @@ describe("fromKafka", () => {
     ["retention.bytes", "9007199254740993", "config 'retention.bytes': '9007199254740993' is not a whole number"],
     [
       "cleanup.policy",
-      "compact",
-      "config 'cleanup.policy': cleanup.policy 'compact' is not supported (only 'delete' is)",
+      "compact,lz4",
+      "config 'cleanup.policy': cleanup.policy 'compact,lz4' is not supported (it takes delete, compact, or both)",
     ],
-    ["cleanup.policy", "compact,delete", expect.stringContaining("(only 'delete' is)")],
+    ["cleanup.policy", "", expect.stringContaining("(it takes delete, compact, or both)")],
+    ["delete.retention.ms", "-1", "config 'delete.retention.ms': -1 is below 0"],
+    ["max.compaction.lag.ms", "0", "config 'max.compaction.lag.ms': 0 is below 1"],
+    ["local.retention.bytes", "0", "config 'local.retention.bytes': 0 is below 1 (or -1 for no limit)"],
   ])("refuses %s=%j", (name, value, invalid) => {
     expect(fromKafka([{ name, value }], 3)).toEqual({ invalid });
+  });
+
+  it("takes compaction and tiered storage configs, with Kafka's sentinels for no limit", () => {
+    expect(
+      fromKafka(
+        [
+          { name: "cleanup.policy", value: "delete, compact" },
+          { name: "delete.retention.ms", value: "0" },
+          { name: "min.compaction.lag.ms", value: "60000" },
+          { name: "max.compaction.lag.ms", value: "9223372036854775807" },
+          { name: "local.retention.ms", value: "-2" },
+          { name: "local.retention.bytes", value: "1048576" },
+        ],
+        3,
+      ),
+    ).toEqual({
+      config: {
+        cleanupPolicy: "compact,delete",
+        deleteRetentionMs: 0,
+        minCompactionLagMs: 60_000,
+        maxCompactionLagMs: -1,
+        localRetentionMs: -1,
+        localRetentionBytes: 1_048_576,
+      },
+    });
   });
 
   it("refuses a config Tributary does not have, naming the ones it has", () => {
     expect(fromKafka([{ name: "segment.bytes", value: "1" }], 3)).toEqual({
       invalid:
-        "config 'segment.bytes' is not one Tributary has (it has retention.ms, retention.bytes, max.message.bytes, min.insync.replicas, cleanup.policy)",
+        "config 'segment.bytes' is not one Tributary has (it has retention.ms, retention.bytes, max.message.bytes, min.insync.replicas, cleanup.policy, delete.retention.ms, min.compaction.lag.ms, max.compaction.lag.ms, local.retention.ms, local.retention.bytes)",
     });
   });
 
@@ -104,6 +132,12 @@ describe("toKafka", () => {
       ["max.message.bytes", String(TOPIC_DEFAULTS.maxMessageBytes), true, 5, 3],
       ["min.insync.replicas", "2", true, 5, 3],
       ["cleanup.policy", "delete", true, 5, 7],
+      ["delete.retention.ms", "86400000", true, 5, 5],
+      ["min.compaction.lag.ms", "0", true, 5, 5],
+      // Kafka's spellings of "no limit": Long.MAX_VALUE, and -2 for "as retention.*".
+      ["max.compaction.lag.ms", "9223372036854775807", true, 5, 5],
+      ["local.retention.ms", "-2", true, 5, 5],
+      ["local.retention.bytes", "-2", true, 5, 5],
     ]);
   });
 
@@ -178,6 +212,11 @@ describe("defaults", () => {
       maxMessageBytes: TOPIC_DEFAULTS.maxMessageBytes,
       minInsyncReplicas: 1,
       cleanupPolicy: "delete",
+      deleteRetentionMs: TOPIC_DEFAULTS.deleteRetentionMs,
+      minCompactionLagMs: 0,
+      maxCompactionLagMs: -1,
+      localRetentionMs: -1,
+      localRetentionBytes: -1,
     });
     expect(defaults(5).minInsyncReplicas).toBe(TOPIC_DEFAULTS.minInsyncReplicas);
     expect(Object.keys(defaults(3))).toEqual(KAFKA_CONFIGS.map((c) => c.key));

@@ -135,6 +135,8 @@ export const recordsRoutes = new Hono<{ Bindings: Env }>()
   })
   .post("/:topic/partitions/:partition/delete-records", async (c) => {
     const name = topicParam(c.req.param("topic"));
+    // Kafka's DeleteRecords needs DELETE on the topic.
+    authorize(c, "topic", name, "delete");
     const partition = partitionOf(c);
     const { json } = await readJson(c);
     const { beforeOffset } = validate(deleteRecordsSchema, json, "delete-records request");
