@@ -16,6 +16,7 @@ export const GROUPS = [
   "latency",
   "group",
   "ad-clicks",
+  "ysb",
   "durable-streams",
   "kafka",
 ];
@@ -62,6 +63,8 @@ export function parseOptions() {
   // produce with kafka (its notes divide by them), produce with guarantees.
   if (groups.has("kafka")) groups.add("produce").add("fetch");
   if (groups.has("produce") || groups.has("guarantees")) groups.add("raw").add("produce");
+  // The YSB summary divides by the raw insert loop of the same run.
+  if (groups.has("ysb")) groups.add("raw");
   const q = values.quick;
   return {
     runs,

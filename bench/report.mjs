@@ -22,7 +22,9 @@ export function fmt(/** @type {number | undefined} */ n) {
 export const ratio = (/** @type {number | undefined} */ a, /** @type {number | undefined} */ b) =>
   a === undefined || b === undefined || b === 0 ? undefined : a / b;
 
-export const fmtRatio = (/** @type {number | undefined} */ r) => (r === undefined ? "—" : r.toFixed(2));
+/** Two decimals; two significant digits below 0.1 (a pipeline's share of a raw ceiling). */
+export const fmtRatio = (/** @type {number | undefined} */ r) =>
+  r === undefined ? "—" : r > 0 && r < 0.1 ? r.toPrecision(2) : r.toFixed(2);
 
 /** @param {string[]} header @param {string[][]} rows */
 export function markdownTable(header, rows) {

@@ -55,5 +55,7 @@ export function references(/** @type {string} */ id) {
   const m = /^produce\.(?:(?:acks\w+|idempotent)\.)?(\d+x\d+)$/.exec(id);
   if (m) return { loop: `raw.loop.${m[1]}`, commits: `raw.commits.${m[1]}`, calls: `raw.calls.${m[1]}` };
   if (id === "fetch.1000x100") return { loop: "raw.read.1000x100" };
+  // A pipeline's events/s against the raw insert ceiling of one object (YSB's events are larger).
+  if (id === "ysb.rate") return { loop: "raw.loop.1000x100" };
   return {};
 }

@@ -1,6 +1,7 @@
 // npm run bench: Tributary's throughput through HTTP, next to references measured in the same run
 // (the raw in-object insert rate, the HTTP floor of the same process, Redis Streams when present),
-// the end-to-end latency from produce to a push consumer, and a consumer group's throughput.
+// the end-to-end latency from produce to a push consumer, a consumer group's throughput, and the
+// ad-click and Yahoo Streaming Benchmark pipelines.
 // Prints a markdown table of medians over rounds and writes bench/results/latest.json.
 // This file is the entry: options, the workers and peers, the round loop, the output. The
 // scenarios are in bench/scenarios/; table.mjs and verdicts.mjs write the report.
@@ -30,6 +31,7 @@ import { unique } from "./scenarios/topics.mjs";
 import { FETCH_RECORDS } from "./shapes.mjs";
 import { table } from "./table.mjs";
 import { consumerVerdicts, guaranteesSummary, produceVerdict } from "./verdicts.mjs";
+import { startYsbWorker, ysbRows, ysbSummary } from "./ysb.mjs";
 
 /** @type {(() => Promise<void>)[]} */
 const cleanups = [];
@@ -100,6 +102,8 @@ async function main() {
   cleanups.push(async () => groupClient.close());
   const adClicksWorker = runs("ad-clicks") ? await startAdClicksWorker() : undefined;
   if (adClicksWorker) cleanups.push(adClicksWorker.stop);
+  const ysbWorker = runs("ysb") ? await startYsbWorker() : undefined;
+  if (ysbWorker) cleanups.push(ysbWorker.stop);
   const gateway = runs("kafka") ? await startKafkaGateway(worker) : undefined;
   if (gateway) cleanups.push(gateway.stop);
   for (let round = 1; round <= o.runs; round++) {
@@ -124,6 +128,7 @@ async function main() {
     if (adClicksWorker) {
       await adClickRows(adClicksWorker, { quick: o.quick, round, record, signingKey: adClicksWorker.signingKey });
     }
+    if (ysbWorker) await ysbRows(ysbWorker, { quick: o.quick, round, record });
     if (runs("durable-streams"))
       await durableStreamsScenarios({ client, token, worker, o, round, record, log, cleanups });
     if (gateway) await kafkaScenarios({ gateway, client, url: worker.url, token, fetchTopic, o, round });
@@ -146,6 +151,7 @@ async function main() {
     runs("latency") || runs("group") ? cv.text : "",
     runs("guarantees") ? guaranteesSummary() : "",
     adClicksWorker ? adClicksSummary() : "",
+    ysbWorker ? ysbSummary(median("raw.loop.1000x100")) : "",
     "",
     redis
       ? `Peer: Redis ${version} (AOF everysec) on loopback, measured in the same rounds.`

@@ -7,7 +7,7 @@
  */
 import { failure, type Result } from "../sdk/protocol/errors.ts";
 import { partitionForKey } from "../sdk/protocol/partitioner.ts";
-import type { StoreEntry, StoreInfo, StoreScan, StreamsApp } from "../sdk/streams/index.ts";
+import type { StoreEntry, StoreInfo, StoreScan, StreamsApp, SubTopology } from "../sdk/streams/index.ts";
 import type { TaskIdentity, TaskStatus } from "./rpc/stream-task.ts";
 import { streamTaskStub } from "./stubs.ts";
 import { topicMeta } from "./topic-cache.ts";
@@ -41,9 +41,12 @@ const PLAN_TTL_MS = 5_000;
 const plans = new Map<string, { plan: AppPlan; expires: number }>();
 
 /**
- * The partition count of each sub-topology: its source topics' (which must be equal, as Kafka
- * Streams requires of co-partitioned sources). Repartition topics are created here with the
- * partition count of the sub-topology writing them.
+ * The partition count of each sub-topology, and its repartition topics created. Sources read
+ * together (joined or merged) must be co-partitioned, as Kafka Streams requires: the same
+ * partition count (and keyed alike, which only their producers can ensure). A sub-topology with
+ * topics of its own takes their partition count, and so do the repartition topics it reads; one
+ * that reads only repartition topics takes the largest count of the sub-topologies writing them.
+ * Global tables' topics must exist; their partition counts do not matter.
  */
 export async function planApp(env: Env, app: StreamsApp): Promise<AppPlan> {
   // Store queries (a dashboard polling) need the plan each time; partition counts change rarely.
@@ -55,45 +58,65 @@ export async function planApp(env: Env, app: StreamsApp): Promise<AppPlan> {
 }
 
 async function makePlan(env: Env, app: StreamsApp): Promise<AppPlan> {
-  const topology = app.topology();
-  const partitions: number[] = [];
-  const writers = new Map<string, number>();
+  const subs = app.topology().subTopologies;
+  const own = (sub: SubTopology) => sub.sources.filter((t) => !sub.internalSources.includes(t));
+  const found = new Map<string, number>();
   // Repartition topics are made as durable as the app's own sources.
   let replicationFactor = 1;
-  for (const sub of topology.subTopologies) {
-    const counts: number[] = [];
-    for (const source of sub.sources) {
-      const internal = sub.internalSources.includes(source);
-      const upstream = writers.get(source);
-      const found = internal
-        ? await ensureTopic(env, source, {
-            partitions: upstream === undefined ? 1 : partitions[upstream]!,
-            replicationFactor,
-          })
-        : await topicMeta(env, source);
-      if (!found.ok) {
-        return found.code === "UNKNOWN_TOPIC_OR_PARTITION"
-          ? failure(
-              "UNKNOWN_TOPIC_OR_PARTITION",
-              `source topic '${source}' does not exist; create it before starting app '${app.name}'`,
-              { topic: source, app: app.name },
-            )
-          : found;
-      }
-      counts.push(found.topic.partitions);
-      if (!internal) replicationFactor = Math.max(replicationFactor, found.topic.replicationFactor);
+  for (const topic of new Set(subs.flatMap((sub) => [...own(sub), ...sub.globalTopics]))) {
+    const meta = await topicMeta(env, topic);
+    if (!meta.ok) {
+      return meta.code === "UNKNOWN_TOPIC_OR_PARTITION"
+        ? failure(
+            "UNKNOWN_TOPIC_OR_PARTITION",
+            `source topic '${topic}' does not exist; create it before starting app '${app.name}'`,
+            { topic, app: app.name },
+          )
+        : meta;
     }
+    found.set(topic, meta.topic.partitions);
+    replicationFactor = Math.max(replicationFactor, meta.topic.replicationFactor);
+  }
+  const partitions: (number | undefined)[] = [];
+  for (const sub of subs) {
+    const counts = own(sub).map((t) => found.get(t)!);
     if (new Set(counts).size > 1) {
       return failure(
         "INVALID_PARTITIONS",
-        `sources ${sub.sources.join(", ")} of app '${app.name}' are read together and need the same partition count (they have ${counts.join(", ")})`,
-        { app: app.name, sources: sub.sources },
+        `sources ${own(sub).join(", ")} of app '${app.name}' are read together (joined or merged), so they must be co-partitioned, but they have ${counts.join(", ")} partitions: create them with the same partition count, or repartition one side (stream.repartition(), or a table's stream .repartition().toTable()) so that it is written through a topic with the other's count`,
+        { app: app.name, sources: own(sub) },
       );
     }
-    partitions.push(counts[0] ?? 0);
-    for (const sink of sub.sinks) writers.set(sink, sub.id);
+    partitions.push(counts[0]);
   }
-  return { ok: true, partitions };
+  const writer = new Map<string, number>();
+  for (const sub of subs) for (const sink of sub.sinks) writer.set(sink, sub.id);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const sub of subs) {
+      if (partitions[sub.id] !== undefined) continue;
+      const upstream = sub.internalSources.map((t) => partitions[writer.get(t)!]);
+      if (upstream.some((n) => n === undefined)) continue;
+      partitions[sub.id] = Math.max(1, ...(upstream as number[]));
+      changed = true;
+    }
+  }
+  for (const sub of subs) {
+    const count = partitions[sub.id];
+    if (count === undefined) throw new Error(`app '${app.name}': sub-topology ${sub.id} has no partition count`);
+    for (const topic of sub.internalSources) {
+      const made = await ensureTopic(env, topic, { partitions: count, replicationFactor });
+      if (!made.ok) return made;
+      if (made.topic.partitions !== count) {
+        return failure(
+          "INVALID_PARTITIONS",
+          `repartition topic '${topic}' of app '${app.name}' has ${made.topic.partitions} partitions, but what reads it has ${count} (its sources changed since it was made): delete it (DELETE /v1/topics/${topic}) and it is made again`,
+          { app: app.name, topic },
+        );
+      }
+    }
+  }
+  return { ok: true, partitions: partitions as number[] };
 }
 
 export interface AppState {
@@ -152,8 +175,10 @@ export async function queryStore(
   const plan = await planApp(env, app);
   if (!plan.ok) return plan;
   const partitions = plan.partitions[store.subTopology]!;
-  const owners =
-    scan.key === undefined
+  // Every task of its sub-topology holds all of a global table: one answers.
+  const owners = store.global
+    ? [0]
+    : scan.key === undefined
       ? Array.from({ length: partitions }, (_, p) => p)
       : partitions > 0
         ? [partitionForKey(scan.key, partitions)]

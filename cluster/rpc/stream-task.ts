@@ -8,11 +8,11 @@ export interface TaskIdentity {
 }
 
 export interface TaskCounters {
-  /** Records read from the sources. */
+  /** Records read from the sources (not counting the global tables'). */
   processed: number;
   /** Records dropped because their window had closed (and sent to the late-records topic). */
   late: number;
-  /** Records the source schemas rejected. */
+  /** Records the source (or global table) schemas rejected. */
   skipped: number;
   /** Records dropped as duplicates. */
   deduped: number;
@@ -28,6 +28,14 @@ export interface TaskStatus {
   partition: number;
   /** Next offset to read and lag, per source topic. */
   sources: Array<{ topic: string; offset: number; highWatermark: number | null; lag: number | null }>;
+  /** Per partition of the global tables' topics the task copies: the next offset to read and lag. */
+  globalTables: Array<{
+    topic: string;
+    partition: number;
+    offset: number;
+    highWatermark: number | null;
+    lag: number | null;
+  }>;
   /** The highest event time seen: windows up to it minus grace are closed. */
   streamTime: number;
   counters: TaskCounters;

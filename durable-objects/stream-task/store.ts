@@ -1,7 +1,7 @@
 /**
  * The SQL of a stream task: its state stores (the dedupe stores' ids in seen-ids.ts), its input
- * offsets, its stream time, the next producer sequence per output partition, and the outbox of
- * batches still to produce. The task writes all of these for one input batch in one
+ * offsets (and those of the global tables' partitions it copies), its stream time, the next
+ * producer sequence per output partition, and the outbox of batches still to produce. The task writes all of these for one input batch in one
  * `transactionSync`. Everything here is synchronous.
  */
 import { entryOf, newMap } from "../../sdk/streams/maps.ts";
@@ -58,6 +58,16 @@ export const MIGRATIONS: readonly Migration[] = [
       seen INTEGER NOT NULL,
       PRIMARY KEY (store, id)
     ) WITHOUT ROWID`);
+  },
+  (sql) => {
+    // The next offset to read of each partition of a global table's topic: every task joining a
+    // global table reads all its partitions into its own copy (a store of `state`).
+    sql.exec(`CREATE TABLE global_offsets (
+      topic TEXT NOT NULL,
+      partition INTEGER NOT NULL,
+      next_offset INTEGER NOT NULL,
+      PRIMARY KEY (topic, partition)
+    )`);
   },
 ];
 
@@ -148,6 +158,24 @@ export class TaskStore implements StateStores {
     this.sql.exec(
       "INSERT INTO offsets (topic, next_offset) VALUES (?1, ?2) ON CONFLICT (topic) DO UPDATE SET next_offset = ?2",
       topic,
+      next,
+    );
+  }
+
+  /** The next offset to read of each global table partition copied, by "topic/partition". */
+  globalOffsets(): Map<string, number> {
+    const rows = this.sql.exec<{ topic: string; partition: number; next_offset: number }>(
+      "SELECT topic, partition, next_offset FROM global_offsets ORDER BY topic, partition",
+    );
+    return new Map(rows.toArray().map((r) => [`${r.topic}/${r.partition}`, r.next_offset]));
+  }
+
+  setGlobalOffset(topic: string, partition: number, next: number): void {
+    this.sql.exec(
+      `INSERT INTO global_offsets (topic, partition, next_offset) VALUES (?1, ?2, ?3)
+       ON CONFLICT (topic, partition) DO UPDATE SET next_offset = ?3`,
+      topic,
+      partition,
       next,
     );
   }

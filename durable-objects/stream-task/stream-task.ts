@@ -1,13 +1,20 @@
 /**
  * StreamTask: one sub-topology of one stream app on one partition of its sources. It reads its
- * partition in order, runs the topology (sdk/streams/processor.ts) and commits, in one storage
- * transaction per input batch, the state stores, the input offset, the stream time and the
- * outputs to produce (an outbox whose batches carry their producer sequence). Outputs are then
- * appended with the task's idempotent producer id; a batch re-sent after a crash has the same
- * sequence and is answered as a duplicate, so no record is counted twice or lost.
+ * partition of each source in order, runs the topology (sdk/streams/processor.ts) and commits,
+ * in one storage transaction per round, the state stores, the input offsets, the stream time and
+ * the outputs to produce (an outbox whose batches carry their producer sequence). Outputs are
+ * then appended with the task's idempotent producer id; a batch re-sent after a crash has the
+ * same sequence and is answered as a duplicate, so no record is counted twice or lost.
+ *
+ * A task whose sub-topology joins global tables keeps a copy of each: each round, after reading
+ * its sources and before processing them, it reads every partition of their topics into its
+ * stores up to where they are (all of them, the first time). The copy and its offsets are
+ * committed with the round's records, in its transaction.
  *
  * The task runs from its alarm: each round long-polls its source partition (so an append wakes
- * it) and sets the next alarm at once after progress, a little later when idle.
+ * it; a task reading several sources reads them at once instead). While rounds find records the
+ * alarm runs the next at once (after a linger when they were few), for a few seconds; then, or
+ * when idle, it sets the next alarm.
  */
 import { DurableObject } from "cloudflare:workers";
 import { appendToTopic } from "../../cluster/append.ts";
@@ -21,9 +28,10 @@ import { topicMeta } from "../../cluster/topic-cache.ts";
 import { ensureTopic } from "../../cluster/topics.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { ProducerId, ProducerStamp } from "../../sdk/protocol/schemas.ts";
-import type { InputRecord } from "../../sdk/streams/processor.ts";
-import { processBatch } from "../../sdk/streams/processor.ts";
+import type { InputRecord, SourceBatch } from "../../sdk/streams/processor.ts";
+import { processBatches } from "../../sdk/streams/processor.ts";
 import type { StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
+import { processGlobalBatch } from "../../sdk/streams/tables.ts";
 import type { SubTopology, Topology } from "../../sdk/streams/topology.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash } from "../shared/faults.ts";
 import { migrate } from "../shared/migrations.ts";
@@ -49,8 +57,23 @@ const SMALL_BATCH_RECORDS = 200;
 const ERROR_DELAY_MS = 1_000;
 const MAX_ERROR_DELAY_MS = 30_000;
 const WATCHDOG_MS = LONG_POLL_MS + 2_000;
+/** How long one alarm goes on running rounds while records keep coming, before the next alarm takes over. */
+const ALARM_BUDGET_MS = 5_000;
 /** How long resolved topic metadata is trusted (partition counts of outputs may grow). */
 const TOPICS_TTL_MS = 10_000;
+/**
+ * Reads of a global table's partitions per round at most: a large table is copied over several
+ * rounds, which process nothing else until it is complete.
+ */
+const GLOBAL_PASSES_PER_ROUND = 8;
+
+/** A page read from a partition of a global table's topic, from `offset`. */
+interface GlobalPage {
+  topic: string;
+  partition: number;
+  offset: number;
+  page: FetchSuccess;
+}
 
 const NO_COUNTERS: TaskCounters = { processed: 0, late: 0, skipped: 0, deduped: 0, produced: 0, batches: 0 };
 
@@ -65,8 +88,12 @@ export class StreamTask extends DurableObject<Env> {
   private failures = 0;
   /** Cached state, dropped on any failure (as a crash would drop it). */
   private topics = new Map<string, TopicMeta>();
+  /** The topics of the global tables the task copies. */
+  private globalTopics = new Map<string, TopicMeta>();
   private topicsAt = 0;
   private readonly highWatermarks = new Map<string, number>();
+  /** By "topic/partition" of a global table's topic. */
+  private readonly globalHighWatermarks = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -102,6 +129,17 @@ export class StreamTask extends DurableObject<Env> {
         const hw = this.highWatermarks.get(topic);
         return { topic, offset, highWatermark: hw ?? null, lag: hw === undefined ? null : Math.max(0, hw - offset) };
       }),
+      globalTables: [...this.store.globalOffsets()].map(([at, offset]) => {
+        const slash = at.lastIndexOf("/");
+        const hw = this.globalHighWatermarks.get(at);
+        return {
+          topic: at.slice(0, slash),
+          partition: Number(at.slice(slash + 1)),
+          offset,
+          highWatermark: hw ?? null,
+          lag: hw === undefined ? null : Math.max(0, hw - offset),
+        };
+      }),
       streamTime: this.streamTime(),
       counters: this.counters(),
       pendingOutputs: this.store.outboxSize(),
@@ -130,23 +168,35 @@ export class StreamTask extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     // A task of an app no longer bundled stays asleep until started again.
     if (!this.identity || !this.apps.find(this.identity.app)) return;
-    // A watchdog: if this object crashes during the round, this alarm starts the next one.
-    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-    const records = await this.round(LONG_POLL_MS);
-    this.failures = this.lastError ? this.failures + 1 : 0;
-    const delay = this.lastError
-      ? Math.min(MAX_ERROR_DELAY_MS, ERROR_DELAY_MS * 2 ** (this.failures - 1))
-      : records >= SMALL_BATCH_RECORDS
-        ? 0
-        : records > 0
-          ? LINGER_MS
-          : IDLE_DELAY_MS;
-    await this.ctx.storage.setAlarm(Date.now() + delay);
+    const until = Date.now() + ALARM_BUDGET_MS;
+    for (;;) {
+      // A watchdog: if this object crashes during the round, this alarm starts the next one.
+      await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+      const records = await this.round(LONG_POLL_MS);
+      this.failures = this.lastError ? this.failures + 1 : 0;
+      const delay = this.lastError
+        ? Math.min(MAX_ERROR_DELAY_MS, ERROR_DELAY_MS * 2 ** (this.failures - 1))
+        : records >= SMALL_BATCH_RECORDS
+          ? 0
+          : records > 0
+            ? LINGER_MS
+            : IDLE_DELAY_MS;
+      // While records keep coming, the next round runs in this alarm, at once or after the
+      // linger: an alarm fires tens of milliseconds after its time (in workerd), which a busy
+      // pipeline would pay at every round of every stage.
+      if (!this.lastError && records > 0 && Date.now() + delay < until) {
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        continue;
+      }
+      await this.ctx.storage.setAlarm(Date.now() + delay);
+      return;
+    }
   }
 
   /**
-   * One round: produce pending outputs, then read, process and commit a batch per source.
-   * Returns how many records it processed.
+   * One round: produce pending outputs, then read a batch of each source, catch up the copies of
+   * the global tables, process the batches and commit them together. Returns how many records it
+   * processed (the global tables' included).
    */
   private async round(waitMs: number): Promise<number> {
     if (this.pumping || !this.identity) return 0;
@@ -168,6 +218,7 @@ export class StreamTask extends DurableObject<Env> {
       }
       // Start the next round from storage alone.
       this.topics = new Map();
+      this.globalTopics = new Map();
       this.topicsAt = 0;
       return 0;
     } finally {
@@ -186,27 +237,76 @@ export class StreamTask extends DurableObject<Env> {
     const producer = await this.producer(id);
     await this.flush(producer);
     const offsets = this.store.offsets();
-    let records = 0;
-    for (const topic of sub.sources) {
-      const offset = offsets.get(topic) ?? 0;
-      const page = await this.read(
-        this.topics.get(topic)!,
-        id.partition,
-        offset,
-        sub.sources.length === 1 ? waitMs : 0,
-      );
-      this.highWatermarks.set(topic, page.highWatermark);
-      if (page.count === 0) {
+    // One source: a long poll, so that an append wakes the task. Several: all read at once.
+    const wait = sub.sources.length === 1 ? waitMs : 0;
+    const pages = await Promise.all(
+      sub.sources.map(async (topic) => {
+        const offset = offsets.get(topic) ?? 0;
+        const page = await this.read(this.topics.get(topic)!, id.partition, offset, wait);
+        this.highWatermarks.set(topic, page.highWatermark);
+        return { topic, offset, page };
+      }),
+    );
+    // Read after the sources: an update of a global table acknowledged before a record was
+    // appended is in the copy when that record is processed.
+    const globals = await this.catchUpGlobals(topology, sub);
+    if (!globals.caughtUp) return Math.max(globals.applied, SMALL_BATCH_RECORDS);
+    const batches: (SourceBatch & { nextOffset: number })[] = [];
+    for (const { topic, offset, page } of pages) {
+      if (page.count > 0) {
+        batches.push({ topic, records: JSON.parse(page.records) as InputRecord[], nextOffset: page.nextOffset });
+      } else if (page.nextOffset > offset) {
         // Retention removed the records at our offset before we read them: go on from the start.
-        if (page.nextOffset > offset) this.store.setOffset(topic, page.nextOffset);
-        continue;
+        this.store.setOffset(topic, page.nextOffset);
       }
-      this.commit(topology, sub, topic, JSON.parse(page.records) as InputRecord[], page.nextOffset);
-      this.crashes.pass("after-commit");
-      await this.flush(producer);
-      records += page.count;
     }
-    return records;
+    if (batches.length === 0 && globals.last.length === 0) return globals.applied;
+    this.commit(topology, sub, batches, globals.last);
+    this.crashes.pass("after-commit");
+    await this.flush(producer);
+    return globals.applied + batches.reduce((n, b) => n + b.records.length, 0);
+  }
+
+  /** A page of each partition of the global tables' topics, from where the task's copy is. */
+  private async readGlobals(sub: SubTopology): Promise<GlobalPage[]> {
+    if (sub.globalTopics.length === 0) return [];
+    const offsets = this.store.globalOffsets();
+    const partitions = sub.globalTopics.flatMap((topic) => {
+      const meta = this.globalTopics.get(topic)!;
+      return Array.from({ length: meta.partitions }, (_, partition) => ({ meta, partition }));
+    });
+    return Promise.all(
+      partitions.map(async ({ meta, partition }) => {
+        const at = `${meta.name}/${partition}`;
+        const offset = offsets.get(at) ?? 0;
+        const page = await this.read(meta, partition, offset, 0);
+        this.globalHighWatermarks.set(at, page.highWatermark);
+        return { topic: meta.name, partition, offset, page };
+      }),
+    );
+  }
+
+  /**
+   * Reads the global tables' partitions until the copy has caught up with what they held when
+   * read: a first pass usually finds a page or nothing, which `last` holds for the round's
+   * transaction; a copy further behind (its first round, a large update) commits the earlier
+   * passes' pages on their own, and one that is not caught up within the round's passes goes on
+   * next round, processing nothing else.
+   */
+  private async catchUpGlobals(
+    topology: Topology,
+    sub: SubTopology,
+  ): Promise<{ applied: number; caughtUp: boolean; last: GlobalPage[] }> {
+    let applied = 0;
+    for (let pass = 0; pass < GLOBAL_PASSES_PER_ROUND; pass++) {
+      const moved = (await this.readGlobals(sub)).filter((g) => g.page.nextOffset > g.offset);
+      applied += moved.reduce((n, g) => n + g.page.count, 0);
+      if (moved.every((g) => g.page.nextOffset >= g.page.highWatermark))
+        return { applied, caughtUp: true, last: moved };
+      this.commit(topology, sub, [], moved);
+      this.crashes.pass("after-commit");
+    }
+    return { applied, caughtUp: false, last: [] };
   }
 
   /** Reads from `offset` (on the partition's leader), or from the log start when retention removed the records there. */
@@ -222,29 +322,54 @@ export class StreamTask extends DurableObject<Env> {
     return page;
   }
 
-  /** Processes one input batch and commits its effects, offset and outputs atomically. */
-  private commit(topology: Topology, sub: SubTopology, topic: string, records: InputRecord[], nextOffset: number) {
+  /**
+   * Applies a round's global table pages to the copy and processes its batches (one per source
+   * read), and commits their effects, offsets and outputs atomically.
+   */
+  private commit(
+    topology: Topology,
+    sub: SubTopology,
+    batches: (SourceBatch & { nextOffset: number })[],
+    globals: GlobalPage[],
+  ) {
     const outputs = new Map<string, OutputTopic>([...this.topics].map(([name, t]) => [name, t]));
     this.ctx.storage.transactionSync(() => {
-      const result = processBatch(topology, sub.id, topic, records, this.store, this.streamTime());
-      this.store.setOffset(topic, nextOffset);
-      this.store.setMeta("streamTime", String(result.streamTime));
+      let globalSkipped = 0;
+      for (const { topic, partition, page } of globals) {
+        if (page.count > 0) {
+          const records = JSON.parse(page.records) as InputRecord[];
+          globalSkipped += processGlobalBatch(topology, topic, records, this.store).skipped;
+        }
+        this.store.setGlobalOffset(topic, partition, page.nextOffset);
+      }
       const c = this.counters();
-      this.store.setMeta(
-        "counters",
-        JSON.stringify({
-          ...c,
-          processed: c.processed + result.processed,
-          late: c.late + result.late,
-          skipped: c.skipped + result.skipped,
-          deduped: c.deduped + result.deduped,
-          produced: c.produced + result.outputs.length,
-          batches: c.batches + 1,
-        } satisfies TaskCounters),
-      );
-      const take = (topicId: string, partition: number, count: number) =>
-        this.store.takeSequence(topicId, partition, count);
-      for (const batch of planOutbox(result.outputs, outputs, take)) this.store.addToOutbox(batch);
+      if (batches.length === 0) {
+        if (globalSkipped > 0) {
+          this.store.setMeta(
+            "counters",
+            JSON.stringify({ ...c, skipped: c.skipped + globalSkipped } satisfies TaskCounters),
+          );
+        }
+      } else {
+        const result = processBatches(topology, sub.id, batches, this.store, this.streamTime());
+        for (const b of batches) this.store.setOffset(b.topic, b.nextOffset);
+        this.store.setMeta("streamTime", String(result.streamTime));
+        this.store.setMeta(
+          "counters",
+          JSON.stringify({
+            ...c,
+            processed: c.processed + result.processed,
+            late: c.late + result.late,
+            skipped: c.skipped + result.skipped + globalSkipped,
+            deduped: c.deduped + result.deduped,
+            produced: c.produced + result.outputs.length,
+            batches: c.batches + 1,
+          } satisfies TaskCounters),
+        );
+        const take = (topicId: string, partition: number, count: number) =>
+          this.store.takeSequence(topicId, partition, count);
+        for (const batch of planOutbox(result.outputs, outputs, take)) this.store.addToOutbox(batch);
+      }
       // Thrown inside the transaction: nothing of the batch is kept.
       this.crashes.pass("before-commit");
     });
@@ -313,11 +438,17 @@ export class StreamTask extends DurableObject<Env> {
       }
       topics.set(name, found.topic);
     }
+    const globals = new Map<string, TopicMeta>();
+    for (const name of sub.globalTopics) {
+      const found = await topicMeta(this.env, name, true);
+      if (!found.ok) throw new Error(`global table topic '${name}' of app '${topology.app}': ${found.message}`);
+      globals.set(name, found.topic);
+    }
     const replication = topics.get(sub.sources[0]!)?.replicationFactor ?? 1;
     // Only windows can be late: a sub-topology without them never writes late records.
     const windowed = sub.nodeIds.some((id) => {
       const n = topology.nodes[id]!;
-      return n.kind === "aggregate" && n.windows !== undefined;
+      return (n.kind === "aggregate" && n.windows !== undefined) || n.kind === "streamJoin";
     });
     for (const name of new Set([...sub.sinks, ...(windowed ? [topology.lateRecordsTopic] : [])])) {
       const found = await ensureTopic(this.env, name, { replicationFactor: replication });
@@ -325,6 +456,7 @@ export class StreamTask extends DurableObject<Env> {
       topics.set(name, found.topic);
     }
     this.topics = topics;
+    this.globalTopics = globals;
     this.topicsAt = Date.now();
   }
 

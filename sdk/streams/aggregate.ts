@@ -98,7 +98,7 @@ export class Aggregates {
     const streamTime = this.run.streamTime;
     const open = spec ? spec.windowsFor(rec.ts).filter((w) => !isClosed(spec, w.end, streamTime)) : [NO_WINDOW];
     if (open.length === 0) {
-      this.run.late(node, rec, key);
+      this.run.late(node.store, rec, key);
       return;
     }
     if (node.cache) {
@@ -128,7 +128,7 @@ export class Aggregates {
     const key = keyText(rec.key);
     const { stores, streamTime } = this.run;
     if (isClosed(spec, rec.ts, streamTime)) {
-      this.run.late(node, rec, key);
+      this.run.late(node.store, rec, key);
       return;
     }
     // Closed sessions are final (and may have been emitted): a record beside one starts anew.

@@ -22,8 +22,8 @@ export interface BatchRun {
   readonly streamTime: number;
   /** Passes a record to the node's children, depth first. */
   forward(node: TopologyNode, rec: Flowing): void;
-  /** A record too late for its aggregate's windows: counted, and written to the late-records topic. */
-  late(node: TopologyNode & { kind: "aggregate" }, rec: Flowing, key: string): void;
+  /** A record too late for the windows of `store` (an aggregate's or a join's): counted, and written to the late-records topic. */
+  late(store: string, rec: Flowing, key: string): void;
   /** Counts a record a dedupe dropped. */
   deduped(): void;
 }

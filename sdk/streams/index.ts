@@ -21,12 +21,18 @@
 export type {
   AggregateOptions,
   DedupeOptions,
+  GlobalTableOptions,
+  JoinOptions,
   SessionAggregateOptions,
   StoreOptions,
+  StreamJoinOptions,
   StreamOptions,
+  TableJoinOptions,
+  TableOptions,
 } from "./builder.ts";
 export {
   DEFAULT_RETENTION_MS,
+  GlobalKTable,
   KGroupedStream,
   KStream,
   KTable,
@@ -36,11 +42,13 @@ export {
   streamsApp,
   TimeWindowedKStream,
 } from "./builder.ts";
-export type { InputRecord, OutputRecord, ProcessResult } from "./processor.ts";
-export { processBatch } from "./processor.ts";
+export type { InputRecord, OutputRecord, ProcessResult, SourceBatch } from "./processor.ts";
+export { processBatch, processBatches } from "./processor.ts";
 export type { StateStores, StoreEntry, StoreScan } from "./state.ts";
 export { keyText, MemoryStores } from "./state.ts";
-export type { StoreInfo, SubTopology, Topology } from "./topology.ts";
+export type { GlobalBatchResult } from "./tables.ts";
+export { processGlobalBatch } from "./tables.ts";
+export type { GlobalTableSpec, StoreInfo, SubTopology, Topology } from "./topology.ts";
 export { describeTopology } from "./topology.ts";
 export type { WindowBounds, Windowed, WindowSpec } from "./windows.ts";
-export { SessionWindows, TimeWindows } from "./windows.ts";
+export { JoinWindows, SessionWindows, TimeWindows } from "./windows.ts";

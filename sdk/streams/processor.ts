@@ -4,14 +4,22 @@
  * StreamTask calls it inside the storage transaction that also commits the input offset and
  * the outputs, so a batch's effects are all kept or all rolled back.
  *
+ * A task reading several sources (a join, a merge) hands it a batch of each, which it processes
+ * in timestamp order: each time, the record with the lowest timestamp at the head of a source's
+ * batch (each source's records stay in their log order), as Kafka Streams picks across a task's
+ * partitions.
+ *
  * This file runs the batch and the stateless operators, suppress and sinks; the aggregates
- * (aggregate.ts) and dedupes (dedupe.ts) keep their batch's state in modules of their own.
+ * (aggregate.ts), dedupes (dedupe.ts), tables and their joins (tables.ts) and stream–stream
+ * joins (stream-joins.ts) keep their batch's state in modules of their own.
  */
 import { Aggregates } from "./aggregate.ts";
 import type { BatchRun, Flowing } from "./batch-run.ts";
 import { Dedupes } from "./dedupe.ts";
 import { keyText, type StateStores } from "./state.ts";
 import { CachedStores } from "./store-cache.ts";
+import { StreamJoins } from "./stream-joins.ts";
+import { Tables } from "./tables.ts";
 import type { Topology, TopologyNode } from "./topology.ts";
 import type { Windowed } from "./windows.ts";
 
@@ -53,6 +61,14 @@ interface Repartitioned {
   v: unknown;
 }
 
+/** A batch of records read from one source topic. */
+export interface SourceBatch {
+  topic: string;
+  records: readonly InputRecord[];
+}
+
+type SourceNode = TopologyNode & { kind: "source" };
+
 /**
  * Runs sub-topology `subTopology` of `topology` over `records`, read from `sourceTopic`, against
  * `stores`, from `streamTime` on (see the module comment).
@@ -65,23 +81,41 @@ export function processBatch(
   stores: StateStores,
   streamTime: number,
 ): ProcessResult {
+  return processBatches(topology, subTopology, [{ topic: sourceTopic, records }], stores, streamTime);
+}
+
+/**
+ * Runs sub-topology `subTopology` over a batch of each of its sources (any of them may be left
+ * out), in timestamp order across them (see the module comment).
+ */
+export function processBatches(
+  topology: Topology,
+  subTopology: number,
+  batches: readonly SourceBatch[],
+  stores: StateStores,
+  streamTime: number,
+): ProcessResult {
   const cached = new CachedStores(stores);
   const run = new Run(topology, cached, stores, streamTime);
   const sub = topology.subTopologies[subTopology];
   if (!sub) throw new Error(`app '${topology.app}' has no sub-topology ${subTopology}`);
-  const source = sub.nodeIds
-    .map((id) => topology.nodes[id]!)
-    .find((n) => n.kind === "source" && n.topic === sourceTopic);
-  if (source?.kind !== "source") {
-    throw new Error(`sub-topology ${subTopology} of app '${topology.app}' does not read '${sourceTopic}'`);
-  }
-  const parsed = records.map((r) => run.parse(source, r));
-  for (const child of source.children) {
-    const node = topology.nodes[child]!;
-    // A dedupe reading the source knows its ids before the batch runs: one query for them all.
-    if (node.kind === "dedupe") run.dedupes.prefetchIds(node, parsed);
-  }
-  for (const rec of parsed) if (rec) run.admit(source, rec);
+  const inputs = batches.map((b) => {
+    const source = sub.nodeIds
+      .map((id) => topology.nodes[id]!)
+      .find((n): n is SourceNode => n.kind === "source" && n.topic === b.topic);
+    if (!source) throw new Error(`sub-topology ${subTopology} of app '${topology.app}' does not read '${b.topic}'`);
+    const parsed = b.records.map((r) => run.parse(source, r));
+    for (const child of source.children) {
+      const node = topology.nodes[child]!;
+      // A dedupe reading the source knows its ids before the batch runs: one query for them all.
+      if (node.kind === "dedupe") run.dedupes.prefetchIds(node, parsed);
+    }
+    return { source, parsed };
+  });
+  if (inputs.length === 1) {
+    const { source, parsed } = inputs[0]!;
+    for (const rec of parsed) if (rec) run.admit(source, rec);
+  } else admitInTimeOrder(run, inputs);
   // Node ids are in topological order: a cached aggregate's updates reach one below it first.
   for (const id of sub.nodeIds) run.endOfBatch(topology.nodes[id]!);
   for (const id of sub.nodeIds) run.punctuate(topology.nodes[id]!);
@@ -89,11 +123,33 @@ export function processBatch(
   return run.result;
 }
 
+/** Admits the records of several sources, the lowest timestamp at the head of a source first (ties: the earlier source). */
+function admitInTimeOrder(run: Run, inputs: { source: SourceNode; parsed: (Flowing | undefined)[] }[]): void {
+  const next = inputs.map(() => 0);
+  for (;;) {
+    let pick = -1;
+    let pickTs = Number.POSITIVE_INFINITY;
+    for (const [i, { parsed }] of inputs.entries()) {
+      while (next[i]! < parsed.length && parsed[next[i]!] === undefined) next[i]!++;
+      const head = parsed[next[i]!];
+      if (head && head.ts < pickTs) {
+        pick = i;
+        pickTs = head.ts;
+      }
+    }
+    if (pick === -1) return;
+    const { source, parsed } = inputs[pick]!;
+    run.admit(source, parsed[next[pick]!++]!);
+  }
+}
+
 /** One batch's run: it parses and admits the source's records, and passes them on, depth first. */
 class Run implements BatchRun {
   readonly result: ProcessResult;
   readonly aggregates = new Aggregates(this);
   readonly dedupes = new Dedupes(this);
+  readonly tables: Tables;
+  readonly streamJoins = new StreamJoins(this);
 
   /**
    * `stores` caches the state through the batch, for the nodes that read and write it record by
@@ -106,6 +162,7 @@ class Run implements BatchRun {
     streamTime: number,
   ) {
     this.result = { streamTime, outputs: [], processed: 0, late: 0, skipped: 0, deduped: 0 };
+    this.tables = new Tables(this, topology);
   }
 
   get streamTime(): number {
@@ -120,12 +177,14 @@ class Run implements BatchRun {
       return { key: v.k, value: v.v, ts: r.timestamp };
     }
     const key = node.keySchema!.safeParse(r.key ?? null);
-    const value = node.valueSchema!.safeParse(r.value);
-    if (!key.success || !value.success) {
+    // A table's null value is a deletion, not a value for the schema; a table row needs a key.
+    const deletion = node.table === true && (r.value === null || r.value === undefined);
+    const value = deletion ? { success: true as const, data: null } : node.valueSchema!.safeParse(r.value);
+    if (!key.success || !value.success || (node.table && (key.data === null || key.data === undefined))) {
       this.result.skipped++;
       return undefined;
     }
-    const ts = node.timestamp ? Number(node.timestamp(key.data, value.data)) : r.timestamp;
+    const ts = node.timestamp && !deletion ? Number(node.timestamp(key.data, value.data)) : r.timestamp;
     if (!Number.isFinite(ts)) {
       this.result.skipped++;
       return undefined;
@@ -189,6 +248,21 @@ class Run implements BatchRun {
       case "sink":
         this.sink(node, rec);
         return;
+      case "table":
+        this.tables.materialize(node, rec);
+        return;
+      case "tableLookup":
+        this.tables.lookup(node, rec);
+        return;
+      case "globalLookup":
+        this.tables.globalLookup(node, rec);
+        return;
+      case "tableJoin":
+        this.tables.tableJoin(node, rec);
+        return;
+      case "streamJoin":
+        this.streamJoins.process(node, rec);
+        return;
     }
   }
 
@@ -202,14 +276,14 @@ class Run implements BatchRun {
     this.result.deduped++;
   }
 
-  late(node: TopologyNode & { kind: "aggregate" }, rec: Flowing, key: string): void {
+  late(store: string, rec: Flowing, key: string): void {
     this.result.late++;
     this.result.outputs.push({
       topic: this.topology.lateRecordsTopic,
       key,
       value: rec.value ?? null,
       timestamp: rec.ts,
-      headers: { store: node.store, "stream-time": String(this.streamTime) },
+      headers: { store, "stream-time": String(this.streamTime) },
     });
   }
 
@@ -261,6 +335,8 @@ class Run implements BatchRun {
       this.aggregates.punctuate(node);
     } else if (node.kind === "dedupe") {
       this.dedupes.punctuate(node);
+    } else if (node.kind === "streamJoin") {
+      this.streamJoins.punctuate(node);
     }
   }
 }

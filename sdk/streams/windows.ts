@@ -134,3 +134,45 @@ export function mergeSessions(sessions: readonly WindowBounds[], t: number): Win
   }
   return { start, end };
 }
+
+/**
+ * The window of a stream–stream join: a left record at `t` joins the right records of the same
+ * key whose timestamps are in `[t - before, t + after]` (both ends included), and no other. A
+ * side's record waits for its matches until stream time has passed the end of its window plus
+ * the grace period; after that, a left or outer join emits it unmatched (Kafka Streams 3.x).
+ *
+ * @example
+ * JoinWindows.ofTimeDifferenceAndGrace(5 * 60_000, 30_000);     // within five minutes either way
+ * JoinWindows.ofTimeDifferenceWithNoGrace(10_000).before(0);    // right records up to 10 s after the left
+ */
+export class JoinWindows {
+  readonly kind = "join";
+
+  private constructor(
+    readonly beforeMs: number,
+    readonly afterMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  /** Records at most `differenceMs` apart join; nothing later than stream time allows is waited for. */
+  static ofTimeDifferenceWithNoGrace(differenceMs: number): JoinWindows {
+    checkMs("join time difference", differenceMs, 0);
+    return new JoinWindows(differenceMs, differenceMs, 0);
+  }
+
+  /** Records at most `differenceMs` apart join; a record may arrive up to `graceMs` out of order. */
+  static ofTimeDifferenceAndGrace(differenceMs: number, graceMs: number): JoinWindows {
+    checkMs("join time difference", differenceMs, 0);
+    return new JoinWindows(differenceMs, differenceMs, checkMs("grace period", graceMs, 0));
+  }
+
+  /** How long before a left record a right record may be and still join it. */
+  before(beforeMs: number): JoinWindows {
+    return new JoinWindows(checkMs("join window before", beforeMs, 0), this.afterMs, this.graceMs);
+  }
+
+  /** How long after a left record a right record may be and still join it. */
+  after(afterMs: number): JoinWindows {
+    return new JoinWindows(this.beforeMs, checkMs("join window after", afterMs, 0), this.graceMs);
+  }
+}

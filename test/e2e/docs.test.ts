@@ -9,8 +9,9 @@
 //   console  commands a test cannot run (start a server, deploy, minutes of benchmark): each line
 //            must be one of CONSOLE_COMMANDS
 //   text     pictures and sample output
-// Any other fence fails. Port 8787 is the platform worker, 8788 the ad-click example's, 9092 the
-// Kafka gateway, and dev-token the token, as `npm start` and `npm run example:ad-clicks` serve them.
+// Any other fence fails. Port 8787 is the platform worker, 8788 the ad-click example's, 8789 the
+// Yahoo Streaming Benchmark example's, 9092 the Kafka gateway, and dev-token the token, as
+// `npm start`, `npm run example:ad-clicks` and `npm run example:ysb` serve them.
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,6 +51,7 @@ function forTestWorkers(code: string): string {
   return code
     .replace(/(localhost|127\.0\.0\.1):8787/g, host(inject("baseUrl")))
     .replace(/(localhost|127\.0\.0\.1):8788/g, host(inject("adClicksUrl")))
+    .replace(/(localhost|127\.0\.0\.1):8789/g, host(inject("ysbUrl")))
     .replace(/(localhost|127\.0\.0\.1):9092/g, inject("kafkaBroker"))
     .replaceAll("dev-token", inject("token"));
 }

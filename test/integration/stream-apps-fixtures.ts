@@ -82,6 +82,28 @@ export async function injectFault(app: string, subTopology: number, partition: n
   if (!answer.ok) throw new Error(answer.message);
 }
 
+/**
+ * Waits until a task has processed `n` records of its sources (a status call that fails while
+ * the task is crashing by a test's fault is made again).
+ */
+export async function waitProcessed(
+  app: string,
+  subTopology: number,
+  partition: number,
+  n: number,
+): Promise<TaskStatus> {
+  return waitFor(
+    async () => {
+      const s = await taskStatus(app, subTopology, partition).catch(() => undefined);
+      if (!s) return undefined;
+      if (s.counters.processed > n) throw new Error(`task processed ${s.counters.processed} records, more than ${n}`);
+      return s.counters.processed === n ? s : undefined;
+    },
+    20_000,
+    `task ${app}/${subTopology}/${partition} to process ${n} records`,
+  );
+}
+
 export async function taskStatus(app: string, subTopology: number, partition: number): Promise<TaskStatus> {
   return (await task(app, subTopology, partition).status()) as TaskStatus;
 }
