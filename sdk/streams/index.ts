@@ -18,6 +18,14 @@
  *   .toStream()
  *   .to("ad-clicks-per-minute");
  */
+export { StreamsApp, streamsApp } from "./builder.ts";
+export { KGroupedStream, SessionWindowedKStream, TimeWindowedKStream } from "./grouped-stream.ts";
+export { KStream } from "./kstream.ts";
+export { GlobalKTable, KTable } from "./ktable.ts";
+export type { InputRecord, OutputRecord, ProcessResult, SourceBatch } from "./processor.ts";
+export { processBatch, processBatches } from "./processor.ts";
+export type { StateStores, StoreEntry, StoreScan } from "./state.ts";
+export { keyText, MemoryStores } from "./state.ts";
 export type {
   AggregateOptions,
   DedupeOptions,
@@ -29,23 +37,8 @@ export type {
   StreamOptions,
   TableJoinOptions,
   TableOptions,
-} from "./builder.ts";
-export {
-  DEFAULT_RETENTION_MS,
-  GlobalKTable,
-  KGroupedStream,
-  KStream,
-  KTable,
-  SessionWindowedKStream,
-  StreamsApp,
-  Suppressed,
-  streamsApp,
-  TimeWindowedKStream,
-} from "./builder.ts";
-export type { InputRecord, OutputRecord, ProcessResult, SourceBatch } from "./processor.ts";
-export { processBatch, processBatches } from "./processor.ts";
-export type { StateStores, StoreEntry, StoreScan } from "./state.ts";
-export { keyText, MemoryStores } from "./state.ts";
+} from "./stream-options.ts";
+export { DEFAULT_RETENTION_MS, Suppressed } from "./stream-options.ts";
 export type { GlobalBatchResult } from "./tables.ts";
 export { processGlobalBatch } from "./tables.ts";
 export type { GlobalTableSpec, StoreInfo, SubTopology, Topology } from "./topology.ts";

@@ -1,5 +1,5 @@
 /**
- * The nodes the DSL's joins add to a topology (builder.ts calls these): a lookup node for a
+ * The nodes the DSL's joins add to a topology (kstream.ts and ktable.ts call these): a lookup node for a
  * stream–table or stream–globalTable join, two side nodes and the node they both forward to for
  * a stream–stream or table–table join. What each node does with records is in tables.ts and
  * stream-joins.ts.
