@@ -2,17 +2,14 @@
  * Test-only fault injection, in one place: whether it is on (the TRIBUTARY_FAULTS variable is
  * "1": the tests set it, wrangler.toml never does), the refusal when it is off, a partition
  * replica's faults (unavailable or slow), and the crash points of a stream task and of a
- * partition's compaction and tiering. The worker's
- * `POST /v1/_test/faults` route (worker/routes/faults.ts) asks the same question.
+ * partition's compaction and tiering. Whether it is on is cluster/faults.ts's question, which the
+ * worker's `POST /v1/_test/faults` route (worker/routes/faults.ts) asks too.
  */
 import type { FaultSpec } from "../../cluster/rpc/partition-log.ts";
 import type { FaultPoint } from "../../cluster/rpc/stream-task.ts";
 import { type Failure, failure } from "../../sdk/protocol/errors.ts";
 
-/** Whether tests may inject faults. The variable is declared by worker/test-env.d.ts, not by wrangler.toml. */
-export function faultsEnabled(env: { TRIBUTARY_FAULTS?: string }): boolean {
-  return env.TRIBUTARY_FAULTS === "1";
-}
+export { faultsEnabled } from "../../cluster/faults.ts";
 
 /** The answer of an object asked to inject a fault while fault injection is off. */
 export function faultInjectionOff(): Failure {

@@ -5,10 +5,10 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { faultsEnabled } from "../../cluster/faults.ts";
 import type { FaultSpec } from "../../cluster/rpc/partition-log.ts";
 import { partitionStub } from "../../cluster/stubs.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
-import { faultsEnabled } from "../../durable-objects/shared/faults.ts";
 import type { Result } from "../../sdk/protocol/errors.ts";
 import { MAX_REPLICATION_FACTOR, topicName } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
