@@ -1,34 +1,14 @@
 // The ad-click example as its README drives it: the load generator (Zipf ads, a hot ad, repeated,
 // out-of-order and too-late clicks, some through the redirect endpoint) against the local
 // worker, then the verifier comparing the advertiser API's answers with the exact expected counts.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { ROOT } from "../helpers/local-worker.mjs";
+import { runNode as node } from "../helpers/run-node.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ad-clicks-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function node(script: string, args: string[], timeoutMs = 90_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe("examples/ad-click-aggregator load generator and verifier", () => {
   it("counts every ad exactly per minute and per hour, and ranks the top ads, as the expected counts say", async () => {

@@ -2,34 +2,14 @@
 // ads, view/click/purchase events) against the example's own worker at a small rate, timing every
 // window and checking its count as it goes, then the verifier comparing every window's count with
 // the ground truth the generator wrote.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { ROOT } from "../helpers/local-worker.mjs";
+import { runNode as node } from "../helpers/run-node.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ysb-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function node(script: string, args: string[], timeoutMs = 90_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe("examples/yahoo-streaming-benchmark generator and verifier", () => {
   const out = join(dir, "expected.json");
