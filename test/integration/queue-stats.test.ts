@@ -185,6 +185,32 @@ describe("queue stats", () => {
     for (const r of back) expect(Object.keys(r.headers ?? {}).filter((h) => h.startsWith("x-dlq-"))).toEqual([]);
   });
 
+  it("keeps the redrive position when the append to the topic fails, so a retry moves the dead letter back once", async () => {
+    const topic = await createTopic(1);
+    const group = uniqueName("qf");
+    await call("PUT", `/v1/groups/${group}/queue`, { topic, maxDeliveries: 1 });
+    await call("POST", `/v1/topics/${topic}/records`, { records: [{ value: "job" }] });
+    const [r] = await receive(group, { topic });
+    await call("POST", `/v1/groups/${group}/nack`, { receipts: [r!.receipt], reason: "broken" });
+    const down = await call("POST", "/v1/_test/faults", { topic, partition: 0, replica: 0, unavailable: true });
+    expect(down.status).toBe(200);
+    // The injected fault throws inside the partition, which the worker answers as a 500; what
+    // matters here is that nothing of the redrive was kept.
+    const failed = await call("POST", `/v1/groups/${group}/queue/redrive`, {});
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(failed.json.error.code).toMatch(/^[A-Z_]+$/);
+    await call("POST", "/v1/_test/faults", { topic, partition: 0, replica: 0, unavailable: false });
+    expect(await stats(group)).toMatchObject({ redriven: 0, deadLetterRemaining: 1, backlog: 0 });
+    expect((await call("POST", `/v1/groups/${group}/queue/redrive`, {})).json).toEqual({
+      redriven: 1,
+      skipped: 0,
+      remaining: 0,
+    });
+    expect(await stats(group)).toMatchObject({ redriven: 1, deadLetterRemaining: 0, backlog: 1 });
+    const [again] = await receive(group, { topic });
+    expect(again).toMatchObject({ value: "job", deliveryCount: 1, headers: { "x-redrive-count": "1" } });
+  });
+
   it("answers 404 for a group never used, 409 for a consumer group, and 400 for a bad redrive", async () => {
     const topic = await createTopic(1);
     const never = uniqueName("never");
