@@ -5,6 +5,7 @@ import type { StreamApps } from "../cluster/stream-apps.ts";
 import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
 import { DURABLE_STREAMS_MOUNT, durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
+import { consoleRoutes } from "./console/routes.ts";
 import { toApiError } from "./errors.ts";
 import { bearerAuth } from "./middleware/auth.ts";
 import { apiCors } from "./middleware/cors.ts";
@@ -27,6 +28,8 @@ export type AppRoutes = Hono<any, any, any>;
 export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
   app.get("/healthz", (c) => c.json({ ok: true }));
+  // The web console's page (no token: it holds no data; its calls to /v1 carry the token).
+  app.route("/console", consoleRoutes);
 
   // CORS first: preflights carry no credentials. Then auth; each route authorizes what it does.
   app.use("/v1/*", apiCors);

@@ -1,0 +1,71 @@
+// Time-series charts with uPlot (served from this worker: /console/vendor/uplot.js, copied
+// from node_modules by scripts/build-console.mjs). A chart keeps the last `points` samples.
+import uPlot from "../vendor/uplot.js";
+
+const COLORS = ["#f38020", "#1f5fbf", "#1e7b34", "#8e44ad", "#b3261e", "#0f8b8d", "#7f8c8d", "#d35400"];
+
+/**
+ * A line chart of `series` (their names) over time, in `el`, sized to it. `push(seconds,
+ * values)` adds a sample (one value per series); `rename(series)` changes the lines when their
+ * set changes (clearing the samples).
+ */
+export function timeChart(el, { title, series, unit = "", points = 120, height = 200 }) {
+  let names = series;
+  let data = [[], ...names.map(() => [])];
+  let plot;
+  const make = () => {
+    plot?.destroy();
+    const opts = {
+      title,
+      width: Math.max(300, el.clientWidth || 600),
+      height,
+      series: [
+        {},
+        ...names.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: false } })),
+      ],
+      axes: [{}, { label: unit, size: 60 }],
+      scales: { x: { time: true } },
+      legend: { show: true },
+    };
+    plot = new uPlot(opts, data, el);
+  };
+  make();
+  const resize = () => plot.setSize({ width: Math.max(300, el.clientWidth || 600), height });
+  window.addEventListener("resize", resize);
+  return {
+    push(t, values) {
+      data[0].push(t);
+      values.forEach((v, i) => {
+        data[i + 1].push(v);
+      });
+      if (data[0].length > points) data = data.map((s) => s.slice(-points));
+      plot.setData(data);
+      el.dataset.samples = String(data[0].length);
+      el.dataset.last = JSON.stringify(values);
+    },
+    rename(series) {
+      if (series.length === names.length && series.every((s, i) => s === names[i])) return;
+      names = series;
+      data = [[], ...names.map(() => [])];
+      make();
+    },
+    destroy() {
+      window.removeEventListener("resize", resize);
+      plot.destroy();
+    },
+  };
+}
+
+/**
+ * Rates from counters polled over time: `rate(key, value, now)` answers the per-second change
+ * since the last value of that key (0 the first time, or when the counter went down).
+ */
+export function rates() {
+  const last = new Map();
+  return (key, value, now = Date.now()) => {
+    const prev = last.get(key);
+    last.set(key, { value, now });
+    if (!prev || now <= prev.now || value < prev.value) return 0;
+    return ((value - prev.value) * 1000) / (now - prev.now);
+  };
+}
