@@ -5,11 +5,12 @@ import uPlot from "../vendor/uplot.js";
 const COLORS = ["#f38020", "#1f5fbf", "#1e7b34", "#8e44ad", "#b3261e", "#0f8b8d", "#7f8c8d", "#d35400"];
 
 /**
- * A line chart of `series` (their names) over time, in `el`, sized to it. `push(seconds,
+ * A line chart of `series` (their names) over time, in `el`, sized to it; the series named
+ * `right` gets an axis of its own on the right. `push(seconds,
  * values)` adds a sample (one value per series); `rename(series)` changes the lines when their
  * set changes (clearing the samples).
  */
-export function timeChart(el, { title, series, unit = "", points = 120, height = 200 }) {
+export function timeChart(el, { title, series, unit = "", right, points = 120, height = 200 }) {
   let names = series;
   let data = [[], ...names.map(() => [])];
   let plot;
@@ -21,9 +22,19 @@ export function timeChart(el, { title, series, unit = "", points = 120, height =
       height,
       series: [
         {},
-        ...names.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: false } })),
+        ...names.map((label, i) => ({
+          label,
+          stroke: COLORS[i % COLORS.length],
+          width: 2,
+          points: { show: false },
+          scale: label === right ? "right" : "y",
+        })),
       ],
-      axes: [{}, { label: unit, size: 60 }],
+      axes: [
+        {},
+        { label: unit, size: 60, scale: "y" },
+        right && { label: right, size: 60, scale: "right", side: 1, grid: { show: false } },
+      ].filter(Boolean),
       scales: { x: { time: true } },
       legend: { show: true },
     };

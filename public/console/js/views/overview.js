@@ -34,9 +34,10 @@ export async function overviewView(root, _params, ctx) {
     ),
   );
   const chart = timeChart(chartEl, {
-    title: "records/s produced",
-    series: ["records/s", "bytes/s ÷ 1000"],
-    unit: "per second",
+    title: "produced (from the high watermarks and sizes, every 3 s)",
+    series: ["records/s", "KiB/s"],
+    unit: "records/s",
+    right: "KiB/s",
   });
   const rate = rates();
   ctx.signal.addEventListener("abort", () => chart.destroy());
@@ -76,7 +77,7 @@ export async function overviewView(root, _params, ctx) {
       );
     });
     const now = Date.now();
-    chart.push(now / 1000, [rate("all", end, now), rate("bytes", bytes, now) / 1000]);
+    chart.push(now / 1000, [rate("all", end, now), rate("bytes", bytes, now) / 1024]);
     set("count-topics", fmtInt(topics.length));
     set("count-partitions", fmtInt(partitions));
     set("count-records", fmtInt(records));
