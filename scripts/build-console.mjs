@@ -2,7 +2,8 @@
 // The console's one build step: copies uPlot's browser build (installed from npm, pinned in
 // package.json) next to the page, so the worker serves it from its own origin (no CDN). The
 // rest of public/console is served as written. wrangler.toml's [build] runs this before every
-// `wrangler dev` and `wrangler deploy` (and so before `npm start` and the end-to-end tests).
+// `wrangler dev`, `wrangler deploy` and `wrangler types` (so before `npm start` and the
+// end-to-end tests); `npm run build:console` runs it by hand.
 // A file is written only when it changed, so wrangler's asset watcher does not loop.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { clickThroughRedirect } from "../../examples/ad-click-aggregator/driver.mjs";
 import { ROOT } from "../helpers/local-worker.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -258,6 +259,46 @@ describe("the web console in a browser", () => {
     await page.click("#logout");
     expect(await stored()).toEqual({ session: null, local: null });
     expectTokenInNoUrl();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("the console of the ad-click example's worker", () => {
+  it("shows its stream app's tasks and counters, and answers a store query with the clicks driven", async () => {
+    const adClicks = inject("adClicksUrl");
+    const ad = unique("console-ad");
+    await page.goto(`${adClicks}/console/`);
+    await page.fill("#token", token);
+    await page.click("#login button");
+    await page.waitForSelector("#who:not([hidden])");
+    for (let i = 0; i < 3; i++) {
+      const { answers } = await clickThroughRedirect(adClicks, token, ad);
+      expect(answers.every((a: { status: number }) => a.status === 302)).toBe(true);
+    }
+
+    await page.goto(`${adClicks}/console/#/apps`);
+    const row = page.locator('#apps-table tr[data-app="ad-clicks"]');
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    await shot("13-apps");
+
+    await row.locator("a").click();
+    await expect.poll(() => page.locator("#tasks-table tbody tr").count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    await page.selectOption("#store-name", "clicks-per-minute");
+    await page.fill("#store-key", ad);
+    // The app counts on its own time: query until the three clicks show (bounded in count and time).
+    const deadline = Date.now() + 45_000;
+    let shown = "";
+    for (let i = 0; i < 60 && Date.now() < deadline && !shown.includes('"count": 3'); i++) {
+      await page.click("#store-query");
+      await page.waitForSelector("#store-entries > *", { timeout: 10_000 });
+      shown = (await page.textContent("#store-entries")) ?? "";
+      if (!shown.includes('"count": 3')) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(shown).toContain(ad);
+    expect(shown).toContain('"count": 3');
+    expectTokenInNoUrl();
+    await shot("14-app-store-query");
+    await page.click("#logout");
     expect(pageErrors).toEqual([]);
   });
 });

@@ -35,7 +35,8 @@ export function timeChart(el, { title, series, unit = "", right, points = 120, h
         { label: unit, size: 60, scale: "y" },
         right && { label: right, size: 60, scale: "right", side: 1, grid: { show: false } },
       ].filter(Boolean),
-      scales: { x: { time: true } },
+      // One sample has no range of its own: show the minute before it.
+      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 1] : [min, max]) } },
       legend: { show: true },
     };
     plot = new uPlot(opts, data, el);

@@ -57,7 +57,7 @@ export async function appView(root, [name], ctx) {
     summary.replaceChildren(
       h("span", { class: `badge ${a.state}` }, a.state),
       ` · ${a.tasks.length} task(s) · lag ${fmtInt(a.lag)}`,
-      a.reason ? h("span", { class: "error" }, ` · ${a.reason}`) : null,
+      ...(a.reason ? [h("span", { class: "error" }, ` · ${a.reason}`)] : []),
     );
     chart.push(Date.now() / 1000, [a.lag]);
     tasksEl.replaceChildren(
@@ -97,7 +97,11 @@ export async function appView(root, [name], ctx) {
             num(c.deduped),
             num(c.batches),
             num(t.pendingOutputs),
-            h("td", { class: "mono" }, t.streamTime == null ? "–" : fmtTime(t.streamTime)),
+            h(
+              "td",
+              { class: "mono" },
+              typeof t.streamTime === "number" && t.streamTime >= 0 ? fmtTime(t.streamTime) : "–",
+            ),
           );
         }),
         { id: "tasks-table" },
@@ -148,6 +152,7 @@ function renderStoreQuery(el, app, stores) {
           if (from.value) q.set("from", from.value);
           if (to.value) q.set("to", to.value);
           q.set("limit", limit.value || "100");
+          out.replaceChildren();
           try {
             const { entries } = await api(`${p("apps", app, "stores", store.value)}?${q}`);
             message.textContent = "";
@@ -173,6 +178,7 @@ function renderStoreQuery(el, app, stores) {
             );
           } catch (err) {
             say(message, err);
+            out.replaceChildren(h("p", { class: "error" }, err.message));
           }
         },
       },
@@ -184,7 +190,7 @@ function renderStoreQuery(el, app, stores) {
         h("label", null, "from", from),
         h("label", null, "to", to),
         h("label", null, "limit", limit),
-        h("button", { type: "submit", class: "primary" }, "Query"),
+        h("button", { type: "submit", class: "primary", id: "store-query" }, "Query"),
       ),
       message,
     ),
