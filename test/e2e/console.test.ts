@@ -87,6 +87,10 @@ describe("the web console in a browser", () => {
     const uplot = await fetch(`${url}/console/vendor/uplot.js`);
     expect(uplot.status).toBe(200);
     expect(await uplot.text()).toContain("uPlot");
+    // What public/.assetsignore keeps back: the page's type-check config and uPlot's types.
+    for (const path of ["/console/tsconfig.json", "/console/vendor/uplot.d.ts"]) {
+      expect((await fetch(`${url}${path}`)).status, path).toBe(404);
+    }
     await shot("01-login");
   });
 
@@ -285,17 +289,19 @@ describe("the console of the ad-click example's worker", () => {
     await expect.poll(() => page.locator("#tasks-table tbody tr").count(), { timeout: 20_000 }).toBeGreaterThan(0);
     await page.selectOption("#store-name", "clicks-per-minute");
     await page.fill("#store-key", ad);
-    // The app counts on its own time: query until the three clicks show (bounded in count and time).
+    // The app counts on its own time: query until the three clicks show (bounded in count and
+    // time), in one minute's window or, across a minute's edge, two.
+    const counted = (text: string) => [...text.matchAll(/"count": (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
     const deadline = Date.now() + 45_000;
     let shown = "";
-    for (let i = 0; i < 60 && Date.now() < deadline && !shown.includes('"count": 3'); i++) {
+    for (let i = 0; i < 60 && Date.now() < deadline && counted(shown) < 3; i++) {
       await page.click("#store-query");
       await page.waitForSelector("#store-entries > *", { timeout: 10_000 });
       shown = (await page.textContent("#store-entries")) ?? "";
-      if (!shown.includes('"count": 3')) await new Promise((r) => setTimeout(r, 1000));
+      if (counted(shown) < 3) await new Promise((r) => setTimeout(r, 1000));
     }
     expect(shown).toContain(ad);
-    expect(shown).toContain('"count": 3');
+    expect(counted(shown)).toBe(3);
     expectTokenInNoUrl();
     await shot("14-app-store-query");
     await page.click("#logout");

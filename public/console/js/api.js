@@ -3,6 +3,7 @@
 import { savedToken } from "./session.js";
 
 export class ApiError extends Error {
+  /** @param {number} status @param {any} body */
   constructor(status, body) {
     const e = body?.error ?? {};
     super(e.message ?? `the API answered ${status}`);
@@ -13,7 +14,8 @@ export class ApiError extends Error {
 }
 
 /** Called with an ApiError whenever the API answers 401 (the token was revoked or expired). */
-let onUnauthenticated = () => {};
+let onUnauthenticated = /** @type {(err: ApiError) => void} */ (() => {});
+/** @param {(err: ApiError) => void} fn */
 export function whenUnauthenticated(fn) {
   onUnauthenticated = fn;
 }
@@ -21,8 +23,12 @@ export function whenUnauthenticated(fn) {
 /**
  * One call: `api("/topics")`, `api("/topics", { method: "POST", body: {...} })`. Path and query
  * are relative to /v1; `token` overrides the kept one (the login form checks a new one).
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown, token?: string, signal?: AbortSignal }} [options]
+ * @returns {Promise<any>}
  */
 export async function api(path, { method = "GET", body, token = savedToken(), signal } = {}) {
+  /** @type {Record<string, string>} */
   const headers = { authorization: `Bearer ${token ?? ""}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(`/v1${path}`, {
@@ -53,7 +59,12 @@ export function p(...parts) {
   return parts.map((x) => `/${encodeURIComponent(String(x))}`).join("");
 }
 
-/** Maps over `items` with at most `limit` calls at once. */
+/**
+ * Maps over `items` with at most `limit` calls at once.
+ * @template T, U
+ * @param {T[]} items @param {number} limit @param {(item: T, i: number) => Promise<U>} fn
+ * @returns {Promise<U[]>}
+ */
 export async function pooled(items, limit, fn) {
   const out = new Array(items.length);
   let next = 0;

@@ -10,12 +10,18 @@ const COLORS = ["#f38020", "#1f5fbf", "#1e7b34", "#8e44ad", "#b3261e", "#0f8b8d"
  * values)` adds a sample (one value per series); `rename(series)` changes the lines when their
  * set changes (clearing the samples).
  */
-export function timeChart(el, { title, series, unit = "", right, points = 120, height = 200 }) {
+/**
+ * @param {HTMLElement} el
+ * @param {{ title: string, series: string[], unit?: string, right?: string, points?: number, height?: number }} options
+ */
+export function timeChart(el, { title, series, unit = "", right = undefined, points = 120, height = 200 }) {
   let names = series;
+  /** @type {number[][]} */
   let data = [[], ...names.map(() => [])];
   let plot;
   const make = () => {
     plot?.destroy();
+    /** @type {import("../vendor/uplot.js").Options} */
     const opts = {
       title,
       width: Math.max(300, el.clientWidth || 600),
@@ -36,10 +42,15 @@ export function timeChart(el, { title, series, unit = "", right, points = 120, h
         right && { label: right, size: 60, scale: "right", side: 1, grid: { show: false } },
       ].filter(Boolean),
       // One sample has no range of its own: show the minute before it.
-      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 1] : [min, max]) } },
+      scales: {
+        x: {
+          time: true,
+          range: (_u, min, max) => /** @type {[number, number]} */ (min === max ? [min - 60, max + 1] : [min, max]),
+        },
+      },
       legend: { show: true },
     };
-    plot = new uPlot(opts, data, el);
+    plot = new uPlot(opts, /** @type {any} */ (data), el);
   };
   make();
   const resize = () => plot.setSize({ width: Math.max(300, el.clientWidth || 600), height });
@@ -51,7 +62,7 @@ export function timeChart(el, { title, series, unit = "", right, points = 120, h
         data[i + 1].push(v);
       });
       if (data[0].length > points) data = data.map((s) => s.slice(-points));
-      plot.setData(data);
+      plot.setData(/** @type {any} */ (data));
       el.dataset.samples = String(data[0].length);
       el.dataset.last = JSON.stringify(values);
     },

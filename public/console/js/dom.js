@@ -6,18 +6,20 @@
  * An element: `h("td", { class: "n", onclick: fn }, "text", child)`. Attributes are set with
  * setAttribute (an `on…` function is added as a listener); strings and numbers become text
  * nodes; null, undefined and false children are skipped; arrays are flattened.
- * @param {string} tag
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
  * @param {Record<string, unknown> | null} [attrs]
  * @param {...unknown} children
- * @returns {HTMLElement}
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
-    else if (name === "value" && "value" in el) el.value = String(value);
-    else if (name === "checked" && "checked" in el) el.checked = Boolean(value);
+    if (name.startsWith("on") && typeof value === "function") {
+      el.addEventListener(name.slice(2), /** @type {EventListener} */ (value));
+    } else if (name === "value" && el instanceof HTMLInputElement) el.value = String(value);
+    else if (name === "checked" && el instanceof HTMLInputElement) el.checked = Boolean(value);
     else el.setAttribute(name, value === true ? "" : String(value));
   }
   append(el, children);
@@ -34,7 +36,10 @@ function append(el, children) {
   }
 }
 
-/** A table: `headers` are column titles (a title ending in "#" is numeric: right-aligned, without the "#"). */
+/**
+ * A table: `headers` are column titles (a title ending in "#" is numeric: right-aligned, without the "#").
+ * @param {string[]} headers @param {unknown[]} rows @param {Record<string, unknown>} [attrs]
+ */
 export function table(headers, rows, attrs = {}) {
   return h(
     "table",
@@ -52,7 +57,7 @@ export function table(headers, rows, attrs = {}) {
   );
 }
 
-/** A numeric cell. */
+/** A numeric cell. @param {unknown} value @param {Record<string, unknown>} [attrs] */
 export function num(value, attrs = {}) {
   return h("td", { class: "n", ...attrs }, value === undefined || value === null ? "–" : fmtInt(value));
 }
@@ -80,7 +85,7 @@ export function fmtTime(ms) {
   return typeof ms === "number" ? new Date(ms).toISOString().replace("T", " ").replace("Z", "") : "–";
 }
 
-/** A link to a view of the console (the hash never reaches the server). */
+/** A link to a view of the console (the hash never reaches the server). @param {string} hash @param {string} text @param {Record<string, unknown>} [attrs] */
 export function link(hash, text, attrs = {}) {
   return h("a", { href: hash, ...attrs }, text);
 }
@@ -90,7 +95,7 @@ export function seg(name) {
   return encodeURIComponent(name);
 }
 
-/** A message under a form: an error (an Error or the API's) or a success. */
+/** A message under a form: an error (an Error or the API's) or a success. @param {HTMLElement} el @param {unknown} message */
 export function say(el, message, ok = false) {
   el.className = ok ? "ok" : "error";
   el.textContent = message instanceof Error ? message.message : String(message);

@@ -11,6 +11,7 @@ import { overviewView } from "./views/overview.js";
 import { topicView } from "./views/topic.js";
 import { topicsView } from "./views/topics.js";
 
+/** @type {[RegExp, (root: HTMLElement, params: string[], ctx: ViewContext) => Promise<void>, string][]} */
 const ROUTES = [
   [/^#?\/?$/, overviewView, "overview"],
   [/^#\/topics$/, topicsView, "topics"],
@@ -22,7 +23,10 @@ const ROUTES = [
   [/^#\/apps\/([^/]+)$/, appView, "apps"],
 ];
 
+/** @param {string} id */
 const $ = (id) => document.getElementById(id);
+/** @param {string} id */
+const input = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const status = $("status");
 let current;
 
@@ -31,7 +35,12 @@ function setStatus(text, error = false) {
   status.className = error ? "error" : "";
 }
 
-/** What a view may use; everything it starts through it stops with the view. */
+/**
+ * @typedef {{ signal: AbortSignal, status: (text: string, error?: boolean) => void,
+ *   every: (ms: number, fn: () => Promise<void>) => Promise<void>, stop: () => void }} ViewContext
+ */
+
+/** What a view may use; everything it starts through it stops with the view. @returns {ViewContext} */
 function createContext() {
   const controller = new AbortController();
   const timers = [];
@@ -107,19 +116,19 @@ function showLogin(message) {
   $("who").hidden = true;
   $("login").hidden = false;
   $("login-error").textContent = message ?? "";
-  $("token").focus();
+  input("token").focus();
 }
 
 $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const input = $("token");
-  const token = input.value.trim();
-  const button = $("login").querySelector("button");
+  const field = input("token");
+  const token = field.value.trim();
+  const button = /** @type {HTMLButtonElement} */ ($("login").querySelector("button"));
   button.disabled = true;
   try {
     const principal = await api("/token", { token });
-    saveToken(token, $("remember").checked);
-    input.value = "";
+    saveToken(token, input("remember").checked);
+    field.value = "";
     showLoggedIn(principal);
   } catch (err) {
     $("login-error").textContent = err instanceof Error ? err.message : String(err);
