@@ -1,12 +1,12 @@
 /**
  * Topic administration: create, list, describe, change and delete topics, look up offsets, and
- * delete the records at the start of partitions; and scoped tokens: issue, list, revoke, and who
- * the client's own token is.
+ * delete the records at the start of partitions; scoped tokens: issue, list, revoke, and who
+ * the client's own token is; and queues: a queue group's figures, and redriving its dead letters.
  */
 import { z } from "zod";
 import type { Transport } from "./http.ts";
-import { checkTopic, parseOptions, partitionOption, topicOption } from "./options.ts";
-import { partitionPath, topicPath } from "./paths.ts";
+import { checkTopic, groupIdOption, intIn, parseOptions, partitionOption, topicOption } from "./options.ts";
+import { groupPath, partitionPath, topicPath } from "./paths.ts";
 import {
   type CreatedToken,
   type CreateTokenOptions,
@@ -16,6 +16,10 @@ import {
   deleteTopicAnswerSchema,
   type OffsetAnswer,
   offsetAnswerSchema,
+  type QueueStats,
+  queueStatsAnswerSchema,
+  type RedriveAnswer,
+  redriveAnswerSchema,
   revokeTokenAnswerSchema,
   type TokenInfo,
   type TopicConfigInput,
@@ -37,6 +41,9 @@ export type {
   DeleteRecordsAnswer,
   OffsetAnswer,
   PartitionInfo,
+  QueuePartitionStats,
+  QueueStats,
+  RedriveAnswer,
   TokenInfo,
   TokenQuota,
   TopicDescription,
@@ -89,6 +96,15 @@ export interface DeleteTopicRecordsOptions {
   partitions: { partition: number; offset: number }[];
 }
 
+/** What `redriveQueue` takes: the queue group, its topic if it has several, and how many records at most. */
+export interface RedriveQueueOptions {
+  group: string;
+  /** The queue's topic; needed only when the group reads several topics as queues. */
+  topic?: string;
+  /** Records moved back by this call, 1 to 10000. Default 1000. */
+  maxRecords?: number;
+}
+
 /** Topic administration, made by `client.admin()`. */
 export interface Admin {
   /** Creates a topic; throws `TOPIC_ALREADY_EXISTS` if the name is taken. */
@@ -133,6 +149,30 @@ export interface Admin {
    * await admin.deleteTopicRecords({ topic: "orders", partitions: [{ partition: 0, offset: 120 }] });
    */
   deleteTopicRecords(options: DeleteTopicRecordsOptions): Promise<DeleteRecordsAnswer[]>;
+
+  // ---- queues ----
+
+  /**
+   * A queue group's config and figures: records not delivered yet (`backlog`), leased
+   * (`inFlight`), waiting out a nack's delay (`delayed`) or due again (`redeliverable`), and the
+   * counts of redeliveries, acks and dead letters; in all and per partition. Throws
+   * `GROUP_ID_NOT_FOUND` or `INCONSISTENT_GROUP_PROTOCOL` when the group is not a queue.
+   *
+   * @example
+   * const { backlog, inFlight, deadLettered } = await admin.queueStats("thumbnailers");
+   */
+  queueStats(group: string, options?: { topic?: string }): Promise<QueueStats>;
+  /**
+   * Moves up to `maxRecords` of the group's dead letters back to the queue's topic, without
+   * their `x-dlq-*` headers, to be received again. Where it got to is kept by the server, so a
+   * call after a failure goes on from there (at least once: a failure between the append and
+   * keeping the position moves those records back twice).
+   *
+   * @example
+   * let left = 1;
+   * while (left > 0) ({ remaining: left } = await admin.redriveQueue({ group: "thumbnailers" }));
+   */
+  redriveQueue(options: RedriveQueueOptions): Promise<RedriveAnswer>;
 }
 
 const createTopicOptions = z.strictObject({
@@ -153,6 +193,14 @@ const fetchOffsetOptions = z.strictObject({
   at: z.union([z.literal("earliest"), z.literal("latest"), z.int().min(0), z.date()], {
     error: 'must be "earliest", "latest", a timestamp in ms or a Date',
   }),
+});
+
+const queueStatsOptions = z.strictObject({ topic: topicOption.optional() });
+
+const redriveQueueOptions = z.strictObject({
+  group: groupIdOption,
+  topic: topicOption.optional(),
+  maxRecords: intIn(1, 10_000).optional(),
 });
 
 /** Looks up one offset of a partition (options already checked); also how a reader resolves "earliest". */
@@ -259,6 +307,23 @@ export function createAdmin(transport: Transport): Admin {
             deleteRecordsAnswerSchema,
           ),
         ),
+      );
+    },
+
+    async queueStats(group, options = {}) {
+      const id = parseOptions(groupIdOption, group, "admin.queueStats: group");
+      const { topic } = parseOptions(queueStatsOptions, options, "admin.queueStats");
+      return transport.request(
+        { method: "GET", path: `${groupPath(id)}/queue`, query: { topic } },
+        queueStatsAnswerSchema,
+      );
+    },
+
+    async redriveQueue(options) {
+      const { group, ...body } = parseOptions(redriveQueueOptions, options, "admin.redriveQueue");
+      return transport.request(
+        { method: "POST", path: `${groupPath(group)}/queue/redrive`, body },
+        redriveAnswerSchema,
       );
     },
   };

@@ -198,6 +198,19 @@ function cases(f: Fixture): Case[] {
       denied: GROUP,
     },
     {
+      routes: ["GET /v1/groups/:group/queue"],
+      method: "GET",
+      path: `/v1/groups/${f.queue}/queue`,
+      denied: GROUP,
+    },
+    {
+      routes: ["POST /v1/groups/:group/queue/redrive"],
+      method: "POST",
+      path: `/v1/groups/${f.queue}/queue/redrive`,
+      body: {},
+      denied: GROUP,
+    },
+    {
       routes: ["POST /v1/groups/:group/receive"],
       method: "POST",
       path: `/v1/groups/${f.queue}/receive`,
@@ -218,6 +231,8 @@ function cases(f: Fixture): Case[] {
       body: { receipts: [f.receipt] },
       denied: GROUP,
     },
+    { routes: ["GET /metrics"], method: "GET", path: "/metrics", denied: CLUSTER },
+    { routes: ["GET /v1/metrics"], method: "GET", path: "/v1/metrics", denied: CLUSTER },
     { routes: ["GET /v1/apps"], method: "GET", path: "/v1/apps", status: 200 },
     { routes: ["GET /v1/apps/:app"], method: "GET", path: `/v1/apps/${f.app}`, denied: TOPIC },
     { routes: ["POST /v1/apps/:app/start"], method: "POST", path: `/v1/apps/${f.app}/start`, denied: TOPIC },
@@ -328,7 +343,15 @@ function cases(f: Fixture): Case[] {
  * Routes that are not the API's: the health check, CORS preflights, the middleware of each layer,
  * and the console's static page (no data; its API calls carry the token).
  */
-const NOT_SWEPT = new Set(["GET /healthz", "OPTIONS /ds/*", "ALL /v1/*", "GET /console", "GET /console/*"]);
+const NOT_SWEPT = new Set([
+  "GET /healthz",
+  "OPTIONS /ds/*",
+  "ALL /v1/*",
+  "ALL /*",
+  "ALL /metrics",
+  "GET /console",
+  "GET /console/*",
+]);
 
 /** What the fixtures look like to a superuser: anything a sweep could have changed. */
 async function snapshot(f: Fixture) {
