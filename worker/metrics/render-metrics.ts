@@ -142,7 +142,7 @@ export function renderMetrics(cluster: ClusterMetrics, requests: RequestMetrics,
   out.family(
     "tributary_isolate_start_time_seconds",
     "gauge",
-    "When the isolate that answered this scrape started (its request metrics count from then).",
+    "When the isolate that answered this scrape counted its first request (its request metrics run from then).",
   );
   out.sample("tributary_isolate_start_time_seconds", { isolate }, requests.startedAt / 1000);
   out.family(

@@ -26,14 +26,29 @@ interface RouteState {
 }
 
 export class RequestMetrics {
-  /** This isolate's id, a label of every series. */
-  readonly isolate = crypto.randomUUID().slice(0, 8);
-  readonly startedAt = Date.now();
+  private id: string | undefined;
+  private started: number | undefined;
   private readonly routes = new Map<string, RouteState>();
   private readonly errors = new Map<string, number>();
 
+  /**
+   * This isolate's id, a label of every series. Made at the first request: Workers allow no
+   * random values (and no clock) in the global scope, where the registry is created.
+   */
+  get isolate(): string {
+    this.id ??= crypto.randomUUID().slice(0, 8);
+    return this.id;
+  }
+
+  /** When the first request was counted (ms since the epoch): the counts run from then. */
+  get startedAt(): number {
+    this.started ??= Date.now();
+    return this.started;
+  }
+
   /** Counts one request served, with its status and how long it took. */
   observe({ method, route }: RequestKey, status: number, seconds: number): void {
+    this.started ??= Date.now();
     let key = `${method} ${route}`;
     if (!this.routes.has(key) && this.routes.size >= MAX_ROUTES) {
       key = `${method} other`;
