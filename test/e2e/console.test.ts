@@ -210,6 +210,8 @@ describe("the web console in a browser", () => {
     await expect.poll(() => total.getAttribute("data-lag"), { timeout: 15_000 }).toBe(String(before));
     const p1 = page.locator(`#lag-table tr[data-topic="${topic}"][data-partition="1"]`);
     expect(await p1.getAttribute("data-lag")).toBe("3");
+    // A consumer group, not a queue: no queue section.
+    expect(await page.isHidden("#queue-section")).toBe(true);
     await shot("09-group-lag-before");
 
     await call("POST", `/groups/${group}/offsets`, { offsets: [{ topic, partition: 1, offset: 4 }] });
@@ -219,6 +221,51 @@ describe("the web console in a browser", () => {
     await expect.poll(() => total.getAttribute("data-lag"), { timeout: 15_000 }).toBe(String(after));
     expect(await p1.getAttribute("data-lag")).toBe("0");
     await shot("10-group-lag-after");
+  });
+
+  it("shows a queue's in-flight records, redeliveries and dead letters with their reasons, and redrives them", async () => {
+    const jobs = unique("console-jobs");
+    const queue = unique("console-queue");
+    await call("POST", "/topics", { name: jobs, partitions: 1, replicationFactor: 1 });
+    await call("PUT", `/groups/${queue}/queue`, { topic: jobs, maxDeliveries: 2 });
+    await call("POST", `/topics/${jobs}/records`, {
+      records: ["photo-1.jpg", "photo-2.jpg", "photo-3.jpg", "photo-4.jpg"].map((value) => ({ value })),
+    });
+    const receive = async (maxRecords: number) =>
+      (await call("POST", `/groups/${queue}/receive`, { topic: jobs, maxRecords, visibilityTimeoutMs: 600_000 }))
+        .records as { value: string; receipt: string }[];
+    // Three delivered; one of them fails twice (the second time past maxDeliveries: a dead letter).
+    const first = await receive(3);
+    expect(first.map((r) => r.value)).toEqual(["photo-1.jpg", "photo-2.jpg", "photo-3.jpg"]);
+    await call("POST", `/groups/${queue}/nack`, { receipts: [first[1]!.receipt], reason: "thumbnailer timed out" });
+    const again = await receive(1);
+    expect(again.map((r) => r.value)).toEqual(["photo-2.jpg"]);
+    await call("POST", `/groups/${queue}/nack`, { receipts: [again[0]!.receipt], reason: "corrupt image" });
+    await call("POST", `/groups/${queue}/ack`, { receipts: [first[0]!.receipt] });
+    const stats = await call("GET", `/groups/${queue}/queue`);
+    expect(stats).toMatchObject({ inFlight: 1, backlog: 1, redeliveries: 1, deadLettered: 1, acked: 1 });
+
+    await page.goto(`${url}/console/#/groups/${queue}`);
+    const value = (id: string) => page.locator(`#${id}`).getAttribute("data-value");
+    await expect.poll(() => value("queue-in-flight"), { timeout: 15_000 }).toBe("1");
+    expect(await page.isVisible("#queue-section")).toBe(true);
+    expect(await value("queue-backlog")).toBe("1");
+    expect(await value("queue-redeliveries")).toBe("1");
+    expect(await value("queue-dead-lettered")).toBe("1");
+    const letters = page.locator("#dead-letters-table tbody tr");
+    await expect.poll(() => letters.count(), { timeout: 15_000 }).toBe(1);
+    expect(await letters.first().locator(".dlq-reason").textContent()).toBe("corrupt image");
+    expect(await letters.first().textContent()).toContain("photo-2.jpg");
+    await shot("11-queue");
+
+    await page.click("#redrive-button");
+    await expect
+      .poll(() => page.textContent("#redrive-result"), { timeout: 15_000 })
+      .toMatch(/^Redrove 1 record\(s\) to /);
+    // The dead letter is back in the topic: one more record to deliver.
+    await expect.poll(() => value("queue-backlog"), { timeout: 15_000 }).toBe("2");
+    expect((await call("GET", `/groups/${queue}/queue`)).backlog).toBe(2);
+    await shot("12-queue-redriven");
   });
 
   it("draws the cluster's throughput from the high watermarks while records are produced", async () => {
@@ -240,14 +287,14 @@ describe("the web console in a browser", () => {
     }
     expect(samples).toBeGreaterThanOrEqual(4);
     expect(rate).toBeGreaterThan(0);
-    await shot("11-overview-throughput");
+    await shot("13-overview-throughput");
   });
 
   it("logs out, and keeps the token in localStorage only when told to remember it", async () => {
     await page.click("#logout");
     await page.waitForSelector("#login:not([hidden])");
     expect(await stored()).toEqual({ session: null, local: null });
-    await shot("12-logged-out");
+    await shot("14-logged-out");
 
     await page.fill("#token", token);
     await page.check("#remember");
@@ -283,7 +330,7 @@ describe("the console of the ad-click example's worker", () => {
     await page.goto(`${adClicks}/console/#/apps`);
     const row = page.locator('#apps-table tr[data-app="ad-clicks"]');
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
-    await shot("13-apps");
+    await shot("15-apps");
 
     await row.locator("a").click();
     await expect.poll(() => page.locator("#tasks-table tbody tr").count(), { timeout: 20_000 }).toBeGreaterThan(0);
@@ -303,7 +350,7 @@ describe("the console of the ad-click example's worker", () => {
     expect(shown).toContain(ad);
     expect(counted(shown)).toBe(3);
     expectTokenInNoUrl();
-    await shot("14-app-store-query");
+    await shot("16-app-store-query");
     await page.click("#logout");
     expect(pageErrors).toEqual([]);
   });

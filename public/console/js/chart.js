@@ -32,7 +32,6 @@ export function timeChart(el, { title, series, unit = "", right = undefined, poi
           label,
           stroke: COLORS[i % COLORS.length],
           width: 2,
-          points: { show: false },
           scale: label === right ? "right" : "y",
         })),
       ],
@@ -41,11 +40,12 @@ export function timeChart(el, { title, series, unit = "", right = undefined, poi
         { label: unit, size: 60, scale: "y" },
         right && { label: right, size: 60, scale: "right", side: 1, grid: { show: false } },
       ].filter(Boolean),
-      // One sample has no range of its own: show the minute before it.
+      // One sample has no range of its own (uPlot would span ~1000 days after it): show the minute before it.
       scales: {
         x: {
           time: true,
-          range: (_u, min, max) => /** @type {[number, number]} */ (min === max ? [min - 60, max + 1] : [min, max]),
+          range: (u, min, max) =>
+            /** @type {[number, number]} */ (u.data[0].length === 1 ? [min - 60, min + 1] : [min, max]),
         },
       },
       legend: { show: true },

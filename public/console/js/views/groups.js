@@ -39,15 +39,17 @@ export async function groupView(root, [group], ctx) {
   const lagEl = h("div");
   const chartEl = h("div", { class: "chart", id: "lag-chart" });
   const queueEl = h("div", { id: "queue" });
+  // Shown only for a group in queue mode.
+  const queueSectionEl = h("section", { id: "queue-section", hidden: true }, h("h2", null, "Queue mode"), queueEl);
   const resetEl = h("div");
   root.append(
     h("h1", null, "Group ", h("span", { class: "mono" }, group)),
     summary,
     h("div", { class: "cards" }, h("div", { class: "card" }, totalLag, h("span", null, "total lag (records)"))),
+    queueSectionEl,
     h("section", null, h("h2", null, "Lag"), chartEl, lagEl),
     h("section", null, h("h2", null, "Members and assignment"), membersEl),
     h("section", null, h("h2", null, "Reset offsets"), resetEl),
-    h("section", null, h("h2", null, "Queue mode"), queueEl),
   );
   const chart = timeChart(chartEl, { title: "lag per topic", series: [], unit: "records" });
   ctx.signal.addEventListener("abort", () => chart.destroy());
@@ -115,7 +117,7 @@ export async function groupView(root, [group], ctx) {
   };
   renderReset(resetEl, group, topics, refresh);
   await ctx.every(2000, refresh);
-  await queueSection(queueEl, group, ctx);
+  await queueSection(queueEl, queueSectionEl, group, ctx);
 }
 
 function renderReset(el, group, topics, refresh) {
@@ -170,7 +172,7 @@ function renderReset(el, group, topics, refresh) {
 }
 
 /** The queue's figures (GET /v1/groups/:group/queue), its dead letters and a redrive. */
-async function queueSection(el, group, ctx) {
+async function queueSection(el, section, group, ctx) {
   const stats = h("div");
   const dead = h("div", { id: "dead-letters" });
   const message = h("p", { id: "redrive-result" });
@@ -222,23 +224,34 @@ async function queueSection(el, group, ctx) {
         : h("p", { class: "muted" }, "No dead letters."),
     );
   };
+  // A group may read several topics as queues: the API then names them, and one is picked here.
+  let queueTopic;
+  const picker = h("select", { id: "queue-topic", hidden: true });
+  picker.addEventListener("change", () => {
+    queueTopic = picker.value;
+    void refresh().catch((err) => ctx.status(err.message, true));
+  });
   const refresh = async () => {
     let q;
     try {
-      q = await api(p("groups", group, "queue"), { signal: ctx.signal });
+      const query = queueTopic ? `?topic=${encodeURIComponent(queueTopic)}` : "";
+      q = await api(p("groups", group, "queue") + query, { signal: ctx.signal });
     } catch (err) {
-      stats.replaceChildren(
-        h(
-          "p",
-          { class: "muted" },
-          err.code === "NOT_FOUND" && /no route/.test(err.message)
-            ? "This deployment has no queue statistics route (GET /v1/groups/:group/queue)."
-            : `Not a queue: ${err.message}`,
-        ),
-      );
-      dead.replaceChildren();
+      const topics = err.details?.topics;
+      if (err.code === "INVALID_REQUEST" && Array.isArray(topics) && topics.length > 0 && !queueTopic) {
+        queueTopic = topics[0];
+        picker.replaceChildren(...topics.map((t) => h("option", { value: t }, t)));
+        picker.hidden = false;
+        return refresh();
+      }
+      // Not a queue (or a deployment without the queue routes): the section stays hidden.
+      if (err.code !== "INCONSISTENT_GROUP_PROTOCOL" && err.code !== "NOT_FOUND" && err.code !== "GROUP_ID_NOT_FOUND") {
+        throw err;
+      }
+      section.hidden = true;
       return;
     }
+    section.hidden = false;
     deadLetterTopic = q.deadLetterTopic;
     const card = (id, value, label) =>
       h("div", { class: "card" }, h("b", { id, "data-value": value }, fmtInt(value)), h("span", null, label));
@@ -316,6 +329,6 @@ async function queueSection(el, group, ctx) {
     );
     await showDead();
   };
-  el.replaceChildren(stats, dead);
+  el.replaceChildren(picker, stats, dead);
   await ctx.every(3000, refresh);
 }
