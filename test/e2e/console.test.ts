@@ -182,6 +182,19 @@ describe("the web console in a browser", () => {
     await page.selectOption("#browse-format", "text");
     expect(await rows.nth(1).locator(".record-value").textContent()).toBe("plain text");
     await shot("07-browse-hex-text");
+
+    // From a time: the first record at or after it (the browser's local time, to the millisecond).
+    const second = (await call("GET", `/topics/${topic}/partitions/1/records?offset=1&maxRecords=1`)).records[0];
+    const local = await page.evaluate((ms) => {
+      const d = new Date(ms);
+      const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+    }, second.timestamp);
+    await page.selectOption("#browse-from", "time");
+    await page.fill("#browse-time", local);
+    await page.click("#browse-button");
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2);
+    expect(await rows.first().getAttribute("data-offset")).toBe("1");
   });
 
   it("shows a record produced through the API arrive in the live tail", async () => {

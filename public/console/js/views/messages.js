@@ -25,7 +25,7 @@ export async function messagesView(root, [name], ctx) {
     h("option", { value: "time" }, "time"),
   );
   const offset = h("input", { id: "browse-offset", type: "number", min: 0, value: 0 });
-  const time = h("input", { id: "browse-time", type: "datetime-local", step: 1 });
+  const time = h("input", { id: "browse-time", type: "datetime-local", step: 0.001 });
   const limit = h("input", { id: "browse-limit", type: "number", min: 1, max: 1000, value: 50 });
   const format = h(
     "select",
