@@ -303,11 +303,46 @@ describe("the web console in a browser", () => {
     await shot("13-overview-throughput");
   });
 
+  it("can do only what a scoped token may, and logs out when the token is revoked", async () => {
+    const { id, token: readOnly } = await call("POST", "/tokens", {
+      name: unique("console-read-only"),
+      acls: [{ resource: "topic", pattern: topic, operations: ["read", "describe"] }],
+    });
+    await page.click("#logout");
+    await page.fill("#token", readOnly);
+    await page.click("#login button");
+    await page.waitForSelector("#who:not([hidden])");
+    expect(await page.textContent("#who")).toMatch(/^token console-read-only/);
+    // The overview lists only the topics the token may describe.
+    await expect.poll(() => page.locator("#topics-table tbody tr").count(), { timeout: 15_000 }).toBe(1);
+    await page.goto(`${url}/console/#/topics/${topic}/messages`);
+    await page.waitForSelector("#produce");
+    await page.fill("#produce-value", '"not allowed"');
+    await page.click("#produce-button");
+    await expect.poll(() => page.textContent("#produce-result"), { timeout: 10_000 }).toMatch(/write/);
+    expect(await page.getAttribute("#produce-result", "class")).toBe("error");
+    await shot("14-read-only-token");
+
+    await call("DELETE", `/tokens/${id}`);
+    // Every worker refuses a revoked token within 5 seconds; the page's next call gets the 401.
+    await page.goto(`${url}/console/#/`);
+    await expect
+      .poll(() => page.textContent("#login-error"), { timeout: 20_000 })
+      .toMatch(/^The API refused the token/);
+    expect(await stored()).toEqual({ session: null, local: null });
+    expect(urls.filter((u) => u.includes(readOnly))).toEqual([]);
+  });
+
   it("logs out, and keeps the token in localStorage only when told to remember it", async () => {
+    await page.fill("#token", token);
+    await page.click("#login button");
+    await page.waitForSelector("#who:not([hidden])");
+    expect(await stored()).toEqual({ session: token, local: null });
     await page.click("#logout");
     await page.waitForSelector("#login:not([hidden])");
     expect(await stored()).toEqual({ session: null, local: null });
-    await shot("14-logged-out");
+    expect(await page.textContent("#login-error")).toBe("Logged out.");
+    await shot("15-logged-out");
 
     await page.fill("#token", token);
     await page.check("#remember");
@@ -343,7 +378,7 @@ describe("the console of the ad-click example's worker", () => {
     await page.goto(`${adClicks}/console/#/apps`);
     const row = page.locator('#apps-table tr[data-app="ad-clicks"]');
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
-    await shot("15-apps");
+    await shot("16-apps");
 
     await row.locator("a").click();
     await expect.poll(() => page.locator("#tasks-table tbody tr").count(), { timeout: 20_000 }).toBeGreaterThan(0);
@@ -363,7 +398,7 @@ describe("the console of the ad-click example's worker", () => {
     expect(shown).toContain(ad);
     expect(counted(shown)).toBe(3);
     expectTokenInNoUrl();
-    await shot("16-app-store-query");
+    await shot("17-app-store-query");
     await page.click("#logout");
     expect(pageErrors).toEqual([]);
   });
