@@ -28,9 +28,10 @@ export async function tail({ topic, partition, offset, signal, onRecords, onStat
         if (res.status < 500) return;
       } else {
         onState("live");
-        attempt = 0;
         for await (const event of sseEvents(res.body, signal)) {
           if (event.event !== "records" || !event.data) continue;
+          // Only a stream that delivered counts as a success: one that keeps closing at once gives up.
+          attempt = 0;
           const message = JSON.parse(event.data);
           if (typeof message.nextOffset === "number") from = message.nextOffset;
           onRecords(message);
