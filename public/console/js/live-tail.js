@@ -28,14 +28,17 @@ export async function tail({ topic, partition, offset, signal, onRecords, onStat
         if (res.status < 500) return;
       } else {
         onState("live");
+        const opened = Date.now();
         for await (const event of sseEvents(res.body, signal)) {
           if (event.event !== "records" || !event.data) continue;
-          // Only a stream that delivered counts as a success: one that keeps closing at once gives up.
+          // A stream that delivers is a success: only one that keeps failing at once gives up.
           attempt = 0;
           const message = JSON.parse(event.data);
           if (typeof message.nextOffset === "number") from = message.nextOffset;
           onRecords(message);
         }
+        // A quiet stream that stayed open a while was fine too (the server or a proxy closed it).
+        if (Date.now() - opened > 10_000) attempt = 0;
       }
     } catch (err) {
       if (signal.aborted) break;
