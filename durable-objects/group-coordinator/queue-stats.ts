@@ -33,6 +33,7 @@ export function redriveFrom(position: number | undefined, status: LogOffsets): n
   return Math.max(position, status.logStartOffset);
 }
 
+/** The queue's config and figures, asking each partition of its topic and dead-letter topic once. */
 export async function queueStats(
   env: Env,
   store: QueueStore,
