@@ -60,7 +60,8 @@ export async function* sseEvents(body, signal) {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += value.replaceAll("\r\n", "\n");
+      // On the whole buffer: a CR LF may be split across two chunks.
+      buffer = (buffer + value).replaceAll("\r\n", "\n");
       let end = buffer.indexOf("\n\n");
       while (end >= 0) {
         const block = buffer.slice(0, end);

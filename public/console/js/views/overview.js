@@ -2,8 +2,9 @@
 // produce throughput (records/s from the high watermarks, polled every 3 s) as a chart; and
 // the topics, groups and apps at a glance.
 import { api } from "../api.js";
-import { rates, timeChart } from "../chart.js";
+import { timeChart } from "../chart.js";
 import { fmtBytes, fmtInt, h, link, num, seg, table } from "../dom.js";
+import { rates } from "../rates.js";
 import { describeTopics, totals } from "./cluster.js";
 
 export async function overviewView(root, _params, ctx) {

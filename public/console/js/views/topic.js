@@ -1,8 +1,9 @@
 // One topic: its partitions (log start, high watermark, bytes; leader, epoch, replicas and ISR
 // when replicated), its throughput per partition, and its config, editable (PATCH).
 import { api, p } from "../api.js";
-import { rates, timeChart } from "../chart.js";
+import { timeChart } from "../chart.js";
 import { fmtBytes, fmtTime, h, link, num, say, seg, table } from "../dom.js";
+import { rates } from "../rates.js";
 
 /** Config keys shown in this order; any others the API answers follow. */
 const CONFIG_ORDER = [
