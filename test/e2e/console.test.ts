@@ -24,6 +24,8 @@ let page: Page;
 /** Every URL the page navigated to or requested. */
 const urls: string[] = [];
 const pageErrors: string[] = [];
+/** What the browser said the page's Content-Security-Policy blocked. */
+const blocked: string[] = [];
 
 async function shot(name: string): Promise<void> {
   const path = join(SHOTS, `${name}.png`);
@@ -64,6 +66,9 @@ beforeAll(async () => {
   page.on("request", (r) => urls.push(r.url()));
   page.on("framenavigated", (f) => urls.push(f.url()));
   page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+  });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -359,6 +364,8 @@ describe("the web console in a browser", () => {
     expect(await stored()).toEqual({ session: null, local: null });
     expectTokenInNoUrl();
     expect(pageErrors).toEqual([]);
+    // uPlot and the page run under the policy without anything blocked.
+    expect(blocked).toEqual([]);
   });
 });
 
