@@ -239,6 +239,15 @@ describe("the web console in a browser", () => {
     await expect.poll(() => total.getAttribute("data-lag"), { timeout: 15_000 }).toBe(String(after));
     expect(await p1.getAttribute("data-lag")).toBe("0");
     await shot("10-group-lag-after");
+
+    // A member joins: the page shows it with the partitions it was assigned.
+    const joined = await call("POST", `/groups/${group}/members`, { topics: [topic], sessionTimeoutMs: 60_000 });
+    const member = page.locator(`#members-table tr[data-member="${joined.memberId}"]`);
+    await expect.poll(() => member.count(), { timeout: 15_000 }).toBe(1);
+    expect(await member.locator(".assigned").textContent()).toBe(`${topic}/0, ${topic}/1`);
+    expect(await page.textContent("#group-summary")).toMatch(/^Stable/);
+    await shot("10b-group-member");
+    await call("DELETE", `/groups/${group}/members/${joined.memberId}`);
   });
 
   it("shows a queue's in-flight records, redeliveries and dead letters with their reasons, and redrives them", async () => {

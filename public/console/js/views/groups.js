@@ -88,17 +88,18 @@ export async function groupView(root, [group], ctx) {
             g.members.map((m) =>
               h(
                 "tr",
-                null,
+                { "data-member": m.memberId },
                 h("td", { class: "mono" }, m.memberId),
                 h("td", null, (m.topics ?? []).join(", ")),
                 h(
                   "td",
-                  { class: "mono" },
+                  { class: "mono assigned" },
                   (m.assignments ?? []).map((a) => `${a.topic}/${a.partition}`).join(", ") || "none",
                 ),
                 num(m.sessionTimeoutMs),
               ),
             ),
+            { id: "members-table" },
           )
         : h("p", { class: "muted" }, "No members: the group is empty."),
     );
