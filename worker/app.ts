@@ -5,6 +5,7 @@ import type { StreamApps } from "../cluster/stream-apps.ts";
 import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
 import { DURABLE_STREAMS_MOUNT, durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
+import { consoleRoutes } from "./console/routes.ts";
 import { toApiError } from "./errors.ts";
 import { requestMetrics } from "./metrics/request-metrics.ts";
 import { bearerAuth } from "./middleware/auth.ts";
@@ -33,6 +34,8 @@ export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings
   // Every request, by route pattern, status and time (this isolate's; docs/metrics.md).
   app.use("*", countRequests);
   app.get("/healthz", (c) => c.json({ ok: true }));
+  // The web console's page (no token: it holds no data; its calls to /v1 carry the token).
+  app.route("/console", consoleRoutes);
   // Prometheus scrapes /metrics with a bearer token; /v1/metrics is the same under the API.
   const metrics = metricsRoutes(apps);
   app.use("/metrics", requireToken);
