@@ -49,8 +49,10 @@ export function freePort() {
 }
 
 /**
- * @param {{ config?: string, vars?: Record<string, string>, timeoutMs?: number, log?: boolean }} [options]
- * @returns {Promise<{ url: string, token: string, inspectorPort: number, stop: () => Promise<void>, output: () => string }>}
+ * `env` adds to the child's environment (the split bench gives its two processes a dev registry
+ * of their own with WRANGLER_REGISTRY_PATH); `pid` is the wrangler process's.
+ * @param {{ config?: string, vars?: Record<string, string>, env?: Record<string, string>, timeoutMs?: number, log?: boolean }} [options]
+ * @returns {Promise<{ url: string, token: string, inspectorPort: number, pid: number, stop: () => Promise<void>, output: () => string }>}
  */
 export async function startLocalWorker(options = {}) {
   const port = await freePort();
@@ -77,7 +79,7 @@ export async function startLocalWorker(options = {}) {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", ...options.env },
   });
   let output = "";
   const collect = (/** @type {Buffer} */ chunk) => {
@@ -95,7 +97,7 @@ export async function startLocalWorker(options = {}) {
     if (exited()) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
     try {
       const res = await fetch(`${url}/healthz`);
-      if (res.ok) return { url, token: DEV_TOKEN, inspectorPort, stop, output: () => output };
+      if (res.ok) return { url, token: DEV_TOKEN, inspectorPort, pid: child.pid ?? 0, stop, output: () => output };
     } catch {
       // not listening yet
     }
