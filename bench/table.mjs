@@ -126,6 +126,12 @@ function notes(/** @type {string} */ id) {
     const p99 = summarize(lat.map((l) => l.p99)).median;
     parts.push(`p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`);
   }
+  const frontCores = medianDetail(id, "frontCores");
+  if (frontCores !== undefined) {
+    parts.push(
+      `CPU: front workerd ${fmt(frontCores)} cores, objects' workerd ${fmt(medianDetail(id, "objectsCores"))} cores`,
+    );
+  }
   if (id.startsWith("raw.loop")) parts.push(`with its commit ${fmt(medianDetail(id, "withCommitRate"))}/s`);
   if (id.startsWith("raw.calls"))
     parts.push(`${fmt(medianDetail(id, "calls") / (medianDetail(id, "outerMs") / 1000))} calls/s`);

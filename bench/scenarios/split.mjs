@@ -45,8 +45,9 @@ async function storedInTopic(client, token, topic) {
  * records acknowledged. The topic is deleted afterwards, so that nothing it leaves running
  * (followers of a replicated partition) shares the processes with the next rows.
  * @param {Client} client @param {string} token @param {Options} o
+ * `cpu`, when given (the split workers'), samples each side's CPU seconds around the timed run.
  * @param {{ name: string, batch: number, bytes: number, partitions?: number, durationMs?: number,
- *   replicationFactor?: number, fields?: object }} s
+ *   replicationFactor?: number, fields?: object, cpu?: () => { front: number, objects: number } }} s
  */
 export async function measureProduce(client, token, o, s) {
   const partitions = s.partitions ?? 1;
@@ -64,7 +65,9 @@ export async function measureProduce(client, token, o, s) {
     count: () => s.batch,
   };
   const warm = await client.run({ ...load, durationMs: o.warmupMs });
+  const before = s.cpu?.();
   const r = await client.run(load);
+  const after = s.cpu?.();
   const stored = await storedInTopic(client, token, topic);
   const acknowledged = warm.items + r.items;
   if (stored !== acknowledged)
@@ -73,7 +76,21 @@ export async function measureProduce(client, token, o, s) {
   await client.json("DELETE", `/v1/topics/${topic}`, undefined, token).catch(() => undefined);
   return {
     rate: r.items / (r.elapsedMs / 1000),
-    detail: { ...produceDetail(r, s.bytes), topic, partitions, acknowledged, stored, connections: o.connections },
+    detail: {
+      ...produceDetail(r, s.bytes),
+      topic,
+      partitions,
+      acknowledged,
+      stored,
+      connections: o.connections,
+      // Each side's share of one core during the timed run (2 workerd processes a side).
+      ...(before && after
+        ? {
+            frontCores: (after.front - before.front) / (r.elapsedMs / 1000),
+            objectsCores: (after.objects - before.objects) / (r.elapsedMs / 1000),
+          }
+        : {}),
+    },
   };
 }
 
@@ -99,10 +116,12 @@ const scalingLabel = (/** @type {number} */ n, /** @type {number} */ connections
  * 1000 × 100 B per request over 1, 2 and 4 partitions of one topic, 16 connections in all.
  * @param {Client} client @param {string} token @param {Options} o @param {number} round
  * @param {(id: string) => string} id @param {(label: string) => string} label
+ * @param {(() => { front: number, objects: number }) | undefined} [cpu]
  */
-async function scaling(client, token, o, round, id, label) {
+async function scaling(client, token, o, round, id, label, cpu = undefined) {
   for (const n of SCALING.partitions) {
     const m = await measureProduce(client, token, o, {
+      cpu,
       name: `bench-scaling-${n}p-r${round}`,
       batch: SCALING.batch,
       bytes: SCALING.bytes,
@@ -145,6 +164,7 @@ export async function splitScenarios(split, client, o, round, cleanups) {
       name: `bench-split-produce-${shape}-r${round}`,
       batch,
       bytes: 100,
+      cpu: split.cpu,
     });
     record(
       splitId(`produce.${shape}`),
@@ -154,7 +174,7 @@ export async function splitScenarios(split, client, o, round, cleanups) {
       m.detail,
     );
   }
-  await scaling(client, token, o, round, splitId, splitLabel);
+  await scaling(client, token, o, round, splitId, splitLabel, split.cpu);
   const a = await measureProduce(client, token, o, {
     name: `bench-split-acksall-r${round}`,
     batch: 100,
@@ -162,6 +182,7 @@ export async function splitScenarios(split, client, o, round, cleanups) {
     replicationFactor: 3,
     fields: { acks: "all" },
     durationMs: o.guaranteesMs,
+    cpu: split.cpu,
   });
   record(
     splitId("produce.acksall.100x100"),

@@ -7,7 +7,7 @@
 // each process runs its own workerd, and a record produced through the front is stored in the
 // objects' process (read back through the objects' worker's own port).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, startLocalWorker } from "../../test/helpers/local-worker.mjs";
@@ -40,6 +40,21 @@ export function workerdUnder(/** @type {number} */ root) {
   // Children are listed after parents only usually, so a few passes (the tree is 2 or 3 deep).
   for (let pass = 0; pass < 5; pass++) for (const p of table) if (under.has(p.ppid)) under.add(p.pid);
   return table.filter((p) => under.has(p.pid) && p.comm === "workerd").map((p) => p.pid);
+}
+
+/** CPU seconds (user + system) the processes have used so far, from /proc (0 for one gone). */
+export function cpuSeconds(/** @type {number[]} */ pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields 14 and 15 (utime, stime) after the command in parentheses; 100 ticks a second.
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
 }
 
 /**
@@ -111,7 +126,9 @@ export async function startSplitWorkers(options = {}) {
       `split: front ${front.url} (wrangler ${front.pid}, workerd ${processes.front.join(" ")}), ` +
         `objects ${objects.url} (wrangler ${objects.pid}, workerd ${processes.objects.join(" ")}); ${check}`,
     );
-    return { url: front.url, objectsUrl: objects.url, token, signingKey: SPLIT_SIGNING_KEY, processes, stop };
+    /** CPU seconds used so far by each side's workerd processes. */
+    const cpu = () => ({ front: cpuSeconds(processes.front), objects: cpuSeconds(processes.objects) });
+    return { url: front.url, objectsUrl: objects.url, token, signingKey: SPLIT_SIGNING_KEY, processes, cpu, stop };
   } catch (err) {
     await stop();
     throw err;
