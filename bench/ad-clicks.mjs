@@ -42,6 +42,7 @@ const BENCH_SIGNING_KEY = "bench-only-ad-clicks-signing-key";
  */
 export async function startAdClicksWorker() {
   const worker = await startLocalWorker({
+    frozen: true,
     config: `${ROOT}/examples/ad-click-aggregator/wrangler.toml`,
     vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: BENCH_SIGNING_KEY },
   });

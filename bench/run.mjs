@@ -38,6 +38,8 @@ import { startYsbWorker, ysbRows, ysbSummary } from "./ysb.mjs";
 
 /** @type {(() => Promise<void>)[]} */
 const cleanups = [];
+/** The wrangler dev processes' output, for the log when the bench fails. @type {[string, () => string][]} */
+const outputs = [];
 async function cleanup() {
   for (const stop of cleanups.splice(0).reverse()) {
     try {
@@ -64,11 +66,13 @@ async function main() {
   }
 
   const worker = await startLocalWorker({
+    frozen: true,
     config: join(ROOT, "bench/wrangler.toml"),
     // .dev.vars is read beside the config file, so the local token is passed here.
     vars: { TRIBUTARY_TOKENS: "dev-token" },
   });
   cleanups.push(worker.stop);
+  outputs.push(["bench worker", worker.output]);
   const token = worker.token;
   const client = createClient(worker.url, o.connections);
   cleanups.push(async () => client.close());
@@ -105,6 +109,7 @@ async function main() {
   cleanups.push(async () => groupClient.close());
   const adClicksWorker = runs("ad-clicks") ? await startAdClicksWorker() : undefined;
   if (adClicksWorker) cleanups.push(adClicksWorker.stop);
+  if (adClicksWorker) outputs.push(["ad-clicks worker", adClicksWorker.output]);
   const ysbWorker = runs("ysb") ? await startYsbWorker() : undefined;
   if (ysbWorker) cleanups.push(ysbWorker.stop);
   const gateway = runs("kafka") ? await startKafkaGateway(worker) : undefined;
@@ -112,6 +117,7 @@ async function main() {
   // --split: the front worker and the objects in two wrangler dev processes (bench/split/).
   const split = runs("split") ? await startSplitWorkers({ log }) : undefined;
   if (split) cleanups.push(split.stop);
+  if (split) outputs.push(["split front", split.output.front], ["split objects", split.output.objects]);
   const splitClient = split ? createClient(split.url, o.connections) : undefined;
   if (splitClient) cleanups.push(async () => splitClient.close());
   for (let round = 1; round <= o.runs; round++) {
@@ -221,6 +227,8 @@ try {
 } catch (err) {
   process.exitCode = 1;
   log(`bench failed: ${/** @type {Error} */ (err).stack ?? err}`);
+  // What wrangler said (a reload after a change to a bundled file shows here, for one).
+  for (const [name, output] of outputs) log(`--- ${name}, last output:\n${output().slice(-1500)}`);
 } finally {
   await cleanup();
 }

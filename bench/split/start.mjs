@@ -93,12 +93,14 @@ export async function startSplitWorkers(options = {}) {
   };
   try {
     const objects = await startLocalWorker({
+      frozen: true,
       config: join(ROOT, "bench/split/objects.wrangler.toml"),
       vars: { TRIBUTARY_TOKENS: "dev-token" },
       env,
     });
     stops.push(objects.stop);
     const front = await startLocalWorker({
+      frozen: true,
       config: join(ROOT, "bench/split/front.wrangler.toml"),
       vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: SPLIT_SIGNING_KEY },
       env,
@@ -128,7 +130,17 @@ export async function startSplitWorkers(options = {}) {
     );
     /** CPU seconds used so far by each side's workerd processes. */
     const cpu = () => ({ front: cpuSeconds(processes.front), objects: cpuSeconds(processes.objects) });
-    return { url: front.url, objectsUrl: objects.url, token, signingKey: SPLIT_SIGNING_KEY, processes, cpu, stop };
+    const output = { front: front.output, objects: objects.output };
+    return {
+      url: front.url,
+      objectsUrl: objects.url,
+      token,
+      signingKey: SPLIT_SIGNING_KEY,
+      processes,
+      cpu,
+      output,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
