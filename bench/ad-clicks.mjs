@@ -42,6 +42,7 @@ const BENCH_SIGNING_KEY = "bench-only-ad-clicks-signing-key";
  */
 export async function startAdClicksWorker() {
   const worker = await startLocalWorker({
+    frozen: true,
     config: `${ROOT}/examples/ad-click-aggregator/wrangler.toml`,
     vars: { TRIBUTARY_TOKENS: "dev-token", AD_CLICKS_SIGNING_KEY: BENCH_SIGNING_KEY },
   });
@@ -55,9 +56,11 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
  * @typedef {{ id: string, label: string, unit: string, value: number, detail: object }} Row
  * @typedef {{ url: string, token: string }} Worker
  * @typedef {{
- *   quick?: boolean, round?: number, signingKey?: string,
+ *   quick?: boolean, round?: number, signingKey?: string, mode?: { id: string, label: string },
  *   record?: (id: string, label: string, unit: string, value: number, detail: object) => void,
- * }} RoundOptions   `record` is called with each row as it is measured (bench/run.mjs's table)
+ * }} RoundOptions   `record` is called with each row as it is measured (bench/run.mjs's table);
+ *   `mode` names the rows of another deployment (the split bench: ids `split.adclicks.…`, the
+ *   label after the row's own), which the ad-click target lines leave out
  */
 
 function settings(/** @type {boolean} */ quick) {
@@ -365,6 +368,12 @@ export async function adClickRows(w, options = {}) {
       value: r.redirected / (r.elapsedMs / 1000),
       detail: { ...r, requestsPerSecond: r.requests / (r.elapsedMs / 1000) },
     });
+  }
+  if (options.mode) {
+    const { id, label } = options.mode;
+    for (const row of rows)
+      options.record?.(`${id}.${row.id}`, `${row.label}, ${label}`, row.unit, row.value, row.detail);
+    return rows;
   }
   for (const row of rows) {
     options.record?.(row.id, row.label, row.unit, row.value, row.detail);

@@ -291,6 +291,7 @@ async function main() {
   /** @type {(() => Promise<void>)[]} */
   const cleanups = [];
   const worker = await startLocalWorker({
+    frozen: true,
     config: join(ROOT, "bench/wrangler.toml"),
     vars: { TRIBUTARY_TOKENS: "dev-token" },
   });

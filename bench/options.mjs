@@ -19,13 +19,19 @@ export const GROUPS = [
   "ysb",
   "durable-streams",
   "kafka",
+  "split",
 ];
+/** Groups a run leaves out unless asked for (--split, or --only with them). */
+const OPT_IN = ["split"];
 
-const USAGE = `usage: npm run bench [-- --runs N] [-- --quick] [-- --push websocket|sse] [-- --only G,G]
+const USAGE = `usage: npm run bench [-- --runs N] [-- --quick] [-- --push websocket|sse] [-- --only G,G] [-- --split]
   --runs N   rounds of every scenario (default 3); the table shows medians over rounds
   --quick    one short round (a smoke test of the benchmark, not a measurement)
   --only G   only these scenario groups (comma-separated): ${GROUPS.join(", ")};
              the rows they are compared with run too (raw and produce for produce rows, fetch for kafka)
+  --split    also the split rows: the front worker and the Durable Objects in two workerd
+             processes (bench/split/), beside the shared-thread rows they are compared with
+             (raw, produce, guarantees, ad-clicks, durable-streams); alone it runs only those
   --push T   how the push-latency rows subscribe: websocket (default; sse when this Node cannot
              open a WebSocket) or sse`;
 
@@ -36,6 +42,7 @@ export function parseOptions() {
       quick: { type: "boolean", default: false },
       push: { type: "string", default: "websocket" },
       only: { type: "string" },
+      split: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -52,7 +59,13 @@ export function parseOptions() {
     console.error(`--push must be websocket or sse, got '${values.push}'\n${USAGE}`);
     process.exit(2);
   }
-  const only = values.only === undefined ? GROUPS : values.only.split(",").map((g) => g.trim());
+  const only =
+    values.only !== undefined
+      ? values.only.split(",").map((g) => g.trim())
+      : values.split
+        ? ["split"]
+        : GROUPS.filter((g) => !OPT_IN.includes(g));
+  if (values.split) only.push("split");
   const unknown = only.filter((g) => !GROUPS.includes(g));
   if (unknown.length || only.length === 0) {
     console.error(`--only takes groups among ${GROUPS.join(", ")}, got '${values.only}'\n${USAGE}`);
@@ -62,6 +75,8 @@ export function parseOptions() {
   // A row's references run with it: the raw rows and the HTTP floor with produce, fetch and
   // produce with kafka (its notes divide by them), produce with guarantees.
   if (groups.has("kafka")) groups.add("produce").add("fetch");
+  // The split rows are shown beside the shared-thread rows of the same round.
+  if (groups.has("split")) groups.add("produce").add("guarantees").add("ad-clicks").add("durable-streams");
   if (groups.has("produce") || groups.has("guarantees")) groups.add("raw").add("produce");
   // The YSB summary divides by the raw insert loop of the same run.
   if (groups.has("ysb")) groups.add("raw");

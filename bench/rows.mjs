@@ -18,7 +18,7 @@ export function record(id, label, unit, value, detail = {}) {
   }
   row.values.push(value);
   row.details.push(detail);
-  log(`  ${label.padEnd(58)} ${fmt(value).padStart(12)} ${unit}`);
+  log(`  ${label.padEnd(58)} ${(unit === "×" ? fmtRatio : fmt)(value).padStart(12)} ${unit}`);
 }
 
 /** Median of a row over rounds. */
@@ -52,6 +52,9 @@ export function roundRatio(/** @type {string} */ id, /** @type {string} */ field
 
 /** The reference rows a scenario is compared with. */
 export function references(/** @type {string} */ id) {
+  // A split row (bench/scenarios/split.mjs) has its shared-thread row's references: the raw rows
+  // measure one object, whichever process it is in.
+  if (id.startsWith("split.")) return references(id.slice("split.".length));
   const m = /^produce\.(?:(?:acks\w+|idempotent)\.)?(\d+x\d+)$/.exec(id);
   if (m) return { loop: `raw.loop.${m[1]}`, commits: `raw.commits.${m[1]}`, calls: `raw.calls.${m[1]}` };
   if (id === "fetch.1000x100") return { loop: "raw.read.1000x100" };

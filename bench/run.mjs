@@ -15,6 +15,7 @@ import { createClient } from "./http-load.mjs";
 import { machine } from "./machine.mjs";
 import { GROUPS, parseOptions } from "./options.mjs";
 import { webSocketSupport } from "./push-latency.mjs";
+import { ratioRows } from "./ratios.mjs";
 import { redisVersion, startRedis } from "./redis-peer.mjs";
 import { fmt, log, ratio, summarize } from "./report.mjs";
 import { median, record, references, rows } from "./rows.mjs";
@@ -26,15 +27,19 @@ import { LATENCY_SCENARIOS, latencyScenario, stopLatencyChildren } from "./scena
 import { produceScenarios } from "./scenarios/produce.mjs";
 import { noopScenario, rawScenarios } from "./scenarios/raw.mjs";
 import { redisScenarios } from "./scenarios/redis.mjs";
+import { sharedScalingScenario, splitScenarios, splitSummary } from "./scenarios/split.mjs";
 import { catchUpScenario, compactionScenario, prefillStorageTopics } from "./scenarios/storage.mjs";
 import { unique } from "./scenarios/topics.mjs";
 import { FETCH_RECORDS } from "./shapes.mjs";
+import { startSplitWorkers } from "./split/start.mjs";
 import { table } from "./table.mjs";
 import { consumerVerdicts, guaranteesSummary, produceVerdict } from "./verdicts.mjs";
 import { startYsbWorker, ysbRows, ysbSummary } from "./ysb.mjs";
 
 /** @type {(() => Promise<void>)[]} */
 const cleanups = [];
+/** The wrangler dev processes' output, for the log when the bench fails. @type {[string, () => string][]} */
+const outputs = [];
 async function cleanup() {
   for (const stop of cleanups.splice(0).reverse()) {
     try {
@@ -61,11 +66,13 @@ async function main() {
   }
 
   const worker = await startLocalWorker({
+    frozen: true,
     config: join(ROOT, "bench/wrangler.toml"),
     // .dev.vars is read beside the config file, so the local token is passed here.
     vars: { TRIBUTARY_TOKENS: "dev-token" },
   });
   cleanups.push(worker.stop);
+  outputs.push(["bench worker", worker.output]);
   const token = worker.token;
   const client = createClient(worker.url, o.connections);
   cleanups.push(async () => client.close());
@@ -102,10 +109,17 @@ async function main() {
   cleanups.push(async () => groupClient.close());
   const adClicksWorker = runs("ad-clicks") ? await startAdClicksWorker() : undefined;
   if (adClicksWorker) cleanups.push(adClicksWorker.stop);
+  if (adClicksWorker) outputs.push(["ad-clicks worker", adClicksWorker.output]);
   const ysbWorker = runs("ysb") ? await startYsbWorker() : undefined;
   if (ysbWorker) cleanups.push(ysbWorker.stop);
   const gateway = runs("kafka") ? await startKafkaGateway(worker) : undefined;
   if (gateway) cleanups.push(gateway.stop);
+  // --split: the front worker and the objects in two wrangler dev processes (bench/split/).
+  const split = runs("split") ? await startSplitWorkers({ log }) : undefined;
+  if (split) cleanups.push(split.stop);
+  if (split) outputs.push(["split front", split.output.front], ["split objects", split.output.objects]);
+  const splitClient = split ? createClient(split.url, o.connections) : undefined;
+  if (splitClient) cleanups.push(async () => splitClient.close());
   for (let round = 1; round <= o.runs; round++) {
     log(`round ${round}/${o.runs}`);
     if (runs("raw")) {
@@ -132,6 +146,11 @@ async function main() {
     if (runs("durable-streams"))
       await durableStreamsScenarios({ client, token, worker, o, round, record, log, cleanups });
     if (gateway) await kafkaScenarios({ gateway, client, url: worker.url, token, fetchTopic, o, round });
+    if (split && splitClient) {
+      await sharedScalingScenario(client, token, o, round);
+      await splitScenarios(split, splitClient, o, round, cleanups);
+    }
+    ratioRows(round);
   }
   const elapsedS = (Date.now() - started.getTime()) / 1000;
 
@@ -152,6 +171,7 @@ async function main() {
     runs("guarantees") ? guaranteesSummary() : "",
     adClicksWorker ? adClicksSummary() : "",
     ysbWorker ? ysbSummary(median("raw.loop.1000x100")) : "",
+    split ? splitSummary() : "",
     "",
     redis
       ? `Peer: Redis ${version} (AOF everysec) on loopback, measured in the same rounds.`
@@ -168,6 +188,9 @@ async function main() {
     `Group: ${o.groupConsumers} members join one group and settle (one partition each); each reads its partition of ${fmt(o.groupPagesPerPartition * FETCH_RECORDS)} prefilled records ` +
       `from offset 0, one fetch in flight, committing every ${o.groupCommitEveryMs / 1000} s and heartbeating every ${o.groupHeartbeatEveryMs / 1000} s, ` +
       `for at most ${o.groupMs / 1000} s after ${o.warmupMs} ms of warm-up, all stopping when one reaches its end; records/s after the warm-up.`,
+    split
+      ? `Split: the rows marked split ran against a front worker (${split.url}, workerd ${split.processes.front.join(" ")}) whose Durable Object bindings name the classes of an objects' worker in another wrangler dev process (workerd ${split.processes.objects.join(" ")}) by script_name; the shared-thread rows beside them ran against the bench worker, where the worker and every object share one workerd thread.`
+      : "",
   ].join("\n");
   console.log(`\n${out}`);
 
@@ -183,6 +206,7 @@ async function main() {
     target: v.json,
     targets: { produce: v.json, ...cv.json },
     push,
+    split: split ? { front: split.url, objects: split.objectsUrl, workerd: split.processes } : undefined,
     rows: [...rows.values()].map((row) => {
       const ref = references(row.id);
       const s = summarize(row.values);
@@ -203,6 +227,8 @@ try {
 } catch (err) {
   process.exitCode = 1;
   log(`bench failed: ${/** @type {Error} */ (err).stack ?? err}`);
+  // What wrangler said (a reload after a change to a bundled file shows here, for one).
+  for (const [name, output] of outputs) log(`--- ${name}, last output:\n${output().slice(-1500)}`);
 } finally {
   await cleanup();
 }

@@ -113,7 +113,9 @@ function notes(/** @type {string} */ id) {
   const errors = rows.get(id)?.details.reduce((n, d) => n + (d.errors ?? 0), 0) ?? 0;
   if (errors) parts.push(`${errors} FAILED REQUESTS`);
   const rps = medianDetail(id, "requestsPerSecond");
-  if (rps !== undefined) parts.push(`${fmt(rps)} req/s (${fmtRatio(ratio(rps, median("http.noop")))} of floor)`);
+  // A split row's floor is the split front's.
+  const floorId = id.startsWith("split.") ? "split.http.noop" : "http.noop";
+  if (rps !== undefined) parts.push(`${fmt(rps)} req/s (${fmtRatio(ratio(rps, median(floorId)))} of floor)`);
   const lat =
     rows
       .get(id)
@@ -123,6 +125,12 @@ function notes(/** @type {string} */ id) {
     const p50 = summarize(lat.map((l) => l.p50)).median;
     const p99 = summarize(lat.map((l) => l.p99)).median;
     parts.push(`p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`);
+  }
+  const frontCores = medianDetail(id, "frontCores");
+  if (frontCores !== undefined) {
+    parts.push(
+      `CPU: front workerd ${fmt(frontCores)} cores, objects' workerd ${fmt(medianDetail(id, "objectsCores"))} cores`,
+    );
   }
   if (id.startsWith("raw.loop")) parts.push(`with its commit ${fmt(medianDetail(id, "withCommitRate"))}/s`);
   if (id.startsWith("raw.calls"))
@@ -161,13 +169,21 @@ export function table() {
     "÷ raw 1 call/append",
     "notes",
   ];
-  const body = [...rows.values()].map((row) => {
+  // Each split row right after its shared-thread row (the same id without `split.`).
+  const all = [...rows.values()];
+  const ordered = all.filter((r) => !r.id.startsWith("split.") || !rows.has(r.id.slice("split.".length)));
+  for (const r of all) {
+    if (!r.id.startsWith("split.") || !rows.has(r.id.slice("split.".length))) continue;
+    ordered.splice(ordered.findIndex((x) => x.id === r.id.slice("split.".length)) + 1, 0, r);
+  }
+  const body = ordered.map((row) => {
     const s = summarize(row.values);
     const ref = references(row.id);
     return [
       row.label,
-      fmt(s.median),
-      `${fmt(s.min)}–${fmt(s.max)}`,
+      // A ratio row (unit ×) may be far below 0.1 (a pipeline's share of a raw ceiling).
+      (row.unit === "×" ? fmtRatio : fmt)(s.median),
+      `${(row.unit === "×" ? fmtRatio : fmt)(s.min)}–${(row.unit === "×" ? fmtRatio : fmt)(s.max)}`,
       row.unit,
       fmtRatio(ratio(s.median, ref.loop && median(ref.loop))),
       fmtRatio(ratio(s.median, ref.commits && median(ref.commits))),

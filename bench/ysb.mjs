@@ -28,6 +28,7 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
  */
 export function startYsbWorker() {
   return startLocalWorker({
+    frozen: true,
     config: `${ROOT}/examples/yahoo-streaming-benchmark/wrangler.toml`,
     vars: { TRIBUTARY_TOKENS: "dev-token" },
   });
@@ -214,7 +215,7 @@ async function main() {
   const count = values.quick ? 1 : Number(values.runs);
   const [worker, bench] = await Promise.all([
     startYsbWorker(),
-    startLocalWorker({ config: `${ROOT}/bench/wrangler.toml`, vars: { TRIBUTARY_TOKENS: "dev-token" } }),
+    startLocalWorker({ config: `${ROOT}/bench/wrangler.toml`, vars: { TRIBUTARY_TOKENS: "dev-token" }, frozen: true }),
   ]);
   /** @type {number[]} */
   const raws = [];

@@ -1,8 +1,8 @@
 // Starts the real worker with `wrangler dev` (workerd, SQLite Durable Objects) on a free
 // loopback port, for end-to-end tests and the benchmark. Plain JavaScript so that both the
 // TypeScript tests and `node bench/run.mjs` can use it.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -49,18 +49,27 @@ export function freePort() {
 }
 
 /**
- * @param {{ config?: string, vars?: Record<string, string>, timeoutMs?: number, log?: boolean }} [options]
- * @returns {Promise<{ url: string, token: string, inspectorPort: number, stop: () => Promise<void>, output: () => string }>}
+ * `env` adds to the child's environment (the split bench gives its two processes a dev registry
+ * of their own with WRANGLER_REGISTRY_PATH); `pid` is the wrangler process's. `frozen` bundles
+ * the worker once beforehand (`wrangler deploy --dry-run`) and serves that bundle with
+ * `no_bundle`: `wrangler dev` otherwise rebuilds and restarts the worker whenever a file it
+ * bundled changes — in node_modules too, which other work on a shared machine may rewrite —
+ * failing the requests in flight; the benchmark's workers are frozen.
+ * @param {{ config?: string, vars?: Record<string, string>, env?: Record<string, string>, timeoutMs?: number, log?: boolean, frozen?: boolean }} [options]
+ * @returns {Promise<{ url: string, token: string, inspectorPort: number, pid: number, stop: () => Promise<void>, output: () => string }>}
  */
 export async function startLocalWorker(options = {}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const persistDir = mkdtempSync(join(tmpdir(), "tributary-"));
+  const config = options.frozen
+    ? frozenConfig(options.config ?? join(ROOT, "wrangler.toml"), join(persistDir, "bundle"))
+    : (options.config ?? join(ROOT, "wrangler.toml"));
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
     "--config",
-    options.config ?? join(ROOT, "wrangler.toml"),
+    config,
     "--ip",
     "127.0.0.1",
     "--port",
@@ -77,7 +86,7 @@ export async function startLocalWorker(options = {}) {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", ...options.env },
   });
   let output = "";
   const collect = (/** @type {Buffer} */ chunk) => {
@@ -95,7 +104,7 @@ export async function startLocalWorker(options = {}) {
     if (exited()) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
     try {
       const res = await fetch(`${url}/healthz`);
-      if (res.ok) return { url, token: DEV_TOKEN, inspectorPort, stop, output: () => output };
+      if (res.ok) return { url, token: DEV_TOKEN, inspectorPort, pid: child.pid ?? 0, stop, output: () => output };
     } catch {
       // not listening yet
     }
@@ -103,4 +112,26 @@ export async function startLocalWorker(options = {}) {
   }
   await stop();
   throw new Error(`wrangler dev did not answer /healthz within the deadline:\n${output}`);
+}
+
+/**
+ * Bundles the worker of `config` into `dir` (`wrangler deploy --dry-run --outdir`) and writes
+ * beside it a copy of the config whose `main` is that bundle, with `no_bundle = true`; returns
+ * the copy's path. The configs this is used with have no other relative paths.
+ * @param {string} config @param {string} dir
+ */
+function frozenConfig(config, dir) {
+  mkdirSync(dir, { recursive: true });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dir, "--config", config],
+    { cwd: ROOT, stdio: "pipe", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } },
+  );
+  const bundle = readdirSync(dir).find((f) => f.endsWith(".js"));
+  if (!bundle) throw new Error(`wrangler deploy --dry-run wrote no bundle for ${config}`);
+  const text = readFileSync(config, "utf8");
+  if (!/^main = .*$/m.test(text)) throw new Error(`${config} has no main line to point at the bundle`);
+  const copy = join(dir, "wrangler.toml");
+  writeFileSync(copy, text.replace(/^main = .*$/m, `main = "${bundle}"\nno_bundle = true`));
+  return copy;
 }
