@@ -5,7 +5,7 @@
  * the two is taken from the first source that has it.
  */
 import type { Command } from "commander";
-import { createClient, type TributaryClient } from "../sdk/index.ts";
+import { createClient, type TributaryClient } from "../sdk/client.ts";
 import { UsageError } from "./output.ts";
 import { configPath, type ProfileFile, readProfiles } from "./profiles.ts";
 

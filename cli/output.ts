@@ -6,7 +6,7 @@
 import { once } from "node:events";
 import Table from "cli-table3";
 import { CommanderError } from "commander";
-import { TributaryError } from "../sdk/index.ts";
+import { TributaryError } from "../sdk/errors.ts";
 
 /** A mistake in the command line itself (not the API's answer): code USAGE, exit 2. */
 export class UsageError extends Error {
