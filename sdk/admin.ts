@@ -2,7 +2,8 @@
  * Topic administration: create, list, describe, change and delete topics, look up offsets, and
  * delete the records at the start of partitions; scoped tokens: issue, list, revoke, and who
  * the client's own token is; consumer groups: list, describe, their offsets, reset and delete;
- * and stream apps: list, describe, and query their stores.
+ * stream apps: list, describe, and query their stores; and queues: a queue group's figures,
+ * and redriving its dead letters.
  */
 import { z } from "zod";
 import type { Transport } from "./http.ts";
@@ -28,6 +29,10 @@ import {
   type OffsetAnswer,
   offsetAnswerSchema,
   type PartitionLag,
+  type QueueStats,
+  queueStatsAnswerSchema,
+  type RedriveAnswer,
+  redriveAnswerSchema,
   revokeTokenAnswerSchema,
   type StoreEntry,
   storeQueryAnswerSchema,
@@ -57,6 +62,9 @@ export type {
   OffsetAnswer,
   PartitionInfo,
   PartitionLag,
+  QueuePartitionStats,
+  QueueStats,
+  RedriveAnswer,
   StoreEntry,
   TokenInfo,
   TokenQuota,
@@ -137,6 +145,15 @@ export interface QueryStoreOptions {
   to?: number;
   /** At most this many entries (1 to 10000; the server's default is 1000). */
   limit?: number;
+}
+
+/** What `redriveQueue` takes: the queue group, its topic if it has several, and how many records at most. */
+export interface RedriveQueueOptions {
+  group: string;
+  /** The queue's topic; needed only when the group reads several topics as queues. */
+  topic?: string;
+  /** Records moved back by this call, 1 to 10000. Default 1000. */
+  maxRecords?: number;
 }
 
 /** Topic administration, made by `client.admin()`. */
@@ -222,6 +239,30 @@ export interface Admin {
    * const entries = await admin.queryStore({ app: "ad-clicks", store: "clicks-per-minute", key: "ad-42" });
    */
   queryStore(options: QueryStoreOptions): Promise<StoreEntry[]>;
+
+  // ---- queues ----
+
+  /**
+   * A queue group's config and figures: records not delivered yet (`backlog`), leased
+   * (`inFlight`), waiting out a nack's delay (`delayed`) or due again (`redeliverable`), and the
+   * counts of redeliveries, acks and dead letters; in all and per partition. Throws
+   * `GROUP_ID_NOT_FOUND` or `INCONSISTENT_GROUP_PROTOCOL` when the group is not a queue.
+   *
+   * @example
+   * const { backlog, inFlight, deadLettered } = await admin.queueStats("thumbnailers");
+   */
+  queueStats(group: string, options?: { topic?: string }): Promise<QueueStats>;
+  /**
+   * Moves up to `maxRecords` of the group's dead letters back to the queue's topic, without
+   * their `x-dlq-*` headers, to be received again. Where it got to is kept by the server, so a
+   * call after a failure goes on from there (at least once: a failure between the append and
+   * keeping the position moves those records back twice).
+   *
+   * @example
+   * let left = 1;
+   * while (left > 0) ({ remaining: left } = await admin.redriveQueue({ group: "thumbnailers" }));
+   */
+  redriveQueue(options: RedriveQueueOptions): Promise<RedriveAnswer>;
 }
 
 const createTopicOptions = z.strictObject({
@@ -273,6 +314,14 @@ const queryStoreOptions = z.strictObject({
 
 const checkGroup = (groupId: unknown, where: string): string =>
   parseOptions(z.strictObject({ groupId: groupIdOption }), { groupId }, where).groupId;
+
+const queueStatsOptions = z.strictObject({ topic: topicOption.optional() });
+
+const redriveQueueOptions = z.strictObject({
+  group: groupIdOption,
+  topic: topicOption.optional(),
+  maxRecords: intIn(1, 10_000).optional(),
+});
 
 /** Looks up one offset of a partition (options already checked); also how a reader resolves "earliest". */
 export function lookupOffset(
@@ -443,6 +492,23 @@ export function createAdmin(transport: Transport): Admin {
         storeQueryAnswerSchema,
       );
       return entries;
+    },
+
+    async queueStats(group, options = {}) {
+      const id = parseOptions(groupIdOption, group, "admin.queueStats: group");
+      const { topic } = parseOptions(queueStatsOptions, options, "admin.queueStats");
+      return transport.request(
+        { method: "GET", path: `${groupPath(id)}/queue`, query: { topic } },
+        queueStatsAnswerSchema,
+      );
+    },
+
+    async redriveQueue(options) {
+      const { group, ...body } = parseOptions(redriveQueueOptions, options, "admin.redriveQueue");
+      return transport.request(
+        { method: "POST", path: `${groupPath(group)}/queue/redrive`, body },
+        redriveAnswerSchema,
+      );
     },
   };
 }

@@ -103,3 +103,31 @@ export function membershipClash(group: string, members: string): Failure {
     { group },
   );
 }
+
+/** Queue calls on a group that reads no topic as a queue (or not the topic named). */
+export function notAQueue(group: string, exists: boolean, topic?: string): Failure {
+  if (!exists) {
+    return failure(
+      "GROUP_ID_NOT_FOUND",
+      `group '${group}' does not exist: configure it with PUT /v1/groups/${group}/queue`,
+      {
+        group,
+      },
+    );
+  }
+  const what = topic === undefined ? "any topic" : `topic '${topic}'`;
+  return failure(
+    "INCONSISTENT_GROUP_PROTOCOL",
+    `group '${group}' does not read ${what} as a queue (it is a consumer group, or reads other topics); PUT /v1/groups/${group}/queue makes it a queue of a topic`,
+    { group, ...(topic === undefined ? {} : { topic }) },
+  );
+}
+
+/** A queue call that names no topic, on a group that reads several as queues. */
+export function whichQueue(group: string, topics: readonly string[]): Failure {
+  return failure(
+    "INVALID_REQUEST",
+    `group '${group}' reads ${topics.length} topics as queues (${topics.join(", ")}); name one with "topic"`,
+    { group, field: "topic", topics },
+  );
+}

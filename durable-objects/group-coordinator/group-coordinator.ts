@@ -26,6 +26,7 @@ import type {
 import { controllerStub } from "../../cluster/stubs.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
+import type { QueueStats, RedriveAnswer } from "../../sdk/protocol/schemas.ts";
 import { migrate } from "../shared/migrations.ts";
 import { describeClassicMembers, nextClassicDeadline } from "./classic.ts";
 import { ClassicGroups } from "./classic-group.ts";
@@ -86,6 +87,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     this.queue = new QueueMode(env, ctx.storage, this.store, {
       register: (group) => this.register(group),
       consumesAsGroup: (topic) => membersReading(this.group, topic).length > 0,
+      exists: () => this.name !== null,
     });
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
@@ -356,6 +358,24 @@ export class GroupCoordinator extends DurableObject<Env> {
    */
   async receive(request: ReceiveRequest): Promise<Result<{ records: string; count: number }>> {
     return this.queue.receive(request);
+  }
+
+  /** The group's queue config of `topic` (or of its only queue): 404 or 409 when it is not a queue. */
+  async queueConfig(group: string, topic?: string): Promise<Result<QueueConfig>> {
+    return this.queue.queueOf(group, topic);
+  }
+
+  /** The queue's backlog, leases by state and counters, in all and per partition. */
+  async queueStats(group: string, topic?: string): Promise<Result<QueueStats>> {
+    return this.queue.stats(group, topic);
+  }
+
+  /**
+   * Moves up to `maxRecords` of the group's dead letters from `config.deadLetterTopic` back to
+   * `config.topic` (redrive.ts), keeping how far it got so a retry goes on from there.
+   */
+  async redriveQueue(group: string, config: QueueConfig, maxRecords: number): Promise<Result<RedriveAnswer>> {
+    return this.queue.redrive(group, config, maxRecords);
   }
 
   async ack(group: string, receipts: string[]): Promise<Result<{ acked: number }>> {

@@ -24,6 +24,8 @@ export interface Lease {
   visibleAt: number;
   receipt: string;
   lastError: string | null;
+  /** Whether the lease waits out a nack's delay (rather than a visibility timeout). */
+  nacked?: boolean;
 }
 
 /** A topic's queue config until it is configured: five deliveries, then `<topic>.dlq`. */
@@ -76,6 +78,7 @@ export function redelivery(lease: Lease, now: number, visibilityTimeoutMs: numbe
     deliveryCount,
     visibleAt: now + visibilityTimeoutMs,
     receipt: makeReceipt(lease.topic, lease.partition, lease.offset, deliveryCount),
+    nacked: false,
   };
 }
 

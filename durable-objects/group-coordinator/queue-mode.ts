@@ -12,7 +12,8 @@ import type { OffsetCommit } from "../../cluster/rpc/group-coordinator.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import { ensureTopic } from "../../cluster/topics.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
-import { modeClash } from "./failures.ts";
+import type { QueueStats, RedriveAnswer } from "../../sdk/protocol/schemas.ts";
+import { modeClash, notAQueue, whichQueue } from "./failures.ts";
 import {
   deadLetterRecord,
   exhausted,
@@ -24,7 +25,9 @@ import {
   redelivery,
   touchedPartitions,
 } from "./leases.ts";
+import { queueStats } from "./queue-stats.ts";
 import { QueueStore } from "./queue-store.ts";
+import { redrive } from "./redrive.ts";
 import { type GroupStore, offsetKey } from "./store.ts";
 
 /** How often a waiting receive looks again for records. */
@@ -36,6 +39,8 @@ export interface QueueModeHost {
   register(group: string): Promise<void>;
   /** Whether members consume `topic` as a consumer group. */
   consumesAsGroup(topic: string): boolean;
+  /** Whether the group has been used at all (named). */
+  exists(): boolean;
 }
 
 export interface ReceiveRequest {
@@ -51,6 +56,8 @@ export class QueueMode {
   /** Receives take new records one at a time, so no record is leased twice. */
   private receiving: Promise<unknown> = Promise.resolve();
   private nextPartition = 0;
+  /** Redrives run one at a time, so no dead letter is moved back twice by two at once. */
+  private redriving: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly env: Env,
@@ -76,6 +83,32 @@ export class QueueMode {
     }
     this.leases.setConfig(merged);
     return { ok: true, ...merged };
+  }
+
+  /** The config of the group's queue of `topic`, or of its only queue when no topic is named. */
+  queueOf(group: string, topic?: string): Result<QueueConfig> {
+    const topics = this.leases.queueTopics();
+    if (topic !== undefined && !topics.includes(topic)) return notAQueue(group, this.host.exists(), topic);
+    if (topic === undefined && topics.length !== 1) {
+      return topics.length === 0 ? notAQueue(group, this.host.exists()) : whichQueue(group, topics);
+    }
+    return { ok: true, ...this.leases.config(topic ?? topics[0]!) };
+  }
+
+  /** See GroupCoordinator.queueStats. */
+  async stats(group: string, topic?: string): Promise<Result<QueueStats>> {
+    const config = this.queueOf(group, topic);
+    if (!config.ok) return config;
+    return queueStats(this.env, this.leases, this.offsets.committed(), group, config);
+  }
+
+  /** See GroupCoordinator.redriveQueue. */
+  async redrive(group: string, config: QueueConfig, maxRecords: number): Promise<Result<RedriveAnswer>> {
+    const current = this.queueOf(group, config.topic);
+    if (!current.ok) return current;
+    const run = this.redriving.then(() => redrive(this.env, this.leases, group, config, maxRecords));
+    this.redriving = run.catch(() => {});
+    return run;
   }
 
   /** See GroupCoordinator.receive. */
@@ -106,6 +139,7 @@ export class QueueMode {
         const lease = this.leases.byReceipt(receipt);
         if (!lease) continue; // already acked, or redelivered since: a stale receipt
         this.leases.remove(lease);
+        this.leases.count(lease.topic, lease.partition, "acked");
         done.push(lease);
       }
       this.commitProgress(done);
@@ -128,7 +162,7 @@ export class QueueMode {
       if (exhausted(lease, this.leases.config(lease.topic))) {
         dead.set(lease.topic, [...(dead.get(lease.topic) ?? []), failed]);
       } else {
-        this.leases.put({ ...failed, visibleAt: now + delayMs });
+        this.leases.put({ ...failed, visibleAt: now + delayMs, nacked: delayMs > 0 });
       }
     }
     for (const [topic, leases] of dead) {
@@ -176,7 +210,10 @@ export class QueueMode {
     }
     this.nextPartition = (this.nextPartition + 1) % Math.max(1, meta.partitions);
     this.storage.transactionSync(() => {
-      for (const lease of out) this.leases.put(lease);
+      for (const lease of out) {
+        this.leases.put(lease);
+        if (lease.deliveryCount > 1) this.leases.count(topic, lease.partition, "redeliveries");
+      }
     });
     return out;
   }
@@ -192,7 +229,10 @@ export class QueueMode {
     );
     if (!appended.ok) return appended;
     this.storage.transactionSync(() => {
-      for (const l of leases) this.leases.remove(l);
+      for (const l of leases) {
+        this.leases.remove(l);
+        this.leases.count(l.topic, l.partition, "dead_lettered");
+      }
       this.commitProgress(leases);
     });
     return undefined;

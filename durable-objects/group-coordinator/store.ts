@@ -13,7 +13,7 @@ import {
   type StoredClassicGroup,
 } from "./classic.ts";
 import { emptyGroup, fromStored, type GroupState, type StoredGroup, toStored } from "./membership.ts";
-import { QUEUE_MIGRATION } from "./queue-store.ts";
+import { QUEUE_MIGRATION, QUEUE_STATS_MIGRATION, QUEUE_TABLES } from "./queue-store.ts";
 
 export const MIGRATIONS: readonly Migration[] = [
   (sql: SqlStorage) => {
@@ -28,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
     )`);
   },
   QUEUE_MIGRATION,
+  QUEUE_STATS_MIGRATION,
 ];
 
 /** The key of a partition in the map of committed offsets. */
@@ -61,7 +62,7 @@ export class GroupStore {
   /** Forgets the group: its membership, offsets, name and queue state (the schema stays). */
   clear(): void {
     this.storage.transactionSync(() => {
-      for (const table of ["meta", "offsets", "queue_config", "queue_cursor", "leases"]) {
+      for (const table of ["meta", "offsets", ...QUEUE_TABLES]) {
         this.storage.sql.exec(`DELETE FROM ${table}`);
       }
     });

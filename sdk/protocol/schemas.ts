@@ -593,6 +593,74 @@ export const queueConfigAnswerSchema = answerObject({
 /** How the group treats the topic's failed records (kept by the server, per group and topic). */
 export type QueueConfig = z.output<typeof queueConfigAnswerSchema>;
 
+/** What `GET /v1/groups/:group/queue` takes: the queue's topic, when the group reads more than one. */
+export const queueStatsQuerySchema = z.strictObject({ topic: topicName.optional() });
+
+/** What `POST /v1/groups/:group/queue/redrive` takes. */
+export const redriveSchema = z.strictObject({
+  /** The queue's topic, when the group reads more than one. */
+  topic: topicName.optional(),
+  /** The most records moved back by this call. */
+  maxRecords: z.int().min(1).max(10_000).default(1000),
+});
+
+/** Queue mode's figures of one partition of the queue's topic. */
+export const queuePartitionStatsSchema = answerObject({
+  partition: z.int(),
+  logStartOffset: z.int(),
+  highWatermark: z.int(),
+  /** The next offset new records are taken from (null before the first receive). */
+  nextOffset: z.int().nullable(),
+  /** The group's committed offset: every record below it is done (acked or dead-lettered). */
+  committed: z.int().nullable(),
+  /** Records not delivered yet: from nextOffset to the high watermark. */
+  backlog: z.int(),
+  /** Delivered and not acked, their visibility timeout still running. */
+  inFlight: z.int(),
+  /** Nacked with a delay that has not passed yet. */
+  delayed: z.int(),
+  /** Nacked or timed out, deliverable again at the next receive. */
+  redeliverable: z.int(),
+  /** Counted since the group started: deliveries beyond each record's first, acks, dead letters. */
+  redeliveries: z.int(),
+  acked: z.int(),
+  deadLettered: z.int(),
+});
+/** Queue mode's figures of one partition of the queue's topic. */
+export type QueuePartitionStats = z.output<typeof queuePartitionStatsSchema>;
+
+/** What `GET /v1/groups/:group/queue` answers: the queue's config and its figures, in all and per partition. */
+export const queueStatsAnswerSchema = answerObject({
+  group: z.string(),
+  topic: z.string(),
+  maxDeliveries: z.int(),
+  deadLetterTopic: z.string(),
+  backlog: z.int(),
+  inFlight: z.int(),
+  delayed: z.int(),
+  redeliverable: z.int(),
+  redeliveries: z.int(),
+  acked: z.int(),
+  deadLettered: z.int(),
+  /** Records moved back from the dead-letter topic by redrives. */
+  redriven: z.int(),
+  /** Records in the dead-letter topic not redriven yet (0 when it does not exist). */
+  deadLetterRemaining: z.int(),
+  partitions: z.array(queuePartitionStatsSchema),
+});
+/** A queue's config and figures, as `admin.queueStats` answers them. */
+export type QueueStats = z.output<typeof queueStatsAnswerSchema>;
+
+/** What a redrive answers: records moved back to the topic, and those left in the dead-letter topic. */
+export const redriveAnswerSchema = answerObject({
+  redriven: z.int(),
+  /** Dead letters of other topics or groups (a shared dead-letter topic), stepped over and left where they are. */
+  skipped: z.int(),
+  remaining: z.int(),
+});
+/** What `admin.redriveQueue` answers. */
+export type RedriveAnswer = z.output<typeof redriveAnswerSchema>;
+
 /** How many of an ack's receipts were current (the others were of earlier deliveries). */
 export const ackAnswerSchema = z.object({ acked: z.int() });
 /** How many of a nack's receipts were current. */

@@ -198,6 +198,19 @@ function cases(f: Fixture): Case[] {
       denied: GROUP,
     },
     {
+      routes: ["GET /v1/groups/:group/queue"],
+      method: "GET",
+      path: `/v1/groups/${f.queue}/queue`,
+      denied: GROUP,
+    },
+    {
+      routes: ["POST /v1/groups/:group/queue/redrive"],
+      method: "POST",
+      path: `/v1/groups/${f.queue}/queue/redrive`,
+      body: {},
+      denied: GROUP,
+    },
+    {
       routes: ["POST /v1/groups/:group/receive"],
       method: "POST",
       path: `/v1/groups/${f.queue}/receive`,

@@ -15,7 +15,9 @@ import {
   joinGroupSchema,
   nackSchema,
   queueConfigSchema,
+  queueStatsQuerySchema,
   receiveSchema,
+  redriveSchema,
   resetOffsetsSchema,
 } from "../../sdk/protocol/schemas.ts";
 import { readJson } from "../body.ts";
@@ -136,6 +138,24 @@ export const groupsRoutes = new Hono<{ Bindings: Env }>()
     authorize(c, "topic", config.topic, "read");
     if (config.deadLetterTopic !== undefined) authorize(c, "topic", config.deadLetterTopic, "write");
     return c.json(unwrap(await groupStub(c.env, group).configureQueue(group, config)));
+  })
+  .get("/:group/queue", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    // As describing the group, which shows its lag on every topic.
+    authorize(c, "group", group, "describe");
+    const { topic } = validate(queueStatsQuerySchema, c.req.query(), "queue query");
+    return c.json(unwrap(await groupStub(c.env, group).queueStats(group, topic)));
+  })
+  .post("/:group/queue/redrive", async (c) => {
+    const group = groupParam(c.req.param("group"));
+    // Reads the dead-letter topic and writes the topic, changing the group's redrive position.
+    authorize(c, "group", group, "alter");
+    const { topic, maxRecords } = validate(redriveSchema, (await readJson(c, {})).json, "redrive request");
+    const stub = groupStub(c.env, group);
+    const config = unwrap(await stub.queueConfig(group, topic));
+    authorize(c, "topic", config.deadLetterTopic, "read");
+    authorize(c, "topic", config.topic, "write");
+    return c.json(unwrap(await stub.redriveQueue(group, config, maxRecords)));
   })
   .post("/:group/receive", async (c) => {
     const group = groupParam(c.req.param("group"));
