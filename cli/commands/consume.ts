@@ -182,11 +182,15 @@ async function consumeInGroup(client: TributaryClient, topic: string, flags: Con
     while (!stop.signal.aborted) {
       if (flags.exit && consumer.assignment().length > 0 && atEnd()) break;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, END_CHECK_MS);
-        stop.signal.addEventListener("abort", () => {
+        const wake = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          stop.signal.removeEventListener("abort", wake);
+          resolve();
+        }, END_CHECK_MS);
+        stop.signal.addEventListener("abort", wake, { once: true });
       });
     }
   }
@@ -216,9 +220,13 @@ export function consumeCommand(): Command {
       printerOf(flags); // a bad -f fails before anything is read
       const client = clientOf(flags);
       const stop = new AbortController();
-      const interrupt = () => stop.abort();
-      process.once("SIGINT", interrupt);
-      process.once("SIGTERM", interrupt);
+      // The first Ctrl-C stops cleanly (a group member commits and leaves); a second one exits at once.
+      const interrupt = () => {
+        if (stop.signal.aborted) process.exit(130);
+        stop.abort();
+      };
+      process.on("SIGINT", interrupt);
+      process.on("SIGTERM", interrupt);
       try {
         if (flags.group !== undefined) await consumeInGroup(client, topic, flags, stop);
         else await consumeDirect(client, topic, flags, stop);
