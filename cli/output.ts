@@ -51,7 +51,12 @@ export function cell(value: unknown): string {
 /** A table as text: boxed when stdout is a terminal, whitespace-aligned columns otherwise. */
 export function renderTable(head: string[], rows: unknown[][], tty = Boolean(process.stdout.isTTY)): string {
   const table = tty
-    ? new Table({ head, style: { head: ["cyan"], border: [] } })
+    ? new Table({
+        head,
+        // No rule between rows: one rule under the head, as rpk and kubectl-style tables read.
+        chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+        style: { head: ["cyan"], border: [] },
+      })
     : new Table({
         head,
         chars: {

@@ -134,7 +134,7 @@ async function consumeInGroup(client: TributaryClient, topic: string, flags: Con
   // against the high watermark seen before joining.
   const [described, committed] = await Promise.all([
     admin.describeTopic(topic),
-    admin.fetchGroupOffsets({ groupId, topic }).catch(() => []),
+    admin.fetchGroupOffsets({ groupId, topic }),
   ]);
   const ends = new Map(described.partitions.map((p) => [p.partition, p.highWatermark]));
   const positions = new Map(
