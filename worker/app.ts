@@ -6,11 +6,15 @@ import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
 import { DURABLE_STREAMS_MOUNT, durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
 import { toApiError } from "./errors.ts";
+import { requestMetrics } from "./metrics/request-metrics.ts";
 import { bearerAuth } from "./middleware/auth.ts";
+import { requireToken } from "./middleware/authorize.ts";
 import { apiCors } from "./middleware/cors.ts";
+import { countRequests } from "./middleware/metrics.ts";
 import { appsRoutes } from "./routes/apps.ts";
 import { faultsRoutes } from "./routes/faults.ts";
 import { groupsRoutes } from "./routes/groups.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { producersRoutes } from "./routes/producers.ts";
 import { recordsRoutes } from "./routes/records.ts";
 import { tokensRoutes } from "./routes/tokens.ts";
@@ -26,7 +30,13 @@ export type AppRoutes = Hono<any, any, any>;
 /** The platform's HTTP app: the API under /v1, the compatibility layers, and the app's own routes. */
 export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
+  // Every request, by route pattern, status and time (this isolate's; docs/metrics.md).
+  app.use("*", countRequests);
   app.get("/healthz", (c) => c.json({ ok: true }));
+  // Prometheus scrapes /metrics with a bearer token; /v1/metrics is the same under the API.
+  const metrics = metricsRoutes(apps);
+  app.use("/metrics", requireToken);
+  app.route("/metrics", metrics);
 
   // CORS first: preflights carry no credentials. Then auth; each route authorizes what it does.
   app.use("/v1/*", apiCors);
@@ -38,6 +48,7 @@ export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings
   app.route("/v1/producers", producersRoutes);
   app.route("/v1/apps", appsRoutes(apps));
   app.route("/v1/_test/faults", faultsRoutes);
+  app.route("/v1/metrics", metrics);
   // The Durable Streams protocol, with its own auth (bearer, after CORS preflights).
   app.route(DURABLE_STREAMS_MOUNT, durableStreamsRoutes);
   // The Upstash Kafka REST API (for the @upstash/kafka client), with HTTP Basic auth.
@@ -45,17 +56,19 @@ export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings
   app.route("/upstash", upstashRoutes);
   if (routes) app.route("/", routes);
 
-  app.notFound((c) =>
-    c.json(
+  app.notFound((c) => {
+    requestMetrics.error("NOT_FOUND");
+    return c.json(
       errorBody(
         "NOT_FOUND",
         `there is no route ${c.req.method} ${new URL(c.req.url).pathname}; see the API reference, docs/api.md`,
       ),
       404,
-    ),
-  );
+    );
+  });
   app.onError((err, c) => {
     const e = toApiError(err);
+    requestMetrics.error(e.code);
     return c.json(
       errorBody(e.code, e.message, e.details),
       ERROR_CODES[e.code].status as ContentfulStatusCode,

@@ -94,3 +94,27 @@ export interface GroupDescription {
   lag: PartitionLag[];
   totalLag: number;
 }
+
+/** A partition's log start and high watermark, as the metrics hand them to each group. */
+export interface LogOffsets {
+  logStartOffset: number;
+  highWatermark: number;
+}
+
+/** What a group answers for /metrics (docs/metrics.md), against the partitions' offsets it was given. */
+export interface GroupMetrics {
+  /** Committed offsets of partitions of the topics given, with lag. */
+  offsets: { topic: string; partition: number; committed: number; lag: number }[];
+  /** Each topic the group reads as a queue, whose offsets were given. */
+  queues: {
+    topic: string;
+    backlog: number;
+    inFlight: number;
+    delayed: number;
+    redeliverable: number;
+    redeliveries: number;
+    acked: number;
+    deadLettered: number;
+    deadLetterRemaining: number;
+  }[];
+}

@@ -134,6 +134,9 @@ export interface PartitionStatus {
   /** The next offset this replica will write (above highWatermark while followers catch up). */
   logEndOffset: number;
   bytes: number;
+  /** Records and bytes this replica has stored since it began (its counters, for metrics). */
+  appendedRecords?: number;
+  appendedBytes?: number;
   role?: ReplicaRole;
   /** With tiered storage: the first offset held in the object's SQLite (below it, in R2). */
   localStartOffset?: number;

@@ -15,9 +15,11 @@ import type {
   ClassicSync,
   CommitRequest,
   GroupDescription,
+  GroupMetrics,
   HeartbeatAnswer,
   JoinAnswer,
   JoinRequest,
+  LogOffsets,
   MemberPosition,
   OffsetCommit,
   PartitionLag,
@@ -64,7 +66,7 @@ import {
   stateName,
   subscribedTopics,
 } from "./membership.ts";
-import { lagOf, resetTargets } from "./offsets.ts";
+import { lagFrom, lagOf, resetTargets } from "./offsets.ts";
 import { QueueMode, type ReceiveRequest } from "./queue-mode.ts";
 import { GroupStore, MIGRATIONS, offsetKey } from "./store.ts";
 
@@ -323,6 +325,22 @@ export class GroupCoordinator extends DurableObject<Env> {
       schedule: () => this.scheduleExpiry(),
     });
     return { ok: true, deleted: group };
+  }
+
+  /**
+   * For /metrics: the committed offsets with lag and the queues' figures, against the offsets
+   * of the partitions given (the caller asked every partition once, for all groups).
+   */
+  metrics(logs: Record<string, LogOffsets[]>): GroupMetrics {
+    const offsets: GroupMetrics["offsets"] = [];
+    for (const [key, committed] of this.store.committed()) {
+      const slash = key.lastIndexOf("/");
+      const topic = key.slice(0, slash);
+      const partition = Number(key.slice(slash + 1));
+      const log = logs[topic]?.[partition];
+      if (log) offsets.push({ topic, partition, committed, lag: lagFrom(committed, log) });
+    }
+    return { offsets, queues: this.queue.metrics(logs, Date.now()) };
   }
 
   // ---- Kafka's classic protocol ----

@@ -5,7 +5,7 @@
  */
 import { offsetAt, partitionStatus } from "../../cluster/reads.ts";
 import type { TopicMeta } from "../../cluster/rpc/controller.ts";
-import type { OffsetCommit, PartitionLag, ResetTarget } from "../../cluster/rpc/group-coordinator.ts";
+import type { LogOffsets, OffsetCommit, PartitionLag, ResetTarget } from "../../cluster/rpc/group-coordinator.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import type { Failure } from "../../sdk/protocol/errors.ts";
 import { offsetKey } from "./store.ts";
@@ -36,18 +36,22 @@ export async function lagOf(
     statuses.forEach((s, partition) => {
       if (!s.ok) return;
       const c = committed.get(offsetKey(topic, partition)) ?? null;
-      const from = c ?? s.logStartOffset;
       out.push({
         topic,
         partition,
         committed: c,
         highWatermark: s.highWatermark,
         logStartOffset: s.logStartOffset,
-        lag: Math.max(0, s.highWatermark - Math.max(from, s.logStartOffset)),
+        lag: lagFrom(c, s),
       });
     });
   }
   return out;
+}
+
+/** Records after the committed offset (from the log start when nothing is committed, or it is below it). */
+export function lagFrom(committed: number | null, log: LogOffsets): number {
+  return Math.max(0, log.highWatermark - Math.max(committed ?? log.logStartOffset, log.logStartOffset));
 }
 
 /**

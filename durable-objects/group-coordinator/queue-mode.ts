@@ -8,7 +8,7 @@
 import { appendToTopic } from "../../cluster/append.ts";
 import { readPartitionOrStart } from "../../cluster/reads.ts";
 import type { TopicMeta } from "../../cluster/rpc/controller.ts";
-import type { OffsetCommit } from "../../cluster/rpc/group-coordinator.ts";
+import type { GroupMetrics, LogOffsets, OffsetCommit } from "../../cluster/rpc/group-coordinator.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import { ensureTopic } from "../../cluster/topics.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
@@ -25,7 +25,7 @@ import {
   redelivery,
   touchedPartitions,
 } from "./leases.ts";
-import { queueStats } from "./queue-stats.ts";
+import { figuresOf, queueStats, remainingOf } from "./queue-stats.ts";
 import { QueueStore } from "./queue-store.ts";
 import { redrive } from "./redrive.ts";
 import { type GroupStore, offsetKey } from "./store.ts";
@@ -100,6 +100,31 @@ export class QueueMode {
     const config = this.queueOf(group, topic);
     if (!config.ok) return config;
     return queueStats(this.env, this.leases, this.offsets.committed(), group, config);
+  }
+
+  /** Each queue's figures for /metrics, against the partitions' offsets given (queues of topics not given are left out). */
+  metrics(logs: Readonly<Record<string, LogOffsets[]>>, now: number): GroupMetrics["queues"] {
+    const committed = this.offsets.committed();
+    return this.leases.queueTopics().flatMap((topic) => {
+      const offsets = logs[topic];
+      if (!offsets) return [];
+      const config = this.leases.config(topic);
+      const remaining = remainingOf(this.leases, config.deadLetterTopic, logs[config.deadLetterTopic] ?? []);
+      const f = figuresOf(this.leases, committed, config, offsets, remaining, now);
+      return [
+        {
+          topic,
+          backlog: f.backlog,
+          inFlight: f.inFlight,
+          delayed: f.delayed,
+          redeliverable: f.redeliverable,
+          redeliveries: f.redeliveries,
+          acked: f.acked,
+          deadLettered: f.deadLettered,
+          deadLetterRemaining: remaining,
+        },
+      ];
+    });
   }
 
   /** See GroupCoordinator.redriveQueue. */

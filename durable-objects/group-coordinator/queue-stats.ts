@@ -5,6 +5,7 @@
  */
 import { partitionStatus } from "../../cluster/reads.ts";
 import type { TopicMeta } from "../../cluster/rpc/controller.ts";
+import type { LogOffsets } from "../../cluster/rpc/group-coordinator.ts";
 import type { PartitionStatus } from "../../cluster/rpc/partition-log.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import type { Failure, Result } from "../../sdk/protocol/errors.ts";
@@ -27,11 +28,12 @@ export async function statusesOf(env: Env, topic: TopicMeta): Promise<PartitionS
  * Where a redrive of a dead-letter partition goes on from: its kept position, within the log (a
  * position above the high watermark means the topic was deleted and created again).
  */
-export function redriveFrom(position: number | undefined, status: PartitionStatus): number {
+export function redriveFrom(position: number | undefined, status: LogOffsets): number {
   if (position === undefined || position > status.highWatermark) return status.logStartOffset;
   return Math.max(position, status.logStartOffset);
 }
 
+/** The queue's config and figures, asking each partition of its topic and dead-letter topic once. */
 export async function queueStats(
   env: Env,
   store: QueueStore,
@@ -43,9 +45,27 @@ export async function queueStats(
   if (!meta.ok) return meta;
   const statuses = await statusesOf(env, meta.topic);
   if (!Array.isArray(statuses)) return statuses;
+  const remaining = await deadLetterRemaining(env, store, config.deadLetterTopic);
+  if (typeof remaining !== "number") return remaining;
+  return { ok: true, group, ...figuresOf(store, committed, config, statuses, remaining, Date.now()) };
+}
+
+/**
+ * The queue's figures against the given offsets of its topic's partitions (and what is left of
+ * its dead-letter topic): from the store alone, without calls to the partitions. /metrics asks
+ * the partitions once for every group and hands their offsets in.
+ */
+export function figuresOf(
+  store: QueueStore,
+  committed: ReadonlyMap<string, number>,
+  config: QueueConfig,
+  logs: readonly LogOffsets[],
+  deadLetterRemaining: number,
+  now: number,
+): Omit<QueueStats, "group"> {
   const cursors = store.cursors(config.topic);
-  const figures = store.figures(config.topic, Date.now());
-  const partitions: QueuePartitionStats[] = statuses.map((s, partition) => {
+  const figures = store.figures(config.topic, now);
+  const partitions: QueuePartitionStats[] = logs.map((s, partition) => {
     const nextOffset = cursors.get(partition) ?? null;
     const done = committed.get(offsetKey(config.topic, partition)) ?? null;
     // Before the first receive, new records are taken from the committed offset, or the log start.
@@ -67,11 +87,7 @@ export async function queueStats(
     };
   });
   const sum = (field: keyof QueuePartitionStats) => partitions.reduce((n, p) => n + ((p[field] as number) ?? 0), 0);
-  const remaining = await deadLetterRemaining(env, store, config.deadLetterTopic);
-  if (typeof remaining !== "number") return remaining;
   return {
-    ok: true,
-    group,
     topic: config.topic,
     maxDeliveries: config.maxDeliveries,
     deadLetterTopic: config.deadLetterTopic,
@@ -83,9 +99,15 @@ export async function queueStats(
     acked: sum("acked"),
     deadLettered: sum("deadLettered"),
     redriven: store.redriven(config.deadLetterTopic),
-    deadLetterRemaining: remaining,
+    deadLetterRemaining,
     partitions,
   };
+}
+
+/** Records of a dead-letter topic, with these offsets, past the group's redrive positions. */
+export function remainingOf(store: QueueStore, deadLetterTopic: string, logs: readonly LogOffsets[]): number {
+  const positions = store.redrivePositions(deadLetterTopic);
+  return logs.reduce((n, s, p) => n + (s.highWatermark - redriveFrom(positions.get(p), s)), 0);
 }
 
 /** Records of the dead-letter topic past the group's redrive positions (0 when there is no such topic). */
@@ -94,6 +116,5 @@ async function deadLetterRemaining(env: Env, store: QueueStore, deadLetterTopic:
   if (!meta.ok) return meta.code === "UNKNOWN_TOPIC_OR_PARTITION" ? 0 : meta;
   const statuses = await statusesOf(env, meta.topic);
   if (!Array.isArray(statuses)) return statuses;
-  const positions = store.redrivePositions(deadLetterTopic);
-  return statuses.reduce((n, s, p) => n + (s.highWatermark - redriveFrom(positions.get(p), s)), 0);
+  return remainingOf(store, deadLetterTopic, statuses);
 }

@@ -42,7 +42,7 @@ import { Maintenance } from "./maintenance.ts";
 import { Manifest } from "./manifest.ts";
 import { ProduceQuotas } from "./quotas.ts";
 import { type StoragePolicy, storagePolicy } from "./storage-policy.ts";
-import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
+import { type AppendedTotals, type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
 import { SegmentGone, Tier } from "./tier.ts";
 import { Waiters } from "./waiters.ts";
@@ -67,6 +67,8 @@ export class PartitionLog extends DurableObject<Env> {
     cleanedTo: 0,
     dirtyBytes: 0,
   };
+  /** Records and bytes stored since the replica began (the store's counters, kept here too). */
+  private appended: AppendedTotals = { records: 0, bytes: 0 };
   /** The records below the local start, as segments in R2. */
   private readonly tier: Tier;
   private readonly reader: LogReader;
@@ -125,6 +127,7 @@ export class PartitionLog extends DurableObject<Env> {
       this.policy = this.settings ? storagePolicy(this.settings.config) : null;
       this.deleted = this.store.getMeta("deleted") === "1";
       Object.assign(this.bounds, this.store.loadBounds());
+      this.appended = this.store.appendedTotals();
       this.tier.load();
       const role = this.store.getMeta("role");
       this.faults.load();
@@ -188,7 +191,7 @@ export class PartitionLog extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => this.store.appendReplica(records, batches));
       end = batches.at(-1)!.lastOffset + 1;
       this.bounds.highWatermark = end;
-      for (const b of batches) this.added(b.bytes);
+      for (const b of batches) this.added(b.bytes, b.lastOffset - b.baseOffset + 1);
     }
     // The leader's log start (retention, DeleteRecords) is this replica's too.
     const start = Math.min(request.logStartOffset ?? 0, end);
@@ -248,7 +251,7 @@ export class PartitionLog extends DurableObject<Env> {
       }
     });
     this.bounds.highWatermark = baseOffset + count;
-    this.added(bytes);
+    this.added(bytes, count);
     const replication = this.leadership.replication;
     if (replication) replication.kick();
     else this.advance(this.bounds.highWatermark);
@@ -314,6 +317,8 @@ export class PartitionLog extends DurableObject<Env> {
       highWatermark: this.visibleEnd,
       logEndOffset: this.bounds.highWatermark,
       bytes: this.bounds.totalBytes,
+      appendedRecords: this.appended.records,
+      appendedBytes: this.appended.bytes,
       ...(this.leadership.role ? { role: this.leadership.role } : {}),
       ...(this.tier.segments.length > 0 || this.bounds.localStartOffset > this.bounds.logStartOffset
         ? {
@@ -450,7 +455,9 @@ export class PartitionLog extends DurableObject<Env> {
   }
 
   /** Records were appended (or copied from the leader). */
-  private added(bytes: number): void {
+  private added(bytes: number, records: number): void {
+    this.appended.records += records;
+    this.appended.bytes += bytes;
     this.bounds.totalBytes += bytes;
     this.bounds.localBytes += bytes;
     this.bounds.dirtyBytes += bytes;

@@ -1,7 +1,11 @@
 // A queue's figures (GET /v1/groups/:group/queue) on a known workload, and redriving its dead
 // letters back to the topic (POST …/queue/redrive), through the HTTP routes and the SDK.
-import { exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { groupStub } from "../../cluster/stubs.ts";
+import type { GroupCoordinator } from "../../durable-objects/group-coordinator/group-coordinator.ts";
+import type { QueueStore } from "../../durable-objects/group-coordinator/queue-store.ts";
 import { createClient } from "../../sdk/index.ts";
 import { call, createTopic, TOKEN, uniqueName } from "../helpers/http.ts";
 import { issueToken, requestAs } from "./token-helpers.ts";
@@ -183,6 +187,56 @@ describe("queue stats", () => {
     expect(byValue.get('"AAEC"')).toMatchObject({ partition: 1, headers: { "x-redrive-count": "1" } });
     expect(byValue.get('"c"')).toMatchObject({ partition: 0 });
     for (const r of back) expect(Object.keys(r.headers ?? {}).filter((h) => h.startsWith("x-dlq-"))).toEqual([]);
+  });
+
+  it("keeps the redrive position when the append to the topic fails, so a retry moves the dead letter back once", async () => {
+    const topic = await createTopic(1);
+    const group = uniqueName("qf");
+    await call("PUT", `/v1/groups/${group}/queue`, { topic, maxDeliveries: 1 });
+    await call("POST", `/v1/topics/${topic}/records`, { records: [{ value: "job" }] });
+    const [r] = await receive(group, { topic });
+    await call("POST", `/v1/groups/${group}/nack`, { receipts: [r!.receipt], reason: "broken" });
+    const down = await call("POST", "/v1/_test/faults", { topic, partition: 0, replica: 0, unavailable: true });
+    expect(down.status).toBe(200);
+    // The injected fault throws inside the partition, which the worker answers as a 500; what
+    // matters here is that nothing of the redrive was kept.
+    const failed = await call("POST", `/v1/groups/${group}/queue/redrive`, {});
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(failed.json.error.code).toMatch(/^[A-Z_]+$/);
+    await call("POST", "/v1/_test/faults", { topic, partition: 0, replica: 0, unavailable: false });
+    expect(await stats(group)).toMatchObject({ redriven: 0, deadLetterRemaining: 1, backlog: 0 });
+    expect((await call("POST", `/v1/groups/${group}/queue/redrive`, {})).json).toEqual({
+      redriven: 1,
+      skipped: 0,
+      remaining: 0,
+    });
+    expect(await stats(group)).toMatchObject({ redriven: 1, deadLetterRemaining: 0, backlog: 1 });
+    const [again] = await receive(group, { topic });
+    expect(again).toMatchObject({ value: "job", deliveryCount: 1, headers: { "x-redrive-count": "1" } });
+  });
+
+  it("moves a dead letter back twice when it crashes between the append and keeping the position: at least once", async () => {
+    const topic = await createTopic(1);
+    const group = uniqueName("qc");
+    await call("PUT", `/v1/groups/${group}/queue`, { topic, maxDeliveries: 1 });
+    await call("POST", `/v1/topics/${topic}/records`, { records: [{ value: "job" }] });
+    const [r] = await receive(group, { topic });
+    await call("POST", `/v1/groups/${group}/nack`, { receipts: [r!.receipt] });
+    // The crash: the position is never stored after the append went through.
+    await runInDurableObject(groupStub(env, group), async (instance: GroupCoordinator) => {
+      const store = (instance as unknown as { queue: { leases: QueueStore } }).queue.leases;
+      const keep = store.setRedrivePosition;
+      store.setRedrivePosition = () => {
+        throw new Error("crash injected between the append and the position");
+      };
+      const config = { topic, maxDeliveries: 1, deadLetterTopic: `${topic}.dlq` };
+      await expect(instance.redriveQueue(group, config, 10)).rejects.toThrow(/crash injected/);
+      store.setRedrivePosition = keep;
+    });
+    expect(await stats(group)).toMatchObject({ redriven: 0, deadLetterRemaining: 1, backlog: 1 });
+    expect((await call("POST", `/v1/groups/${group}/queue/redrive`, {})).json).toMatchObject({ redriven: 1 });
+    const back = await receive(group, { topic, maxRecords: 10 });
+    expect(back.map((b) => b.value)).toEqual(["job", "job"]);
   });
 
   it("answers 404 for a group never used, 409 for a consumer group, and 400 for a bad redrive", async () => {

@@ -5,6 +5,7 @@
  */
 import { ERROR_CODES, type ErrorCode } from "../../../sdk/protocol/errors.ts";
 import { toApiError } from "../../errors.ts";
+import { requestMetrics } from "../../metrics/request-metrics.ts";
 
 export interface UpstashErrorBody {
   error: string;
@@ -25,5 +26,6 @@ function answer(code: ErrorCode, message: string, headers?: Record<string, strin
 /** The answer for anything thrown while serving an Upstash route. */
 export function toUpstashError(err: unknown): UpstashErrorAnswer {
   const e = toApiError(err);
+  requestMetrics.error(e.code);
   return answer(e.code, e.message, e.headers);
 }
