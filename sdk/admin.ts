@@ -1,26 +1,41 @@
 /**
  * Topic administration: create, list, describe, change and delete topics, look up offsets, and
  * delete the records at the start of partitions; scoped tokens: issue, list, revoke, and who
- * the client's own token is; and queues: a queue group's figures, and redriving its dead letters.
+ * the client's own token is; consumer groups: list, describe, their offsets, reset and delete;
+ * stream apps: list, describe, and query their stores; and queues: a queue group's figures,
+ * and redriving its dead letters.
  */
 import { z } from "zod";
 import type { Transport } from "./http.ts";
 import { checkTopic, groupIdOption, intIn, parseOptions, partitionOption, topicOption } from "./options.ts";
 import { groupPath, partitionPath, topicPath } from "./paths.ts";
 import {
+  type AppDescription,
+  type AppSummary,
+  appDescriptionSchema,
+  appListAnswerSchema,
   type CreatedToken,
   type CreateTokenOptions,
   createdTokenSchema,
   type DeleteRecordsAnswer,
+  deleteGroupAnswerSchema,
   deleteRecordsAnswerSchema,
   deleteTopicAnswerSchema,
+  type GroupDescriptionAnswer,
+  type GroupSummary,
+  groupDescriptionSchema,
+  groupListAnswerSchema,
+  groupOffsetsAnswerSchema,
   type OffsetAnswer,
   offsetAnswerSchema,
+  type PartitionLag,
   type QueueStats,
   queueStatsAnswerSchema,
   type RedriveAnswer,
   redriveAnswerSchema,
   revokeTokenAnswerSchema,
+  type StoreEntry,
+  storeQueryAnswerSchema,
   type TokenInfo,
   type TopicConfigInput,
   type TopicDescription,
@@ -36,14 +51,21 @@ export type {
   Acl,
   AclOperation,
   AclResource,
+  AppDescription,
+  AppSummary,
+  AppTask,
   CreatedToken,
   CreateTokenOptions,
   DeleteRecordsAnswer,
+  GroupDescriptionAnswer as GroupDescription,
+  GroupSummary,
   OffsetAnswer,
   PartitionInfo,
+  PartitionLag,
   QueuePartitionStats,
   QueueStats,
   RedriveAnswer,
+  StoreEntry,
   TokenInfo,
   TokenQuota,
   TopicDescription,
@@ -94,6 +116,35 @@ export interface FetchOffsetOptions {
 export interface DeleteTopicRecordsOptions {
   topic: string;
   partitions: { partition: number; offset: number }[];
+}
+
+/** What `fetchGroupOffsets` takes: the group, and a topic to keep to (default: every topic it committed). */
+export interface FetchGroupOffsetsOptions {
+  groupId: string;
+  topic?: string;
+}
+
+/** Where `resetGroupOffsets` moves a group's offsets of a topic: the log start, the high watermark, a time or an offset. */
+export type ResetTarget = "earliest" | "latest" | { timestamp: number } | { offset: number };
+
+/** What `resetGroupOffsets` takes. The group must have no member reading the topic. */
+export interface ResetGroupOffsetsOptions {
+  groupId: string;
+  topic: string;
+  to: ResetTarget;
+}
+
+/** What `queryStore` takes: the app and store, and a key and/or a window range (ms) to keep to. */
+export interface QueryStoreOptions {
+  app: string;
+  store: string;
+  key?: string;
+  /** Windows starting at or after this time (ms since epoch). */
+  from?: number;
+  /** Windows starting at or before this time (ms since epoch). */
+  to?: number;
+  /** At most this many entries (1 to 10000; the server's default is 1000). */
+  limit?: number;
 }
 
 /** What `redriveQueue` takes: the queue group, its topic if it has several, and how many records at most. */
@@ -150,6 +201,45 @@ export interface Admin {
    */
   deleteTopicRecords(options: DeleteTopicRecordsOptions): Promise<DeleteRecordsAnswer[]>;
 
+  // ---- Consumer groups ----
+
+  /** Every consumer group the token may describe, with its state, members and generation. */
+  listGroups(): Promise<GroupSummary[]>;
+  /** A group's members, their assignments and its lag; throws `GROUP_ID_NOT_FOUND` if there is none. */
+  describeGroup(groupId: string): Promise<GroupDescriptionAnswer>;
+  /**
+   * A group's committed offsets, per partition, with each partition's high watermark and the lag.
+   *
+   * @example
+   * const offsets = await admin.fetchGroupOffsets({ groupId: "billing", topic: "orders" });
+   * for (const o of offsets) console.log(o.partition, o.committed, o.lag);
+   */
+  fetchGroupOffsets(options: FetchGroupOffsetsOptions): Promise<PartitionLag[]>;
+  /**
+   * Moves a group's offsets of a topic (every partition) to the log start, the high watermark, a
+   * time or an offset; throws `NON_EMPTY_GROUP` while members read the topic. Answers the new offsets.
+   *
+   * @example
+   * await admin.resetGroupOffsets({ groupId: "billing", topic: "orders", to: "earliest" });
+   */
+  resetGroupOffsets(options: ResetGroupOffsetsOptions): Promise<PartitionLag[]>;
+  /** Deletes a group and its committed offsets; throws `NON_EMPTY_GROUP` while it has members. */
+  deleteGroup(groupId: string): Promise<void>;
+
+  // ---- Stream apps ----
+
+  /** The stream apps of the deployment the token may describe (listing them starts them). */
+  listApps(): Promise<AppSummary[]>;
+  /** A stream app's tasks (offsets, lag, counters, last error) and its topology. */
+  describeApp(app: string): Promise<AppDescription>;
+  /**
+   * Entries of a stream app's store (an interactive query): by key, by window range, or all.
+   *
+   * @example
+   * const entries = await admin.queryStore({ app: "ad-clicks", store: "clicks-per-minute", key: "ad-42" });
+   */
+  queryStore(options: QueryStoreOptions): Promise<StoreEntry[]>;
+
   // ---- queues ----
 
   /**
@@ -194,6 +284,36 @@ const fetchOffsetOptions = z.strictObject({
     error: 'must be "earliest", "latest", a timestamp in ms or a Date',
   }),
 });
+
+const fetchGroupOffsetsOptions = z.strictObject({ groupId: groupIdOption, topic: topicOption.optional() });
+
+const resetGroupOffsetsOptions = z.strictObject({
+  groupId: groupIdOption,
+  topic: topicOption,
+  to: z.union(
+    [
+      z.literal("earliest"),
+      z.literal("latest"),
+      z.strictObject({ timestamp: z.int().min(0) }),
+      z.strictObject({ offset: z.int().min(0) }),
+    ],
+    { error: 'must be "earliest", "latest", { timestamp } or { offset }' },
+  ),
+});
+
+const appName = z.string({ error: "must be an app name (a string)" }).min(1, "must not be empty");
+
+const queryStoreOptions = z.strictObject({
+  app: appName,
+  store: appName,
+  key: z.string({ error: "must be a string" }).optional(),
+  from: z.int({ error: "must be a time in ms" }).optional(),
+  to: z.int({ error: "must be a time in ms" }).optional(),
+  limit: intIn(1, 10_000).optional(),
+});
+
+const checkGroup = (groupId: unknown, where: string): string =>
+  parseOptions(z.strictObject({ groupId: groupIdOption }), { groupId }, where).groupId;
 
 const queueStatsOptions = z.strictObject({ topic: topicOption.optional() });
 
@@ -308,6 +428,70 @@ export function createAdmin(transport: Transport): Admin {
           ),
         ),
       );
+    },
+
+    // ---- Consumer groups ----
+
+    async listGroups() {
+      const { groups } = await transport.request({ method: "GET", path: "v1/groups" }, groupListAnswerSchema);
+      return groups;
+    },
+
+    async describeGroup(groupId) {
+      return transport.request(
+        { method: "GET", path: groupPath(checkGroup(groupId, "admin.describeGroup")) },
+        groupDescriptionSchema,
+      );
+    },
+
+    async fetchGroupOffsets(options) {
+      const { groupId, topic } = parseOptions(fetchGroupOffsetsOptions, options, "admin.fetchGroupOffsets");
+      const { offsets } = await transport.request(
+        { method: "GET", path: `${groupPath(groupId)}/offsets`, query: { topic } },
+        groupOffsetsAnswerSchema,
+      );
+      return offsets;
+    },
+
+    async resetGroupOffsets(options) {
+      const { groupId, topic, to } = parseOptions(resetGroupOffsetsOptions, options, "admin.resetGroupOffsets");
+      const { offsets } = await transport.request(
+        { method: "POST", path: `${groupPath(groupId)}/offsets/reset`, body: { topic, to } },
+        groupOffsetsAnswerSchema,
+      );
+      return offsets;
+    },
+
+    async deleteGroup(groupId) {
+      await transport.request(
+        { method: "DELETE", path: groupPath(checkGroup(groupId, "admin.deleteGroup")) },
+        deleteGroupAnswerSchema,
+      );
+    },
+
+    // ---- Stream apps ----
+
+    async listApps() {
+      const { apps } = await transport.request({ method: "GET", path: "v1/apps" }, appListAnswerSchema);
+      return apps;
+    },
+
+    async describeApp(app) {
+      const name = parseOptions(z.strictObject({ app: appName }), { app }, "admin.describeApp").app;
+      return transport.request({ method: "GET", path: `v1/apps/${encodeURIComponent(name)}` }, appDescriptionSchema);
+    },
+
+    async queryStore(options) {
+      const { app, store, ...query } = parseOptions(queryStoreOptions, options, "admin.queryStore");
+      const { entries } = await transport.request(
+        {
+          method: "GET",
+          path: `v1/apps/${encodeURIComponent(app)}/stores/${encodeURIComponent(store)}`,
+          query,
+        },
+        storeQueryAnswerSchema,
+      );
+      return entries;
     },
 
     async queueStats(group, options = {}) {

@@ -87,6 +87,29 @@ function answerError(what: string, status: number, text: string, json: unknown, 
 }
 
 /**
+ * `body`, or a rejection with the signal's reason once it aborts. Node's fetch (undici) can miss
+ * an abort that comes while it reads a body, leaving `response.text()` pending forever
+ * (nodejs/undici#4089, nodejs/node#56917): a consumer stopping mid-read would then never stop.
+ */
+function untilAborted<T>(body: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    body.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
  * Makes one call and returns its answer checked against `schema`; throws a TributaryError for
  * every failure, except the reason of the caller's own abort signal.
  */
@@ -146,7 +169,7 @@ export async function send<S extends z.ZodType>(
   let text: string;
   try {
     response = await config.fetch(url.href, init);
-    text = await response.text();
+    text = await untilAborted(response.text(), controller.signal);
   } catch (cause) {
     return failed(cause);
   } finally {

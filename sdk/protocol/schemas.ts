@@ -784,3 +784,75 @@ export const whoamiAnswerSchema = answerObject({
 });
 /** Who the calling token is and what it may do. */
 export type Whoami = z.output<typeof whoamiAnswerSchema>;
+
+// ---- Group and stream-app administration (the admin API's groups and apps) ----
+
+/** What deleting a group answers: its name. */
+export const deleteGroupAnswerSchema = z.object({ deleted: z.string() });
+
+/** A stream app as `GET /v1/apps` lists it. */
+export const appSummarySchema = answerObject({
+  name: z.string(),
+  state: z.enum(["running", "error", "waiting"]),
+  /** How many tasks (sub-topology × partition) the app runs. */
+  tasks: z.int(),
+  /** Why the app waits or failed. */
+  reason: z.string().optional(),
+});
+/** A stream app as `listApps` reports it. */
+export type AppSummary = z.output<typeof appSummarySchema>;
+export const appListAnswerSchema = z.object({ apps: z.array(appSummarySchema) });
+
+/** One task of a stream app: its sub-topology, its partition, where it is in each source and what it did. */
+export const appTaskSchema = answerObject({
+  subTopology: z.int(),
+  partition: z.int(),
+  sources: z.array(
+    z.looseObject({
+      topic: z.string(),
+      offset: z.int(),
+      highWatermark: z.int().nullable(),
+      lag: z.number().nullable(),
+    }),
+  ),
+  streamTime: z.number(),
+  counters: z.looseObject({
+    processed: z.number(),
+    late: z.number(),
+    skipped: z.number(),
+    deduped: z.number(),
+    produced: z.number(),
+    batches: z.number(),
+  }),
+  pendingOutputs: z.int(),
+  lastError: z.string().nullable(),
+});
+/** One task of a stream app. */
+export type AppTask = z.output<typeof appTaskSchema>;
+
+/** What `GET /v1/apps/:app` answers. */
+export const appDescriptionSchema = answerObject({
+  name: z.string(),
+  state: z.enum(["running", "error", "waiting"]),
+  reason: z.string().optional(),
+  tasks: z.array(appTaskSchema),
+  /** The compiled topology: sub-topologies, their nodes, stores and topics. */
+  topology: z.unknown(),
+  /** The sum of the tasks' source lags. */
+  lag: z.number(),
+});
+/** A stream app, its tasks and its topology. */
+export type AppDescription = z.output<typeof appDescriptionSchema>;
+
+/** One entry of a store: a key's value, and for a windowed store the window. */
+export const storeEntrySchema = answerObject({
+  key: z.unknown(),
+  windowStart: z.number().optional(),
+  windowEnd: z.number().optional(),
+  value: z.unknown(),
+});
+/** One entry of a stream app's store. */
+export type StoreEntry = z.output<typeof storeEntrySchema>;
+
+/** What `GET /v1/apps/:app/stores/:store` answers. */
+export const storeQueryAnswerSchema = z.object({ store: z.string(), entries: z.array(storeEntrySchema) });

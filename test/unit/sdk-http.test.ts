@@ -241,6 +241,26 @@ describe("aborting", () => {
     await expect(pending).rejects.toBe(reason);
     expect(calls).toHaveLength(1);
   });
+
+  it("stops reading a body whose reading misses the abort (undici can leave it pending forever)", async () => {
+    const controller = new AbortController();
+    // Headers came; the body never settles, whatever the signal does.
+    const stuckBody = async () => {
+      const response = new Response("{}", { status: 200 });
+      Object.defineProperty(response, "text", { value: () => new Promise<string>(() => {}) });
+      return response;
+    };
+    const { fetch } = fakeFetch(stuckBody);
+    const pending = clientWith(fetch, fastRetry).fetch({
+      topic: "t",
+      partition: 0,
+      offset: 0,
+      signal: controller.signal,
+    });
+    const reason = new Error("consumer stopping");
+    setTimeout(() => controller.abort(reason), 5);
+    await expect(pending).rejects.toBe(reason);
+  });
 });
 
 describe("Retry-After", () => {
