@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { StreamApps } from "../cluster/stream-apps.ts";
+import { meterEnabled, meterWorkerRequest } from "../durable-objects/shared/meter.ts";
 import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
 import { DURABLE_STREAMS_MOUNT, durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
@@ -11,6 +12,7 @@ import { apiCors } from "./middleware/cors.ts";
 import { appsRoutes } from "./routes/apps.ts";
 import { faultsRoutes } from "./routes/faults.ts";
 import { groupsRoutes } from "./routes/groups.ts";
+import { meterRoutes } from "./routes/meter.ts";
 import { producersRoutes } from "./routes/producers.ts";
 import { recordsRoutes } from "./routes/records.ts";
 import { tokensRoutes } from "./routes/tokens.ts";
@@ -26,6 +28,11 @@ export type AppRoutes = Hono<any, any, any>;
 /** The platform's HTTP app: the API under /v1, the compatibility layers, and the app's own routes. */
 export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
+  // The billable-unit meter (npm run cost only): every request the worker receives.
+  app.use("*", async (c, next) => {
+    if (meterEnabled(c.env)) meterWorkerRequest();
+    await next();
+  });
   app.get("/healthz", (c) => c.json({ ok: true }));
 
   // CORS first: preflights carry no credentials. Then auth; each route authorizes what it does.
@@ -38,6 +45,7 @@ export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings
   app.route("/v1/producers", producersRoutes);
   app.route("/v1/apps", appsRoutes(apps));
   app.route("/v1/_test/faults", faultsRoutes);
+  app.route("/v1/_test/meter", meterRoutes);
   // The Durable Streams protocol, with its own auth (bearer, after CORS preflights).
   app.route(DURABLE_STREAMS_MOUNT, durableStreamsRoutes);
   // The Upstash Kafka REST API (for the @upstash/kafka client), with HTTP Basic auth.

@@ -32,6 +32,7 @@ import { controllerStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash, ReplicaFaults } from "../shared/faults.ts";
+import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { CompactionStore } from "./compaction-store.ts";
 import { checkOffset, errorResponse, overQuota, unknownPartition } from "./failures.ts";
@@ -82,6 +83,7 @@ export class PartitionLog extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const metered = meterObject(this, ctx, env, "PartitionLog");
     this.store = new PartitionStore(ctx.storage.sql);
     this.compaction = new CompactionStore(ctx.storage.sql, this.store);
     this.faults = new ReplicaFaults(this.store);
@@ -133,6 +135,8 @@ export class PartitionLog extends DurableObject<Env> {
       else this.visibleEnd = this.bounds.highWatermark;
       await this.maintenance.load();
     });
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    return metered;
   }
 
   /** Stores (or updates) which partition this is, its topic's config and its replica role. */

@@ -34,6 +34,7 @@ import type { StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
 import { processGlobalBatch } from "../../sdk/streams/tables.ts";
 import type { SubTopology, Topology } from "../../sdk/streams/topology.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash } from "../shared/faults.ts";
+import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { type OutboxBatch, type OutputTopic, planOutbox } from "./outbox.ts";
 import { MIGRATIONS, TaskStore } from "./store.ts";
@@ -97,12 +98,15 @@ export class StreamTask extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const metered = meterObject(this, ctx, env, "StreamTask");
     this.store = new TaskStore(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
       const identity = this.store.getMeta("identity");
       this.identity = identity ? (JSON.parse(identity) as TaskIdentity) : null;
     });
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    return metered;
   }
 
   /** Makes this object the task `identity` and keeps it running (idempotent). */
