@@ -2,7 +2,6 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { StreamApps } from "../cluster/stream-apps.ts";
-import { meterEnabled, meterWorkerRequest } from "../durable-objects/shared/meter.ts";
 import { ERROR_CODES, errorBody } from "../sdk/protocol/errors.ts";
 import { DURABLE_STREAMS_MOUNT, durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
@@ -28,11 +27,6 @@ export type AppRoutes = Hono<any, any, any>;
 /** The platform's HTTP app: the API under /v1, the compatibility layers, and the app's own routes. */
 export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
-  // The billable-unit meter (npm run cost only): every request the worker receives.
-  app.use("*", async (c, next) => {
-    if (meterEnabled(c.env)) meterWorkerRequest();
-    await next();
-  });
   app.get("/healthz", (c) => c.json({ ok: true }));
 
   // CORS first: preflights carry no credentials. Then auth; each route authorizes what it does.

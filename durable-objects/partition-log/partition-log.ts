@@ -27,8 +27,9 @@ import {
   type StorageCrashPoint,
   SUBSCRIBE_REF_HEADER,
 } from "../../cluster/rpc/partition-log.ts";
+import type { TaskIdentity } from "../../cluster/rpc/stream-task.ts";
 import { keylessOnCompactedTopic } from "../../cluster/stored-records.ts";
-import { controllerStub } from "../../cluster/stubs.ts";
+import { controllerStub, streamTaskStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash, ReplicaFaults } from "../shared/faults.ts";
@@ -45,6 +46,7 @@ import { ProduceQuotas } from "./quotas.ts";
 import { type StoragePolicy, storagePolicy } from "./storage-policy.ts";
 import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
+import { TaskWakeups } from "./task-wakeups.ts";
 import { SegmentGone, Tier } from "./tier.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -54,6 +56,8 @@ export class PartitionLog extends DurableObject<Env> {
   private readonly waiters = new Waiters();
   private readonly quotas = new ProduceQuotas();
   private readonly subscribers: Subscribers;
+  /** Stream tasks sleeping until this partition grows (task-wakeups.ts). */
+  private readonly wakeups: TaskWakeups;
   private settings: PartitionSettings | null = null;
   /** What the topic's config says to do with old records (retention, compaction, tiering). */
   private policy: StoragePolicy | null = null;
@@ -87,6 +91,7 @@ export class PartitionLog extends DurableObject<Env> {
     this.store = new PartitionStore(ctx.storage.sql);
     this.compaction = new CompactionStore(ctx.storage.sql, this.store);
     this.faults = new ReplicaFaults(this.store);
+    this.wakeups = new TaskWakeups(this.store, (task) => streamTaskStub(env, task).wake());
     const storage = {
       storage: ctx.storage,
       store: this.store,
@@ -130,6 +135,7 @@ export class PartitionLog extends DurableObject<Env> {
       this.tier.load();
       const role = this.store.getMeta("role");
       this.faults.load();
+      this.wakeups.load();
       this.visibleEnd = Math.min(this.bounds.highWatermark, Number(this.store.getMeta("visible_end") ?? 0));
       if (role) this.leadership.load(JSON.parse(role) as ReplicaRole);
       else this.visibleEnd = this.bounds.highWatermark;
@@ -292,6 +298,17 @@ export class PartitionLog extends DurableObject<Env> {
       highWatermark: this.visibleEnd,
       logStartOffset: this.bounds.logStartOffset,
     };
+  }
+
+  /**
+   * A stream task that read up to `offset` and found nothing more: it is woken (once) when the
+   * records at `offset` become visible, or answered `ready` if they already are.
+   */
+  async wakeOnAppend(ref: PartitionRef, task: TaskIdentity, offset: number): Promise<Result<{ ready: boolean }>> {
+    const config = await this.configFor(ref);
+    if ("ok" in config) return config;
+    await this.faults.gate();
+    return { ok: true, ...this.wakeups.watch(task, offset, this.visibleEnd) };
   }
 
   async offsetFor(
@@ -479,6 +496,7 @@ export class PartitionLog extends DurableObject<Env> {
     if (this.leadership.role) this.store.setMeta("visible_end", String(end));
     this.waiters.wakeAll();
     this.subscribers.wake();
+    this.wakeups.notify(end);
   }
 
   /** Keeps which partition this is and its topic's config, and takes the role sent with them. */
