@@ -6,9 +6,10 @@
 // idle rows are measured over a shorter window (--idle-seconds) and scaled to an hour. See
 // docs/cost.md.
 //
-//   node bench/cost.mjs [--quick] [--idle-seconds 60] [--json <file>]
+//   node bench/cost.mjs [--quick] [--idle-seconds 60] [--only platform|ad-clicks] [--json <file>]
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { WebSocket } from "undici";
 import { CLICKS_TOPIC, clickRecord } from "../examples/ad-click-aggregator/clicks.mjs";
@@ -24,8 +25,10 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     "idle-seconds": { type: "string" },
     json: { type: "string" },
+    only: { type: "string" },
   },
 });
+if (args.only && !["platform", "ad-clicks"].includes(args.only)) throw new Error("--only is platform or ad-clicks");
 const QUICK = args.quick;
 const IDLE_SECONDS = Number(args["idle-seconds"] ?? (QUICK ? 15 : 60));
 if (!(IDLE_SECONDS >= 5 && IDLE_SECONDS <= 600)) throw new Error("--idle-seconds must be from 5 to 600");
@@ -246,6 +249,10 @@ async function platformScenarios(/** @type {Worker} */ w) {
         commitEveryMs: 1_000,
         heartbeatEveryMs: 3_000,
       });
+      // It leaves, as a consumer that is done does (and no session expires later).
+      for (const m of members) {
+        await api(w, "DELETE", `/v1/groups/${group}/members/${encodeURIComponent(m.memberId)}`);
+      }
     });
     addRow({
       name: "consumer group, 1 member, fetch 1000 × 100 B, commits",
@@ -347,6 +354,7 @@ async function platformScenarios(/** @type {Worker} */ w) {
       }
       await heartbeats;
     });
+    await api(w, "DELETE", `/v1/groups/${group}/members/${encodeURIComponent(member.memberId)}`);
     addRow({
       name: "idle consumer group (1 member: long polls of 5 s, heartbeats every 3 s)",
       per: "hour",
@@ -496,24 +504,29 @@ function commit() {
 // ---- run ----
 
 const vars = { TRIBUTARY_METER: "1" };
-log("starting the platform (wrangler dev, TRIBUTARY_METER=1)…");
-const platform = await startLocalWorker({ vars });
-try {
-  await platformScenarios(platform);
-} finally {
-  await platform.stop();
+const loadAtStart = loadavg()[0] ?? 0;
+if (args.only !== "ad-clicks") {
+  log("starting the platform (wrangler dev, TRIBUTARY_METER=1)…");
+  const platform = await startLocalWorker({ vars });
+  try {
+    await platformScenarios(platform);
+  } finally {
+    await platform.stop();
+  }
 }
-log("starting the ad-click example's worker…");
-const adClicks = await startLocalWorker({ config: `${ROOT}/examples/ad-click-aggregator/wrangler.toml`, vars });
-try {
-  await adClickScenarios(adClicks);
-} finally {
-  await adClicks.stop();
+if (args.only !== "platform") {
+  log("starting the ad-click example's worker…");
+  const adClicks = await startLocalWorker({ config: `${ROOT}/examples/ad-click-aggregator/wrangler.toml`, vars });
+  try {
+    await adClickScenarios(adClicks);
+  } finally {
+    await adClicks.stop();
+  }
 }
 
 const storedNote = `stored bytes: growth of the objects' SQLite databases (\`databaseSize\`) per million records, at $${DO.storedGbMonth} per GB-month`;
 const report = [
-  `Measured with \`npm run cost${QUICK ? " -- --quick" : ""}\` at commit \`${commit()}\`, ${new Date().toISOString().slice(0, 10)}, local \`wrangler dev\` (one workerd), Node ${process.version}; prices of \`bench/prices.json\` (Durable Objects read ${DO.read}).`,
+  `Measured with \`npm run cost${QUICK || args.only ? " --" : ""}${QUICK ? " --quick" : ""}${args.only ? ` --only ${args.only}` : ""}\` at commit \`${commit()}\`, ${new Date().toISOString().slice(0, 10)}, local \`wrangler dev\` (one workerd), Node ${process.version}, load average ${loadAtStart.toFixed(1)} at start; prices of \`bench/prices.json\` (Durable Objects read ${DO.read}).`,
   "",
   "Per million records (counts scaled from the scenario's size):",
   "",
