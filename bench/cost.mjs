@@ -510,7 +510,9 @@ function table(/** @type {"million" | "hour"} */ per) {
           : `${usd(row.queuesOps * prices.queues.operationsPerMillion)} (${row.queuesOps} op${row.queuesOps > 1 ? "s" : ""})`;
       out.push(`| ${[...common, num(Math.max(0, row.storedBytes) * scale), usd(cost), queues].join(" | ")} |`);
     } else {
-      out.push(`| ${[...common, usd(cost), `${num(r.total.requests)} requests in ${row.amount} s`].join(" | ")} |`);
+      out.push(
+        `| ${[...common, usd(cost), `${num(r.total.requests)} requests in ${row.amount.toFixed(1)} s`].join(" | ")} |`,
+      );
     }
   }
   return out.join("\n");
