@@ -552,7 +552,7 @@ if (args.only !== "platform") {
 
 const storedNote = `stored bytes: growth of the objects' SQLite databases (\`databaseSize\`) per million records, at $${DO.storedGbMonth} per GB-month`;
 const report = [
-  `Measured with \`npm run cost${QUICK || args.only ? " --" : ""}${QUICK ? " --quick" : ""}${args.only ? ` --only ${args.only}` : ""}\` at commit \`${commit()}\`, ${new Date().toISOString().slice(0, 10)}, local \`wrangler dev\` (one workerd), Node ${process.version}, load average ${loadAtStart.toFixed(1)} at start; prices of \`bench/prices.json\` (Durable Objects read ${DO.read}).`,
+  `Measured with \`npm run cost${QUICK || args.only ? " --" : ""}${QUICK ? " --quick" : ""}${args.only ? ` --only ${args.only}` : ""}\` at commit \`${commit()}\`, ${new Date().toISOString().slice(0, 10)}, local \`wrangler dev\` (one workerd), Node ${process.version}, load average ${loadAtStart.toFixed(1)} at start; prices of \`bench/prices.json\` (each with the date it was read).`,
   "",
   "Per million records (counts scaled from the scenario's size):",
   "",
