@@ -8,6 +8,7 @@ import { onLeader } from "./leaders.ts";
 import { noSuchPartition } from "./route-records.ts";
 import type { TopicIncarnation, TopicMeta } from "./rpc/controller.ts";
 import type { DeleteRecordsSuccess, FetchRequest, FetchSuccess, PartitionStatus } from "./rpc/partition-log.ts";
+import type { TaskIdentity } from "./rpc/stream-task.ts";
 import { partitionStub } from "./stubs.ts";
 import { withTopic } from "./topic-cache.ts";
 
@@ -109,4 +110,18 @@ export function deleteRecords(
   return onPartition(env, topic, partition, (meta) =>
     onLeader(env, meta, partition, (stub, ref) => stub.deleteRecords({ ref, beforeOffset })),
   );
+}
+
+/**
+ * Asks the partition's leader to wake the stream task `task` once the records at `offset` are
+ * visible (a task that found nothing more sleeps instead of polling); `ready` when they already are.
+ */
+export function wakeOnAppend(
+  env: Env,
+  topic: TopicIncarnation,
+  partition: number,
+  task: TaskIdentity,
+  offset: number,
+): Promise<Result<{ ready: boolean }>> {
+  return onLeader(env, topic, partition, (stub, ref) => stub.wakeOnAppend(ref, task, offset));
 }

@@ -15,6 +15,7 @@ import { countRequests } from "./middleware/metrics.ts";
 import { appsRoutes } from "./routes/apps.ts";
 import { faultsRoutes } from "./routes/faults.ts";
 import { groupsRoutes } from "./routes/groups.ts";
+import { meterRoutes } from "./routes/meter.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { producersRoutes } from "./routes/producers.ts";
 import { recordsRoutes } from "./routes/records.ts";
@@ -52,6 +53,7 @@ export function createApp(apps: StreamApps, routes?: AppRoutes): Hono<{ Bindings
   app.route("/v1/apps", appsRoutes(apps));
   app.route("/v1/_test/faults", faultsRoutes);
   app.route("/v1/metrics", metrics);
+  app.route("/v1/_test/meter", meterRoutes);
   // The Durable Streams protocol, with its own auth (bearer, after CORS preflights).
   app.route(DURABLE_STREAMS_MOUNT, durableStreamsRoutes);
   // The Upstash Kafka REST API (for the @upstash/kafka client), with HTTP Basic auth.

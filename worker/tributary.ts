@@ -23,6 +23,7 @@ import { Controller } from "../durable-objects/controller/controller.ts";
 import { DurableStream } from "../durable-objects/durable-stream/durable-stream.ts";
 import { GroupCoordinator } from "../durable-objects/group-coordinator/group-coordinator.ts";
 import { PartitionLog } from "../durable-objects/partition-log/partition-log.ts";
+import { meterEnabled, meterWorkerRequest } from "../durable-objects/shared/meter.ts";
 import { StreamTask } from "../durable-objects/stream-task/stream-task.ts";
 import { TokenQuota } from "../durable-objects/token-quota/token-quota.ts";
 import type { StreamsApp } from "../sdk/streams/index.ts";
@@ -60,7 +61,13 @@ export function createTributary(options: TributaryOptions = {}): Tributary {
     protected override readonly apps = apps;
   }
   return {
-    worker: { fetch: app.fetch },
+    worker: {
+      fetch: (request, env, ctx) => {
+        // The billable-unit meter (npm run cost and its tests only): each request the worker gets.
+        if (meterEnabled(env)) meterWorkerRequest();
+        return app.fetch(request, env, ctx);
+      },
+    },
     Controller,
     PartitionLog,
     GroupCoordinator,

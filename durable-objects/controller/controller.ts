@@ -17,6 +17,7 @@ import type { PartitionRef, PartitionSettings, ReplicaRole } from "../../cluster
 import { partitionStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { ProducerId, TokenInfo } from "../../sdk/protocol/schemas.ts";
+import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { Elections } from "./elections.ts";
 import { alteredIsr, initialLeader, roleOf } from "./leader-state.ts";
@@ -29,9 +30,12 @@ export class Controller extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const metered = meterObject(this, ctx, env, "Controller");
     this.store = new ControllerStore(ctx.storage.sql);
     this.elections = new Elections(env, this.store, ctx.storage);
     ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, MIGRATIONS));
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    return metered;
   }
 
   async createTopic(input: CreateTopic): Promise<Result<{ topic: TopicMeta }>> {

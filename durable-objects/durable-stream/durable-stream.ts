@@ -26,6 +26,7 @@ import type {
 } from "../../cluster/rpc/durable-stream.ts";
 import { durableStreamStub } from "../../cluster/stubs.ts";
 import type { Failure } from "../../sdk/protocol/errors.ts";
+import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { StreamAppends } from "./appends.ts";
 import { askSource, type ForkPoint, forkPoint } from "./fork.ts";
@@ -46,6 +47,7 @@ export class DurableStream extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const metered = meterObject(this, ctx, env, "DurableStream");
     this.store = new StreamStore(ctx.storage.sql);
     this.appends = new StreamAppends(env, ctx.storage, this.store, {
       serially: (work) => this.serially(work),
@@ -56,6 +58,8 @@ export class DurableStream extends DurableObject<Env> {
       migrate(ctx.storage, MIGRATIONS);
       this.meta = this.store.loadMeta();
     });
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    return metered;
   }
 
   /**

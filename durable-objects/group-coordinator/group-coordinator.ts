@@ -29,6 +29,7 @@ import { controllerStub } from "../../cluster/stubs.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { QueueStats, RedriveAnswer } from "../../sdk/protocol/schemas.ts";
+import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { describeClassicMembers, nextClassicDeadline } from "./classic.ts";
 import { ClassicGroups } from "./classic-group.ts";
@@ -85,6 +86,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const metered = meterObject(this, ctx, env, "GroupCoordinator");
     this.store = new GroupStore(ctx.storage);
     this.queue = new QueueMode(env, ctx.storage, this.store, {
       register: (group) => this.register(group),
@@ -101,6 +103,8 @@ export class GroupCoordinator extends DurableObject<Env> {
       });
       this.alarmAt = await ctx.storage.getAlarm();
     });
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    return metered;
   }
 
   async join(request: JoinRequest): Promise<Result<JoinAnswer>> {

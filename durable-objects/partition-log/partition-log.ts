@@ -27,11 +27,13 @@ import {
   type StorageCrashPoint,
   SUBSCRIBE_REF_HEADER,
 } from "../../cluster/rpc/partition-log.ts";
+import type { TaskIdentity } from "../../cluster/rpc/stream-task.ts";
 import { keylessOnCompactedTopic } from "../../cluster/stored-records.ts";
-import { controllerStub } from "../../cluster/stubs.ts";
+import { controllerStub, streamTaskStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash, ReplicaFaults } from "../shared/faults.ts";
+import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { CompactionStore } from "./compaction-store.ts";
 import { checkOffset, errorResponse, overQuota, unknownPartition } from "./failures.ts";
@@ -44,6 +46,7 @@ import { ProduceQuotas } from "./quotas.ts";
 import { type StoragePolicy, storagePolicy } from "./storage-policy.ts";
 import { type AppendedTotals, type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
+import { TaskWakeups } from "./task-wakeups.ts";
 import { SegmentGone, Tier } from "./tier.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -53,6 +56,8 @@ export class PartitionLog extends DurableObject<Env> {
   private readonly waiters = new Waiters();
   private readonly quotas = new ProduceQuotas();
   private readonly subscribers: Subscribers;
+  /** Stream tasks sleeping until this partition grows (task-wakeups.ts). */
+  private readonly wakeups: TaskWakeups;
   private settings: PartitionSettings | null = null;
   /** What the topic's config says to do with old records (retention, compaction, tiering). */
   private policy: StoragePolicy | null = null;
@@ -84,9 +89,11 @@ export class PartitionLog extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const metered = meterObject(this, ctx, env, "PartitionLog");
     this.store = new PartitionStore(ctx.storage.sql);
     this.compaction = new CompactionStore(ctx.storage.sql, this.store);
     this.faults = new ReplicaFaults(this.store);
+    this.wakeups = new TaskWakeups(this.store, (task) => streamTaskStub(env, task).wake());
     const storage = {
       storage: ctx.storage,
       store: this.store,
@@ -131,11 +138,14 @@ export class PartitionLog extends DurableObject<Env> {
       this.tier.load();
       const role = this.store.getMeta("role");
       this.faults.load();
+      this.wakeups.load();
       this.visibleEnd = Math.min(this.bounds.highWatermark, Number(this.store.getMeta("visible_end") ?? 0));
       if (role) this.leadership.load(JSON.parse(role) as ReplicaRole);
       else this.visibleEnd = this.bounds.highWatermark;
       await this.maintenance.load();
     });
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    return metered;
   }
 
   /** Stores (or updates) which partition this is, its topic's config and its replica role. */
@@ -291,6 +301,17 @@ export class PartitionLog extends DurableObject<Env> {
       highWatermark: this.visibleEnd,
       logStartOffset: this.bounds.logStartOffset,
     };
+  }
+
+  /**
+   * A stream task that read up to `offset` and found nothing more: it is woken (once) when the
+   * records at `offset` become visible, or answered `ready` if they already are.
+   */
+  async wakeOnAppend(ref: PartitionRef, task: TaskIdentity, offset: number): Promise<Result<{ ready: boolean }>> {
+    const config = await this.configFor(ref);
+    if ("ok" in config) return config;
+    await this.faults.gate();
+    return { ok: true, ...this.wakeups.watch(task, offset, this.visibleEnd) };
   }
 
   async offsetFor(
@@ -482,6 +503,7 @@ export class PartitionLog extends DurableObject<Env> {
     if (this.leadership.role) this.store.setMeta("visible_end", String(end));
     this.waiters.wakeAll();
     this.subscribers.wake();
+    this.wakeups.notify(end);
   }
 
   /** Keeps which partition this is and its topic's config, and takes the role sent with them. */

@@ -11,14 +11,16 @@
  * stores up to where they are (all of them, the first time). The copy and its offsets are
  * committed with the round's records, in its transaction.
  *
- * The task runs from its alarm: each round long-polls its source partition (so an append wakes
- * it; a task reading several sources reads them at once instead). While rounds find records the
- * alarm runs the next at once (after a linger when they were few), for a few seconds; then, or
- * when idle, it sets the next alarm.
+ * The task runs from its alarm. While rounds find records the alarm runs the next at once (after
+ * a linger when they were few), for a few seconds, then sets the next alarm. A round that finds
+ * nothing does not poll: the task asks each partition it reads (its sources' and the global
+ * tables') to wake it when it grows (`wakeOnAppend`), sets its alarm far ahead as a safety net,
+ * and sleeps. The first append wakes it (`wake`, which sets the alarm to now), so an idle task
+ * makes no requests and is not active, and a record is still picked up within an alarm's delay.
  */
 import { DurableObject } from "cloudflare:workers";
 import { appendToTopic } from "../../cluster/append.ts";
-import { readPartitionOrStart } from "../../cluster/reads.ts";
+import { readPartitionOrStart, wakeOnAppend } from "../../cluster/reads.ts";
 import type { TopicMeta } from "../../cluster/rpc/controller.ts";
 import type { FetchSuccess } from "../../cluster/rpc/partition-log.ts";
 import type { FaultPoint, TaskCounters, TaskIdentity, TaskStatus } from "../../cluster/rpc/stream-task.ts";
@@ -34,6 +36,7 @@ import type { StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
 import { processGlobalBatch } from "../../sdk/streams/tables.ts";
 import type { SubTopology, Topology } from "../../sdk/streams/topology.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash } from "../shared/faults.ts";
+import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { type OutboxBatch, type OutputTopic, planOutbox } from "./outbox.ts";
 import { MIGRATIONS, TaskStore } from "./store.ts";
@@ -41,10 +44,13 @@ import { MIGRATIONS, TaskStore } from "./store.ts";
 /** Records per input batch (one transaction each). */
 const BATCH_RECORDS = 8_000;
 const BATCH_BYTES = 1024 * 1024;
-/** How long a round waits on its source partition for new records. */
-const LONG_POLL_MS = 1_000;
-/** Next round when idle (after a long poll). */
-const IDLE_DELAY_MS = 50;
+/**
+ * When idle, the alarm is set this far ahead: the safety net should a wake be lost (the
+ * partition's leader changed since the task registered, say). Waking is the partition's job.
+ */
+const SAFETY_ALARM_MS = 10 * 60_000;
+/** When registering for wakes failed, the next round is this far ahead (a slow poll). */
+const UNWATCHED_DELAY_MS = 1_000;
 /**
  * After a round that found only a few records, the next one waits this long, so that under a
  * trickle of records a batch gathers several (as Kafka's fetch.min.bytes / fetch.max.wait.ms do):
@@ -56,7 +62,7 @@ const SMALL_BATCH_RECORDS = 200;
 /** After a failed round, retries back off from one second to half a minute. */
 const ERROR_DELAY_MS = 1_000;
 const MAX_ERROR_DELAY_MS = 30_000;
-const WATCHDOG_MS = LONG_POLL_MS + 2_000;
+const WATCHDOG_MS = 3_000;
 /** How long one alarm goes on running rounds while records keep coming, before the next alarm takes over. */
 const ALARM_BUDGET_MS = 5_000;
 /** How long resolved topic metadata is trusted (partition counts of outputs may grow). */
@@ -73,6 +79,13 @@ interface GlobalPage {
   partition: number;
   offset: number;
   page: FetchSuccess;
+}
+
+/** A partition a task reads, and the offset it reads next: what it waits on when idle. */
+interface ReadPosition {
+  topic: TopicMeta;
+  partition: number;
+  offset: number;
 }
 
 const NO_COUNTERS: TaskCounters = { processed: 0, late: 0, skipped: 0, deduped: 0, produced: 0, batches: 0 };
@@ -94,15 +107,20 @@ export class StreamTask extends DurableObject<Env> {
   private readonly highWatermarks = new Map<string, number>();
   /** By "topic/partition" of a global table's topic. */
   private readonly globalHighWatermarks = new Map<string, number>();
+  /** Where the last round that found nothing stood on each partition it reads. */
+  private idleAt: ReadPosition[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const metered = meterObject(this, ctx, env, "StreamTask");
     this.store = new TaskStore(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
       const identity = this.store.getMeta("identity");
       this.identity = identity ? (JSON.parse(identity) as TaskIdentity) : null;
     });
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    return metered;
   }
 
   /** Makes this object the task `identity` and keeps it running (idempotent). */
@@ -165,6 +183,15 @@ export class StreamTask extends DurableObject<Env> {
     return { ok: true };
   }
 
+  /**
+   * A partition this task waits on has grown (sent by the partition, once per registration):
+   * the alarm runs a round now. A round already running registers again at its end and finds
+   * the records then.
+   */
+  async wake(): Promise<void> {
+    if (this.identity) await this.ctx.storage.setAlarm(Date.now());
+  }
+
   override async alarm(): Promise<void> {
     // A task of an app no longer bundled stays asleep until started again.
     if (!this.identity || !this.apps.find(this.identity.app)) return;
@@ -172,19 +199,23 @@ export class StreamTask extends DurableObject<Env> {
     for (;;) {
       // A watchdog: if this object crashes during the round, this alarm starts the next one.
       await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-      const records = await this.round(LONG_POLL_MS);
+      const records = await this.round();
       this.failures = this.lastError ? this.failures + 1 : 0;
-      const delay = this.lastError
-        ? Math.min(MAX_ERROR_DELAY_MS, ERROR_DELAY_MS * 2 ** (this.failures - 1))
-        : records >= SMALL_BATCH_RECORDS
-          ? 0
-          : records > 0
-            ? LINGER_MS
-            : IDLE_DELAY_MS;
+      if (this.lastError) {
+        await this.ctx.storage.setAlarm(
+          Date.now() + Math.min(MAX_ERROR_DELAY_MS, ERROR_DELAY_MS * 2 ** (this.failures - 1)),
+        );
+        return;
+      }
+      if (records === 0) {
+        if (await this.sleepUntilAppend()) return;
+        // Records arrived while it registered: go on.
+      }
+      const delay = records >= SMALL_BATCH_RECORDS ? 0 : records > 0 ? LINGER_MS : 0;
       // While records keep coming, the next round runs in this alarm, at once or after the
       // linger: an alarm fires tens of milliseconds after its time (in workerd), which a busy
       // pipeline would pay at every round of every stage.
-      if (!this.lastError && records > 0 && Date.now() + delay < until) {
+      if (Date.now() + delay < until) {
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         continue;
       }
@@ -194,15 +225,34 @@ export class StreamTask extends DurableObject<Env> {
   }
 
   /**
+   * After a round that found nothing: the safety-net alarm first (so that a wake, which sets
+   * the alarm to now, overrides it), then a wake registered on every partition the task reads.
+   * False when one of them already has more records (the task goes on at once).
+   */
+  private async sleepUntilAppend(): Promise<boolean> {
+    await this.ctx.storage.setAlarm(Date.now() + SAFETY_ALARM_MS);
+    const task = this.identity!;
+    const answers = await Promise.all(
+      this.idleAt.map((at) => wakeOnAppend(this.env, at.topic, at.partition, task, at.offset).catch(() => null)),
+    );
+    if (answers.some((a) => a?.ok && a.ready)) return false;
+    if (answers.some((a) => !a?.ok)) {
+      // Not registered everywhere: look again soon, as a poll would.
+      await this.ctx.storage.setAlarm(Date.now() + UNWATCHED_DELAY_MS);
+    }
+    return true;
+  }
+
+  /**
    * One round: produce pending outputs, then read a batch of each source, catch up the copies of
    * the global tables, process the batches and commit them together. Returns how many records it
    * processed (the global tables' included).
    */
-  private async round(waitMs: number): Promise<number> {
+  private async round(): Promise<number> {
     if (this.pumping || !this.identity) return 0;
     this.pumping = true;
     try {
-      const records = await this.pump(this.identity, waitMs);
+      const records = await this.pump(this.identity);
       this.lastError = null;
       return records;
     } catch (err) {
@@ -226,7 +276,7 @@ export class StreamTask extends DurableObject<Env> {
     }
   }
 
-  private async pump(id: TaskIdentity, waitMs: number): Promise<number> {
+  private async pump(id: TaskIdentity): Promise<number> {
     const app = this.apps.find(id.app);
     if (!app)
       throw new Error(`app '${id.app}' is not among this deployment's stream apps (createTributary({ streamApps }))`);
@@ -237,12 +287,10 @@ export class StreamTask extends DurableObject<Env> {
     const producer = await this.producer(id);
     await this.flush(producer);
     const offsets = this.store.offsets();
-    // One source: a long poll, so that an append wakes the task. Several: all read at once.
-    const wait = sub.sources.length === 1 ? waitMs : 0;
     const pages = await Promise.all(
       sub.sources.map(async (topic) => {
         const offset = offsets.get(topic) ?? 0;
-        const page = await this.read(this.topics.get(topic)!, id.partition, offset, wait);
+        const page = await this.read(this.topics.get(topic)!, id.partition, offset);
         this.highWatermarks.set(topic, page.highWatermark);
         return { topic, offset, page };
       }),
@@ -260,7 +308,24 @@ export class StreamTask extends DurableObject<Env> {
         this.store.setOffset(topic, page.nextOffset);
       }
     }
-    if (batches.length === 0 && globals.last.length === 0) return globals.applied;
+    if (batches.length === 0 && globals.last.length === 0) {
+      const globalOffsets = this.store.globalOffsets();
+      this.idleAt = [
+        ...pages.map(({ topic, page }) => ({
+          topic: this.topics.get(topic)!,
+          partition: id.partition,
+          offset: page.nextOffset,
+        })),
+        ...[...this.globalTopics.values()].flatMap((topic) =>
+          Array.from({ length: topic.partitions }, (_, partition) => ({
+            topic,
+            partition,
+            offset: globalOffsets.get(`${topic.name}/${partition}`) ?? 0,
+          })),
+        ),
+      ];
+      return globals.applied;
+    }
     this.commit(topology, sub, batches, globals.last);
     this.crashes.pass("after-commit");
     await this.flush(producer);
@@ -279,7 +344,7 @@ export class StreamTask extends DurableObject<Env> {
       partitions.map(async ({ meta, partition }) => {
         const at = `${meta.name}/${partition}`;
         const offset = offsets.get(at) ?? 0;
-        const page = await this.read(meta, partition, offset, 0);
+        const page = await this.read(meta, partition, offset);
         this.globalHighWatermarks.set(at, page.highWatermark);
         return { topic: meta.name, partition, offset, page };
       }),
@@ -310,10 +375,10 @@ export class StreamTask extends DurableObject<Env> {
   }
 
   /** Reads from `offset` (on the partition's leader), or from the log start when retention removed the records there. */
-  private async read(topic: TopicMeta, partition: number, offset: number, waitMs: number): Promise<FetchSuccess> {
+  private async read(topic: TopicMeta, partition: number, offset: number): Promise<FetchSuccess> {
     const page = await readPartitionOrStart(this.env, topic, partition, {
       offset,
-      waitMs,
+      waitMs: 0,
       maxRecords: BATCH_RECORDS,
       maxBytes: BATCH_BYTES,
       form: "stored",

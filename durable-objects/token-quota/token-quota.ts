@@ -8,10 +8,17 @@ import { DurableObject } from "cloudflare:workers";
 import { failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TokenQuota as Quota } from "../../sdk/protocol/schemas.ts";
 import { TokenBucket } from "../partition-log/quotas.ts";
+import { meterObject } from "../shared/meter.ts";
 
 export class TokenQuota extends DurableObject<Env> {
   private records: TokenBucket | undefined;
   private bytes: TokenBucket | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    return meterObject(this, ctx, env, "TokenQuota");
+  }
 
   /**
    * Counts a produce of `records` records and `bytes` bytes against `quota` (the token's, as

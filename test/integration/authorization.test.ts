@@ -249,6 +249,8 @@ function cases(f: Fixture): Case[] {
       body: { topic: t, partition: 0, replica: 0, unavailable: true },
       denied: CLUSTER,
     },
+    { routes: ["GET /v1/_test/meter"], method: "GET", path: "/v1/_test/meter", denied: CLUSTER },
+    { routes: ["POST /v1/_test/meter/reset"], method: "POST", path: "/v1/_test/meter/reset", denied: CLUSTER },
     // The Durable Streams protocol: each method is an operation on the stream's topic.
     {
       routes: ["ALL /ds/*"],

@@ -11,6 +11,7 @@ export default defineConfig({
           TRIBUTARY_TOKENS: "test-token,second-token",
           MAX_REQUEST_BYTES: "4194304",
           TRIBUTARY_FAULTS: "1",
+          TRIBUTARY_METER: "1",
           CORS_ORIGINS: "https://shop.example, http://localhost:5173/",
         },
       },
