@@ -1,6 +1,6 @@
 // @ts-check
 // `npm run cost`: what Tributary's main scenarios cost on Cloudflare, counted by the billable-unit
-// meter inside the real objects (durable-objects/shared/meter.ts) of a local `wrangler dev` with
+// meter inside the real objects (cluster/meter.ts) of a local `wrangler dev` with
 // TRIBUTARY_METER=1, priced at the list prices of bench/prices.json, next to Cloudflare Queues.
 // Each scenario runs at a modest, bounded size; its counts are scaled to a million records. The
 // idle rows are measured over a shorter window (--idle-seconds) and scaled to an hour. See

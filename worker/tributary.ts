@@ -18,12 +18,13 @@
  * export class TokenQuota extends tributary.TokenQuota {}
  * export default tributary.worker;
  */
+
+import { meterEnabled, meterWorkerRequest } from "../cluster/meter.ts";
 import { StreamApps } from "../cluster/stream-apps.ts";
 import { Controller } from "../durable-objects/controller/controller.ts";
 import { DurableStream } from "../durable-objects/durable-stream/durable-stream.ts";
 import { GroupCoordinator } from "../durable-objects/group-coordinator/group-coordinator.ts";
 import { PartitionLog } from "../durable-objects/partition-log/partition-log.ts";
-import { meterEnabled, meterWorkerRequest } from "../durable-objects/shared/meter.ts";
 import { StreamTask } from "../durable-objects/stream-task/stream-task.ts";
 import { TokenQuota } from "../durable-objects/token-quota/token-quota.ts";
 import type { StreamsApp } from "../sdk/streams/index.ts";

@@ -5,6 +5,7 @@
  * store.ts, leader failover in elections.ts and its rules in leader-state.ts.
  */
 import { DurableObject } from "cloudflare:workers";
+import { meterObject } from "../../cluster/meter.ts";
 import type {
   CreateTopic,
   NewToken,
@@ -17,7 +18,6 @@ import type { PartitionRef, PartitionSettings, ReplicaRole } from "../../cluster
 import { partitionStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { ProducerId, TokenInfo } from "../../sdk/protocol/schemas.ts";
-import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { Elections } from "./elections.ts";
 import { alteredIsr, initialLeader, roleOf } from "./leader-state.ts";
@@ -34,7 +34,7 @@ export class Controller extends DurableObject<Env> {
     this.store = new ControllerStore(ctx.storage.sql);
     this.elections = new Elections(env, this.store, ctx.storage);
     ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, MIGRATIONS));
-    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (cluster/meter.ts; off unless TRIBUTARY_METER=1).
     return metered;
   }
 

@@ -12,6 +12,7 @@
  * at the tail waiters.ts; the protocol's rules are state.ts and the SQL store.ts.
  */
 import { DurableObject } from "cloudflare:workers";
+import { meterObject } from "../../cluster/meter.ts";
 import type {
   AppendInput,
   AppendOutcome,
@@ -26,7 +27,6 @@ import type {
 } from "../../cluster/rpc/durable-stream.ts";
 import { durableStreamStub } from "../../cluster/stubs.ts";
 import type { Failure } from "../../sdk/protocol/errors.ts";
-import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { StreamAppends } from "./appends.ts";
 import { askSource, type ForkPoint, forkPoint } from "./fork.ts";
@@ -58,7 +58,7 @@ export class DurableStream extends DurableObject<Env> {
       migrate(ctx.storage, MIGRATIONS);
       this.meta = this.store.loadMeta();
     });
-    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (cluster/meter.ts; off unless TRIBUTARY_METER=1).
     return metered;
   }
 

@@ -6,6 +6,7 @@
  * offsets.ts and the SQL in store.ts; this class wires them to storage and to the other objects.
  */
 import { DurableObject } from "cloudflare:workers";
+import { meterObject } from "../../cluster/meter.ts";
 import type {
   ClassicHeartbeat,
   ClassicJoin,
@@ -29,7 +30,6 @@ import { controllerStub } from "../../cluster/stubs.ts";
 import { topicMeta } from "../../cluster/topic-cache.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { QueueStats, RedriveAnswer } from "../../sdk/protocol/schemas.ts";
-import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { describeClassicMembers, nextClassicDeadline } from "./classic.ts";
 import { ClassicGroups } from "./classic-group.ts";
@@ -103,7 +103,7 @@ export class GroupCoordinator extends DurableObject<Env> {
       });
       this.alarmAt = await ctx.storage.getAlarm();
     });
-    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (cluster/meter.ts; off unless TRIBUTARY_METER=1).
     return metered;
   }
 

@@ -9,6 +9,7 @@
  * Expected failures (failures.ts) are returned as results, never thrown.
  */
 import { DurableObject } from "cloudflare:workers";
+import { meterObject } from "../../cluster/meter.ts";
 import {
   type AppendRequest,
   type AppendSuccess,
@@ -33,7 +34,6 @@ import { controllerStub, streamTaskStub } from "../../cluster/stubs.ts";
 import { type Failure, failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TopicConfig } from "../../sdk/protocol/schemas.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash, ReplicaFaults } from "../shared/faults.ts";
-import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { CompactionStore } from "./compaction-store.ts";
 import { checkOffset, errorResponse, overQuota, unknownPartition } from "./failures.ts";
@@ -144,7 +144,7 @@ export class PartitionLog extends DurableObject<Env> {
       else this.visibleEnd = this.bounds.highWatermark;
       await this.maintenance.load();
     });
-    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (cluster/meter.ts; off unless TRIBUTARY_METER=1).
     return metered;
   }
 

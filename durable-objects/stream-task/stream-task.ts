@@ -20,6 +20,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { appendToTopic } from "../../cluster/append.ts";
+import { meterObject } from "../../cluster/meter.ts";
 import { readPartitionOrStart, wakeOnAppend } from "../../cluster/reads.ts";
 import type { TopicMeta } from "../../cluster/rpc/controller.ts";
 import type { FetchSuccess } from "../../cluster/rpc/partition-log.ts";
@@ -36,7 +37,6 @@ import type { StoreEntry, StoreScan } from "../../sdk/streams/state.ts";
 import { processGlobalBatch } from "../../sdk/streams/tables.ts";
 import type { SubTopology, Topology } from "../../sdk/streams/topology.ts";
 import { CrashPoints, faultInjectionOff, faultsEnabled, InjectedCrash } from "../shared/faults.ts";
-import { meterObject } from "../shared/meter.ts";
 import { migrate } from "../shared/migrations.ts";
 import { type OutboxBatch, type OutputTopic, planOutbox } from "./outbox.ts";
 import { MIGRATIONS, TaskStore } from "./store.ts";
@@ -119,7 +119,7 @@ export class StreamTask extends DurableObject<Env> {
       const identity = this.store.getMeta("identity");
       this.identity = identity ? (JSON.parse(identity) as TaskIdentity) : null;
     });
-    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (cluster/meter.ts; off unless TRIBUTARY_METER=1).
     return metered;
   }
 

@@ -5,10 +5,10 @@
  * object that restarts (or is evicted when idle) starts again with a full second's worth.
  */
 import { DurableObject } from "cloudflare:workers";
+import { meterObject } from "../../cluster/meter.ts";
 import { failure, type Result } from "../../sdk/protocol/errors.ts";
 import type { TokenQuota as Quota } from "../../sdk/protocol/schemas.ts";
 import { TokenBucket } from "../partition-log/quotas.ts";
-import { meterObject } from "../shared/meter.ts";
 
 export class TokenQuota extends DurableObject<Env> {
   private records: TokenBucket | undefined;
@@ -16,7 +16,7 @@ export class TokenQuota extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (shared/meter.ts; off unless TRIBUTARY_METER=1).
+    // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (cluster/meter.ts; off unless TRIBUTARY_METER=1).
     return meterObject(this, ctx, env, "TokenQuota");
   }
 

@@ -1,10 +1,10 @@
-// The billable-unit meter (durable-objects/shared/meter.ts) on workloads whose counts are known,
+// The billable-unit meter (cluster/meter.ts) on workloads whose counts are known,
 // and what an idle stream app costs. TRIBUTARY_METER=1 in this suite's config; each test reads
 // the counters of its own objects only (other tests' objects share the isolate).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { meterOf, type ObjectUsage } from "../../durable-objects/shared/meter.ts";
+import { meterOf, type ObjectUsage } from "../../cluster/meter.ts";
 import { call, createTopic, waitFor } from "../helpers/http.ts";
 import { produce, registerApp, startApp, taskStatus, waitForRecords } from "./stream-apps-fixtures.ts";
 

@@ -1,12 +1,12 @@
 /**
- * Benchmark- and test-only: the billable-unit meter's counters (durable-objects/shared/meter.ts),
+ * Benchmark- and test-only: the billable-unit meter's counters (cluster/meter.ts),
  * summed over every object of this isolate, per class and in total, with the worker's requests.
  * `GET` reads them; `POST /reset` reads them and starts them again from zero. The route answers
  * only when the TRIBUTARY_METER variable is "1" (`npm run cost` sets it; wrangler.toml never
  * does): otherwise 404. It needs `alter` on the cluster, as fault injection does.
  */
 import { Hono } from "hono";
-import { meterEnabled, readMeter } from "../../durable-objects/shared/meter.ts";
+import { meterEnabled, readMeter } from "../../cluster/meter.ts";
 import { ApiError } from "../errors.ts";
 import { authorize } from "../middleware/authorize.ts";
 
