@@ -44,7 +44,7 @@ import { Maintenance } from "./maintenance.ts";
 import { Manifest } from "./manifest.ts";
 import { ProduceQuotas } from "./quotas.ts";
 import { type StoragePolicy, storagePolicy } from "./storage-policy.ts";
-import { type AppendedTotals, type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
+import { type LogBounds, MIGRATIONS, PartitionStore } from "./store.ts";
 import { Subscribers } from "./subscribers.ts";
 import { TaskWakeups } from "./task-wakeups.ts";
 import { SegmentGone, Tier } from "./tier.ts";
@@ -73,7 +73,8 @@ export class PartitionLog extends DurableObject<Env> {
     dirtyBytes: 0,
   };
   /** Records and bytes stored since the replica began (the store's counters, kept here too). */
-  private appended: AppendedTotals = { records: 0, bytes: 0 };
+  /** What this replica has stored since it began (the metrics' append counters). */
+  private appended = { records: 0, bytes: 0 };
   /** The records below the local start, as segments in R2. */
   private readonly tier: Tier;
   private readonly reader: LogReader;
@@ -134,7 +135,11 @@ export class PartitionLog extends DurableObject<Env> {
       this.policy = this.settings ? storagePolicy(this.settings.config) : null;
       this.deleted = this.store.getMeta("deleted") === "1";
       Object.assign(this.bounds, this.store.loadBounds());
-      this.appended = this.store.appendedTotals();
+      // The append counters (docs/metrics.md) start from the log as it is: every offset below the
+      // high watermark was stored by this replica (offsets are dense), and the bytes still held.
+      // Counting them in memory costs no row per append; after a restart the bytes counter may
+      // come back lower (retention removed some), which Prometheus reads as a counter reset.
+      this.appended = { records: this.bounds.highWatermark, bytes: this.bounds.totalBytes };
       this.tier.load();
       const role = this.store.getMeta("role");
       this.faults.load();

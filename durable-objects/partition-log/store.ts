@@ -71,18 +71,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql.exec("CREATE TABLE tiered_dead (offset INTEGER PRIMARY KEY)");
     sql.exec("CREATE TABLE r2_pending (key TEXT PRIMARY KEY)");
   },
-  (sql) => {
-    // Metrics (docs/metrics.md): the records and bytes this replica has stored since it began,
-    // counted in the transaction of each append, so they survive restarts and never go down.
-    sql.exec("CREATE TABLE counters (k TEXT PRIMARY KEY, v INTEGER NOT NULL)");
-  },
 ];
-
-/** What a replica has stored since it began: records and their bytes, appended or copied from its leader. */
-export interface AppendedTotals {
-  records: number;
-  bytes: number;
-}
 
 // Records arrive as JSON arrays of stored records (stored-records.ts): json_each hands each one over as
 // JSON text, which is kept as is. `ts` is the append time: a record that brought its own
@@ -146,25 +135,6 @@ export class PartitionStore {
       "INSERT INTO producers (id, state) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET state = ?2",
       id,
       JSON.stringify(state),
-    );
-  }
-
-  appendedTotals(): AppendedTotals {
-    const totals: AppendedTotals = { records: 0, bytes: 0 };
-    for (const row of this.sql.exec<{ k: string; v: number }>("SELECT k, v FROM counters")) {
-      if (row.k === "appended_records") totals.records = row.v;
-      else if (row.k === "appended_bytes") totals.bytes = row.v;
-    }
-    return totals;
-  }
-
-  /** Counts stored records (inside the append's transaction). */
-  private countAppended(records: number, bytes: number): void {
-    this.sql.exec(
-      `INSERT INTO counters (k, v) VALUES ('appended_records', ?1), ('appended_bytes', ?2)
-       ON CONFLICT (k) DO UPDATE SET v = v + excluded.v`,
-      records,
-      bytes,
     );
   }
 
@@ -235,7 +205,6 @@ export class PartitionStore {
       bytes,
       producer ? JSON.stringify({ ...producer, appendTime } satisfies BatchProducer) : null,
     );
-    this.countAppended(count, bytes);
   }
 
   /** How many of the records of `chunks` (an append's) have neither key nor keyBase64. */
@@ -309,11 +278,6 @@ export class PartitionStore {
       );
       if (b.producer) this.applyProducerBatch(b.baseOffset, b.lastOffset, b.producer);
     }
-    const copied = batches.reduce((n, b) => n + b.lastOffset - b.baseOffset + 1, 0);
-    this.countAppended(
-      copied,
-      batches.reduce((n, b) => n + b.bytes, 0),
-    );
   }
 
   /**

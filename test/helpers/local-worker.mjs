@@ -116,8 +116,9 @@ export async function startLocalWorker(options = {}) {
 
 /**
  * Bundles the worker of `config` into `dir` (`wrangler deploy --dry-run --outdir`) and writes
- * beside it a copy of the config whose `main` is that bundle, with `no_bundle = true`; returns
- * the copy's path. The configs this is used with have no other relative paths.
+ * beside it a copy of the config whose `main` is that bundle, with `no_bundle = true`, without its
+ * `[build]` step (the dry run ran it) and with its assets' directory made absolute; returns the
+ * copy's path. The configs this is used with have no other relative paths.
  * @param {string} config @param {string} dir
  */
 function frozenConfig(config, dir) {
@@ -132,6 +133,11 @@ function frozenConfig(config, dir) {
   const text = readFileSync(config, "utf8");
   if (!/^main = .*$/m.test(text)) throw new Error(`${config} has no main line to point at the bundle`);
   const copy = join(dir, "wrangler.toml");
-  writeFileSync(copy, text.replace(/^main = .*$/m, `main = "${bundle}"\nno_bundle = true`));
+  const frozen = text
+    .replace(/^main = .*$/m, `main = "${bundle}"\nno_bundle = true`)
+    // The dry run has run the [build] step already; the assets' directory stays where it is.
+    .replace(/^\[build\]\n(?:(?!\[).*\n)*/m, "")
+    .replace(/^directory = "(.+)"$/m, (_, d) => `directory = ${JSON.stringify(resolve(dirname(config), d))}`);
+  writeFileSync(copy, frozen);
   return copy;
 }
