@@ -15,6 +15,7 @@ export const GROUPS = [
   "redis",
   "latency",
   "group",
+  "storage",
   "ad-clicks",
   "ysb",
   "durable-streams",
