@@ -8,23 +8,8 @@ import type { GroupCoordinator } from "../../durable-objects/group-coordinator/g
 import type { QueueStore } from "../../durable-objects/group-coordinator/queue-store.ts";
 import { createClient } from "../../sdk/index.ts";
 import { call, createTopic, TOKEN, uniqueName } from "../helpers/http.ts";
+import { type Received, receive } from "./queue-helpers.ts";
 import { issueToken, requestAs } from "./token-helpers.ts";
-
-type Received = {
-  partition: number;
-  offset: number;
-  value: unknown;
-  key?: string;
-  headers?: Record<string, string>;
-  receipt: string;
-  deliveryCount: number;
-};
-
-async function receive(group: string, body: Record<string, unknown>): Promise<Received[]> {
-  const res = await call("POST", `/v1/groups/${group}/receive`, body);
-  if (res.status !== 200) throw new Error(JSON.stringify(res.json));
-  return res.json.records;
-}
 
 async function stats(group: string, query = "") {
   const res = await call("GET", `/v1/groups/${group}/queue${query}`);

@@ -1,22 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, createTopic, uniqueName, waitFor } from "../helpers/http.ts";
-
-type Received = {
-  topic: string;
-  partition: number;
-  offset: number;
-  value: unknown;
-  key?: string;
-  headers?: Record<string, string>;
-  receipt: string;
-  deliveryCount: number;
-};
-
-async function receive(group: string, body: Record<string, unknown>): Promise<Received[]> {
-  const res = await call("POST", `/v1/groups/${group}/receive`, body);
-  if (res.status !== 200) throw new Error(JSON.stringify(res.json));
-  return res.json.records;
-}
+import { receive } from "./queue-helpers.ts";
 
 async function produce(topic: string, records: unknown[]) {
   const res = await call("POST", `/v1/topics/${topic}/records`, { records });
