@@ -51,7 +51,8 @@ describe("billable-unit meter", () => {
     // for the batch row.
     expect(spent.rowsRead).toBe(10 * (2 * 100 + 1));
     expect(spent.storedBytes).toBeGreaterThan(100 * 1000);
-    expect(spent.activeMs).toBeGreaterThan(0);
+    // Active time is not checked here: workerd's clock moves only across I/O, so ten appends that
+    // wait for nothing may measure 0 ms (they did in one CI run). The long poll below is the check.
     // The worker: the meter read itself and the 10 produces (other tests add theirs in parallel).
     const after = (await call("GET", "/v1/_test/meter")).json.workerRequests as number;
     expect(after - worker).toBeGreaterThanOrEqual(11);
