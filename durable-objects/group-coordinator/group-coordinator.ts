@@ -95,12 +95,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     });
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
-      this.group = this.store.loadGroup(Date.now());
-      this.name = this.store.name();
-      this.classic = new ClassicGroups(this.store.loadClassic(Date.now()), () => this.name ?? "", {
-        save: (group) => this.store.saveClassic(group),
-        schedule: () => this.scheduleExpiry(),
-      });
+      this.load();
       this.alarmAt = await ctx.storage.getAlarm();
     });
     // biome-ignore lint/correctness/noConstructorReturn: the billable-unit meter's proxy (cluster/meter.ts; off unless TRIBUTARY_METER=1).
@@ -322,12 +317,7 @@ export class GroupCoordinator extends DurableObject<Env> {
     if (members > 0) return groupInUse(group, [...this.group.members.values(), ...this.classic.group.members.values()]);
     this.store.clear();
     await controllerStub(this.env).unregisterGroup(group);
-    this.name = null;
-    this.group = this.store.loadGroup(Date.now());
-    this.classic = new ClassicGroups(this.store.loadClassic(Date.now()), () => this.name ?? "", {
-      save: (g) => this.store.saveClassic(g),
-      schedule: () => this.scheduleExpiry(),
-    });
+    this.load();
     return { ok: true, deleted: group };
   }
 
@@ -448,6 +438,17 @@ export class GroupCoordinator extends DurableObject<Env> {
   /** Lag of every partition of the given topics (default: topics committed to or subscribed). */
   private lag(topics: string[] | undefined): Promise<PartitionLag[] | Failure> {
     return lagOf(this.env, this.store.committed(), topics, subscribedTopics(this.group));
+  }
+
+  /** Takes up the group's name and state (both kinds of membership) from storage. */
+  private load(): void {
+    const now = Date.now();
+    this.name = this.store.name();
+    this.group = this.store.loadGroup(now);
+    this.classic = new ClassicGroups(this.store.loadClassic(now), () => this.name ?? "", {
+      save: (group) => this.store.saveClassic(group),
+      schedule: () => this.scheduleExpiry(),
+    });
   }
 
   private save(): void {
