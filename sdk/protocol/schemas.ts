@@ -604,15 +604,8 @@ export const redriveSchema = z.strictObject({
   maxRecords: z.int().min(1).max(10_000).default(1000),
 });
 
-/** Queue mode's figures of one partition of the queue's topic. */
-export const queuePartitionStatsSchema = answerObject({
-  partition: z.int(),
-  logStartOffset: z.int(),
-  highWatermark: z.int(),
-  /** The next offset new records are taken from (null before the first receive). */
-  nextOffset: z.int().nullable(),
-  /** The group's committed offset: every record below it is done (acked or dead-lettered). */
-  committed: z.int().nullable(),
+/** The figures of a queue, in all and per partition. */
+const queueFigures = {
   /** Records not delivered yet: from nextOffset to the high watermark. */
   backlog: z.int(),
   /** Delivered and not acked, their visibility timeout still running. */
@@ -625,6 +618,18 @@ export const queuePartitionStatsSchema = answerObject({
   redeliveries: z.int(),
   acked: z.int(),
   deadLettered: z.int(),
+};
+
+/** Queue mode's figures of one partition of the queue's topic. */
+export const queuePartitionStatsSchema = answerObject({
+  partition: z.int(),
+  logStartOffset: z.int(),
+  highWatermark: z.int(),
+  /** The next offset new records are taken from (null before the first receive). */
+  nextOffset: z.int().nullable(),
+  /** The group's committed offset: every record below it is done (acked or dead-lettered). */
+  committed: z.int().nullable(),
+  ...queueFigures,
 });
 /** Queue mode's figures of one partition of the queue's topic. */
 export type QueuePartitionStats = z.output<typeof queuePartitionStatsSchema>;
@@ -635,13 +640,7 @@ export const queueStatsAnswerSchema = answerObject({
   topic: z.string(),
   maxDeliveries: z.int(),
   deadLetterTopic: z.string(),
-  backlog: z.int(),
-  inFlight: z.int(),
-  delayed: z.int(),
-  redeliverable: z.int(),
-  redeliveries: z.int(),
-  acked: z.int(),
-  deadLettered: z.int(),
+  ...queueFigures,
   /** Records moved back from the dead-letter topic by redrives. */
   redriven: z.int(),
   /** Records in the dead-letter topic not redriven yet (0 when it does not exist). */
